@@ -1,0 +1,52 @@
+/* The host API table handed to every module. */
+#include "host.h"
+
+#include <stdarg.h>
+
+#include "cfg.h"
+#include "http_listener.h"
+#include "loader.h"
+#include "log.h"
+#include "registry.h"
+#include "server.h"
+#include "timer.h"
+
+static struct event_base *host_base;
+
+static void host_log(struct exposr_module_handle *mod, enum exposr_log_level level,
+		     const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_msgv(loader_module_name(mod), level, fmt, ap);
+	va_end(ap);
+}
+
+static struct event_base *host_event_base(void)
+{
+	return host_base;
+}
+
+static const struct exposr_host host = {
+	.abi_major = EXPOSR_ABI_MAJOR,
+	.abi_minor = EXPOSR_ABI_MINOR,
+	.size = sizeof(struct exposr_host),
+	.server_version = EXPOSR_VERSION,
+	.log_enabled = log_enabled,
+	.log = host_log,
+	.event_base = host_event_base,
+	.timer_add = timer_add,
+	.timer_cancel = timer_cancel,
+	.drained = loader_module_drained,
+	.config = &cfg_api,
+	.registry = &registry_api,
+	.http = &http_api,
+	.server_state = server_state,
+};
+
+const struct exposr_host *host_table(struct event_base *base)
+{
+	host_base = base;
+	timers_init(base);
+	return &host;
+}

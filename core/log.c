@@ -1,0 +1,80 @@
+/* Levelled logging to stderr, as text or as one JSON object per line. */
+#include "log.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static enum exposr_log_level current_level = EXPOSR_LOG_INFO;
+static enum log_format current_format = LOG_FORMAT_TEXT;
+
+static const char *const level_names[] = {"trace", "debug", "info", "warn", "error", "fatal", "off"};
+
+void log_configure(enum exposr_log_level level, enum log_format format)
+{
+	current_level = level;
+	current_format = format;
+}
+
+int log_level_parse(const char *name)
+{
+	if (strcmp(name, "all") == 0)
+		return EXPOSR_LOG_TRACE;
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++)
+		if (strcmp(name, level_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+bool log_enabled(enum exposr_log_level level)
+{
+	return level >= current_level && level < EXPOSR_LOG_OFF;
+}
+
+static void format_time(char *out, size_t size)
+{
+	struct timeval tv;
+	struct tm tm;
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, size - n, ".%03dZ", (int)(tv.tv_usec / 1000));
+}
+
+void log_msgv(const char *component, enum exposr_log_level level, const char *fmt, va_list ap)
+{
+	if (!log_enabled(level))
+		return;
+	char message[2048];
+	vsnprintf(message, sizeof(message), fmt, ap);
+	char when[40];
+	format_time(when, sizeof(when));
+	if (current_format == LOG_FORMAT_TEXT) {
+		fprintf(stderr, "%s %-5s [%s] %s\n", when, level_names[level], component, message);
+		return;
+	}
+	cJSON *line = cJSON_CreateObject();
+	if (line == NULL)
+		return;
+	cJSON_AddStringToObject(line, "time", when);
+	cJSON_AddStringToObject(line, "level", level_names[level]);
+	cJSON_AddStringToObject(line, "logger", component);
+	cJSON_AddStringToObject(line, "message", message);
+	char *text = cJSON_PrintUnformatted(line);
+	if (text != NULL) {
+		fprintf(stderr, "%s\n", text);
+		free(text);
+	}
+	cJSON_Delete(line);
+}
+
+void log_msg(const char *component, enum exposr_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	log_msgv(component, level, fmt, ap);
+	va_end(ap);
+}

@@ -1,0 +1,90 @@
+/* The registry of interfaces modules provide: (kind, name) -> (vtable, instance). */
+#include "registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct registry_item {
+	struct exposr_registry_entry entry;
+	struct exposr_module_handle *owner;
+	struct registry_item *next;
+};
+
+/* Kept in registration order: lookups of "the first of a kind" are deterministic. */
+static struct registry_item *items_head;
+
+int registry_add(struct exposr_module_handle *mod, const char *kind, const char *name,
+		 const void *vtable, void *instance)
+{
+	if (kind == NULL || name == NULL || vtable == NULL)
+		return EXPOSR_ERROR;
+	if (registry_find(kind, name) != NULL)
+		return EXPOSR_EXISTS;
+	struct registry_item *item = calloc(1, sizeof(*item));
+	if (item == NULL)
+		return EXPOSR_ERROR;
+	item->entry.kind = strdup(kind);
+	item->entry.name = strdup(name);
+	if (item->entry.kind == NULL || item->entry.name == NULL) {
+		free((char *)item->entry.kind);
+		free((char *)item->entry.name);
+		free(item);
+		return EXPOSR_ERROR;
+	}
+	item->entry.vtable = vtable;
+	item->entry.instance = instance;
+	item->owner = mod;
+	struct registry_item **tail = &items_head;
+	while (*tail != NULL)
+		tail = &(*tail)->next;
+	*tail = item;
+	return EXPOSR_OK;
+}
+
+const struct exposr_registry_entry *registry_find(const char *kind, const char *name)
+{
+	for (struct registry_item *it = items_head; it != NULL; it = it->next)
+		if (strcmp(it->entry.kind, kind) == 0 &&
+		    (name == NULL || strcmp(it->entry.name, name) == 0))
+			return &it->entry;
+	return NULL;
+}
+
+static void registry_each(const char *kind,
+			  void (*fn)(void *arg, const struct exposr_registry_entry *e), void *arg)
+{
+	for (struct registry_item *it = items_head; it != NULL; it = it->next)
+		if (strcmp(it->entry.kind, kind) == 0)
+			fn(arg, &it->entry);
+}
+
+void registry_remove_module(struct exposr_module_handle *mod)
+{
+	struct registry_item **link = &items_head;
+	while (*link != NULL) {
+		struct registry_item *it = *link;
+		if (it->owner != mod) {
+			link = &it->next;
+			continue;
+		}
+		*link = it->next;
+		free((char *)it->entry.kind);
+		free((char *)it->entry.name);
+		free(it);
+	}
+}
+
+size_t registry_count(void)
+{
+	size_t n = 0;
+	for (struct registry_item *it = items_head; it != NULL; it = it->next)
+		n++;
+	return n;
+}
+
+const struct exposr_registry_api registry_api = {
+	.size = sizeof(struct exposr_registry_api),
+	.add = registry_add,
+	.find = registry_find,
+	.each = registry_each,
+};

@@ -1,0 +1,16 @@
+/* The registry of interfaces modules provide: (kind, name) -> (vtable, instance). */
+#ifndef EXPOSR_CORE_REGISTRY_H
+#define EXPOSR_CORE_REGISTRY_H
+
+#include <exposr/registry.h>
+
+extern const struct exposr_registry_api registry_api;
+
+int registry_add(struct exposr_module_handle *mod, const char *kind, const char *name,
+		 const void *vtable, void *instance);
+const struct exposr_registry_entry *registry_find(const char *kind, const char *name);
+/* Drops every entry `mod` added (undo of a failed or unloaded module). */
+void registry_remove_module(struct exposr_module_handle *mod);
+size_t registry_count(void);
+
+#endif

@@ -1,0 +1,195 @@
+/* The server's life: load modules, open listeners, run the loop, shut down. */
+#include "server.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "host.h"
+#include "http_listener.h"
+#include "loader.h"
+#include "log.h"
+
+struct server {
+	struct event_base *base;
+	struct event *sigterm, *sigint;
+	struct event *drain_timeout;
+	long shutdown_timeout_s;
+	int signals_seen;
+	enum exposr_server_state state;
+};
+
+static struct server server;
+
+static const char *const top_keys[] = {"log", "http", "shutdown-timeout", "modules", "tunnels",
+				       "cluster", NULL};
+static const char *const log_keys[] = {"level", "format", NULL};
+static const char *const http_keys[] = {"bind", "max-head-size", "max-headers", "head-timeout",
+					"idle-timeout", NULL};
+static const char *const tunnels_keys[] = {"max-connections", NULL};
+static const char *const cluster_keys[] = {"key", NULL};
+
+static int read_log(const struct exposr_cfg *root)
+{
+	const struct exposr_cfg *log = cfg_api.child(root, "log");
+	const char *level, *format;
+	if (cfg_api.check_keys(log, log_keys) != 0 ||
+	    cfg_api.get_string(log, "level", "info", &level) != 0 ||
+	    cfg_api.get_string(log, "format", "text", &format) != 0)
+		return -1;
+	int lv = log_level_parse(level);
+	if (lv < 0) {
+		cfg_api.error(log, "level", "unknown level '%s' (trace, debug, info, warn, error, "
+					    "fatal, off)", level);
+		return -1;
+	}
+	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
+		cfg_api.error(log, "format", "'%s' is not text or json", format);
+		return -1;
+	}
+	log_configure((enum exposr_log_level)lv,
+		      strcmp(format, "json") == 0 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+	return 0;
+}
+
+static int read_http(const struct exposr_cfg *root, struct http_limits *limits, const char **bind)
+{
+	const struct exposr_cfg *http = cfg_api.child(root, "http");
+	long head, headers, head_timeout, idle_timeout;
+	if (cfg_api.check_keys(http, http_keys) != 0 ||
+	    cfg_api.get_string(http, "bind", NULL, bind) != 0 ||
+	    cfg_api.get_int(http, "max-head-size", HTTP_DEFAULT_MAX_HEAD_BYTES, 1024, 1 << 20,
+			    &head) != 0 ||
+	    cfg_api.get_int(http, "max-headers", HTTP_DEFAULT_MAX_HEADERS, 1, 1000, &headers) != 0 ||
+	    cfg_api.get_int(http, "head-timeout", HTTP_DEFAULT_HEAD_TIMEOUT_MS / 1000, 1, 3600,
+			    &head_timeout) != 0 ||
+	    cfg_api.get_int(http, "idle-timeout", HTTP_DEFAULT_IDLE_TIMEOUT_MS / 1000, 1, 86400,
+			    &idle_timeout) != 0)
+		return -1;
+	limits->max_head_bytes = (size_t)head;
+	limits->max_headers = (size_t)headers;
+	limits->head_timeout_ms = (unsigned)head_timeout * 1000;
+	limits->idle_timeout_ms = (unsigned)idle_timeout * 1000;
+	if (*bind != NULL && (*bind)[0] == '\0')
+		*bind = NULL;
+	return 0;
+}
+
+/* Settings that core services own; checked here so a typo fails at start. */
+static int check_core_sections(const struct exposr_cfg *root)
+{
+	long max_conn;
+	const char *key;
+	const struct exposr_cfg *tunnels = cfg_api.child(root, "tunnels");
+	const struct exposr_cfg *cluster = cfg_api.child(root, "cluster");
+	if (cfg_api.check_keys(root, top_keys) != 0 ||
+	    cfg_api.check_keys(tunnels, tunnels_keys) != 0 ||
+	    cfg_api.get_int(tunnels, "max-connections", 2, 1, 65535, &max_conn) != 0 ||
+	    cfg_api.check_keys(cluster, cluster_keys) != 0 ||
+	    cfg_api.get_string(cluster, "key", "secret-signing-key", &key) != 0 ||
+	    cfg_api.get_int(root, "shutdown-timeout", 10, 0, 3600, &server.shutdown_timeout_s) != 0)
+		return -1;
+	return 0;
+}
+
+enum exposr_server_state server_state(void)
+{
+	return server.state;
+}
+
+static void finish_shutdown(void)
+{
+	log_info("all modules drained");
+	event_base_loopexit(server.base, NULL);
+}
+
+static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	log_warn("modules did not drain within %ld s; exiting anyway", server.shutdown_timeout_s);
+	event_base_loopexit(server.base, NULL);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	(void)arg;
+	if (++server.signals_seen > 1) {
+		log_warn("second signal (%s): exiting now", strsignal((int)sig));
+		_exit(EXIT_START);
+	}
+	log_info("%s: shutting down (draining for up to %ld s)", strsignal((int)sig),
+		 server.shutdown_timeout_s);
+	server.state = EXPOSR_SERVER_STOPPING;
+	http_listeners_stop_accepting();
+	struct timeval tv = {.tv_sec = server.shutdown_timeout_s, .tv_usec = 0};
+	server.drain_timeout = evtimer_new(server.base, on_drain_timeout, NULL);
+	if (server.drain_timeout == NULL || evtimer_add(server.drain_timeout, &tv) != 0)
+		log_error("cannot arm the drain timer; waiting for modules without a limit");
+	loader_stop_all(finish_shutdown);
+}
+
+static int install_signals(void)
+{
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
+	server.sigterm = evsignal_new(server.base, SIGTERM, on_signal, NULL);
+	server.sigint = evsignal_new(server.base, SIGINT, on_signal, NULL);
+	if (server.sigterm == NULL || server.sigint == NULL || evsignal_add(server.sigterm, NULL) ||
+	    evsignal_add(server.sigint, NULL))
+		return -1;
+	return 0;
+}
+
+static void free_server(void)
+{
+	if (server.sigterm != NULL)
+		event_free(server.sigterm);
+	if (server.sigint != NULL)
+		event_free(server.sigint);
+	if (server.drain_timeout != NULL)
+		event_free(server.drain_timeout);
+	event_base_free(server.base);
+	memset(&server, 0, sizeof(server));
+}
+
+int server_run(const struct exposr_cfg *root, const char *module_dir)
+{
+	struct http_limits limits;
+	const char *bind;
+	if (read_log(root) != 0 || read_http(root, &limits, &bind) != 0 ||
+	    check_core_sections(root) != 0)
+		return EXIT_CONFIG;
+	server.base = event_base_new();
+	if (server.base == NULL) {
+		log_error("cannot create the event loop");
+		return EXIT_START;
+	}
+	const struct exposr_host *host = host_table(server.base);
+	int rc = EXIT_CONFIG;
+	if (loader_init_all(host, module_dir, cfg_api.child(root, "modules")) != 0)
+		goto out;
+	rc = EXIT_START;
+	if (http_listeners_open(server.base, bind, &limits) != 0 || loader_start_all() != 0 ||
+	    install_signals() != 0)
+		goto out_modules;
+	server.state = EXPOSR_SERVER_RUNNING;
+	log_info("exposrd %s running with %zu modules from %s", EXPOSR_VERSION,
+		 loader_module_count(), module_dir);
+	if (event_base_dispatch(server.base) < 0)
+		log_error("event loop failed");
+	else
+		rc = 0;
+	log_info("stopped");
+out_modules:
+	loader_fini_all();
+out:
+	http_listeners_free();
+	free_server();
+	return rc;
+}

@@ -1,0 +1,84 @@
+/* The tunnel service of the core: tunnel configuration records (cJSON objects in the
+ * stored form of protocol.md §8.1, merged with defaults, valid during the callback),
+ * connection tokens, alt-names, and the in-memory connection state of §8.2 through
+ * which ingresses reach a tunnel's client. */
+#ifndef EXPOSR_TUNNELS_H
+#define EXPOSR_TUNNELS_H
+
+#include "accounts.h"
+#include "transport.h"
+
+/* What the service knows about a tunnel's connections (cluster-wide view). Times are
+ * epoch milliseconds, 0 when unknown. */
+struct exposr_tunnel_state {
+	bool connected;
+	unsigned connections; /* alive connections */
+	int64_t connected_at;
+	int64_t disconnected_at;
+	int64_t alive_at;
+};
+
+/* One transport connection as registered with the service. */
+struct exposr_tunnel_conn;
+
+/* status: EXPOSR_OK with the owning account id, EXPOSR_NOT_FOUND (no tunnel),
+ * EXPOSR_DECLINED (wrong token, account missing or disabled), EXPOSR_ERROR (storage). */
+typedef void (*exposr_authorize_cb)(void *arg, int status, const char *account_id);
+/* status: EXPOSR_OK with the tunnel id, EXPOSR_NOT_FOUND. */
+typedef void (*exposr_lookup_cb)(void *arg, int status, const char *tunnel_id);
+/* Edits the record in place; any status other than EXPOSR_OK aborts the update and
+ * is passed to the update's callback. */
+typedef int (*exposr_tunnel_apply_fn)(void *arg, struct cJSON *record);
+
+struct exposr_tunnel_api {
+	size_t size;
+	/* protocol.md §1.1's regular expression. */
+	bool (*valid_id)(const char *id);
+	/* Server-wide --transport-max-connections. */
+	unsigned (*max_connections)(void);
+
+	/* EXPOSR_OK, or EXPOSR_EXISTS when the id is taken (by anyone). Adds the id to
+	 * the account's list. */
+	void (*create)(const char *tunnel_id, const char *account_id, exposr_done_cb cb,
+		       void *arg);
+	void (*get)(const char *tunnel_id, exposr_record_cb cb, void *arg);
+	/* Read-modify-write under the tunnel's lock; sets updated_at. */
+	void (*update)(const char *tunnel_id, exposr_tunnel_apply_fn apply, void *apply_arg,
+		       exposr_record_cb cb, void *arg);
+	/* Disconnects, releases the alt-names, deletes the record and removes it from
+	 * the account. EXPOSR_NOT_FOUND if absent. */
+	void (*remove)(const char *tunnel_id, exposr_done_cb cb, void *arg);
+	void (*list)(const char *cursor, size_t count, exposr_page_cb cb, void *arg);
+
+	/* Checks a connection token in constant time and, when it matches, replaces it
+	 * with a fresh one before answering (one token, one connection). */
+	void (*authorize)(const char *tunnel_id, const char *token, exposr_authorize_cb cb,
+			  void *arg);
+
+	/* Alt-names of the HTTP ingress (service "http"): claims `names` for the tunnel
+	 * (create-if-absent) and releases the tunnel's names not in the list.
+	 * status EXPOSR_EXISTS: a name is held by another tunnel; its name is passed as
+	 * `conflict` and nothing was changed. */
+	void (*set_alt_names)(const char *tunnel_id, const char *const *names, size_t count,
+			      void (*cb)(void *arg, int status, const char *conflict), void *arg);
+	void (*lookup_alt_name)(const char *service, const char *name, exposr_lookup_cb cb,
+				void *arg);
+
+	/* Connection state. add() refuses (NULL) when the tunnel already has
+	 * max_connections alive connections or the server is shutting down. */
+	struct exposr_tunnel_conn *(*connection_add)(const char *tunnel_id, const char *peer,
+						     const struct exposr_transport_conn_vtable *vt,
+						     void *conn);
+	void (*connection_remove)(struct exposr_tunnel_conn *c);
+	void (*state)(const char *tunnel_id, struct exposr_tunnel_state *out);
+	/* Closes every connection of the tunnel; cb gets EXPOSR_OK when none is left. */
+	void (*disconnect)(const char *tunnel_id, enum exposr_disconnect_reason reason,
+			   exposr_done_cb cb, void *arg);
+	/* Opens a channel on one of the tunnel's connections (round-robin). Returns a
+	 * cancel token, or NULL when cb already ran: EXPOSR_NOT_FOUND (not connected),
+	 * EXPOSR_AGAIN (out of channels), EXPOSR_ERROR. */
+	void *(*open_stream)(const char *tunnel_id, exposr_channel_cb cb, void *arg);
+	void (*cancel_open)(void *token);
+};
+
+#endif

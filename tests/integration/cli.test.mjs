@@ -1,0 +1,160 @@
+// exposrd's command line, configuration errors, start-up failures and shutdown,
+// driven through the real binary.
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import path from 'node:path';
+import { test } from 'node:test';
+import { freePort, request, runExposrd, startExposrd, writeConfig } from './lib/exposrd.mjs';
+
+const FIXTURES = process.env.EXPOSRD_FIXTURE_DIR;
+const SOURCE = process.env.EXPOSRD_SOURCE_DIR;
+
+function fixtureConfig(port, fixture = {}) {
+  return { log: { level: 'info' }, http: { bind: '127.0.0.1' }, 'shutdown-timeout': 2,
+    modules: { fixture: { port, ...fixture } } };
+}
+
+test('--version prints the version and exits 0', async () => {
+  const r = await runExposrd(['--version']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^exposrd \d+\.\d+\.\d+\n$/);
+});
+
+test('--help lists the options; hidden ones only with --show-hidden', async () => {
+  const r = await runExposrd(['--help']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /--ingress-http-url/);
+  assert.match(r.stdout, /--allow-registration/);
+  assert.doesNotMatch(r.stdout, /--redis-url/);
+  const hidden = await runExposrd(['--help', '--show-hidden']);
+  assert.match(hidden.stdout, /--redis-url/);
+});
+
+test('an unknown flag is one error line and exit status 2', async () => {
+  const r = await runExposrd(['--bogus']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "exposrd: unknown option '--bogus' (see --help)\n");
+});
+
+test('a bad flag value is one error line and exit status 2', async () => {
+  const r = await runExposrd(['--api-port', 'eighty']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, "exposrd: --api-port: 'eighty' is not a non-negative integer\n");
+});
+
+test('a bad environment value is reported with the variable name', async () => {
+  const file = writeConfig({ modules: {} });
+  const r = await runExposrd(['--config', file], { env: { EXPOSR_LOG_LEVEL: 'loud' } });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^exposrd: EXPOSR_LOG_LEVEL: unknown level 'loud'/);
+});
+
+test('broken YAML: file:line:column and exit status 2', async () => {
+  const file = writeConfig('log:\n  level: info\nmodules: [unclosed\n');
+  const r = await runExposrd(['--config', file]);
+  assert.equal(r.code, 2);
+  assert.ok(r.stderr.startsWith(`${file}:4:1: `), r.stderr);
+});
+
+test('unknown key in a core section: file:line:column: key.path: reason', async () => {
+  const file = writeConfig('http:\n  max-head: 10\n');
+  const r = await runExposrd(['--config', file]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, `${file}:2:13: http.max-head: unknown key\n`);
+});
+
+test('type error in a module setting is reported by the module with its location', async () => {
+  const file = writeConfig('modules:\n  fixture:\n    port: lots\n');
+  const r = await runExposrd(['--config', file, '--module-dir', FIXTURES]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, new RegExp(`^${file}:3:11: modules.fixture.port: 'lots' is not an integer\n`));
+});
+
+test('a missing module names the file it looked for', async () => {
+  const file = writeConfig('modules:\n  no-such-module: {}\n');
+  const r = await runExposrd(['--config', file, '--module-dir', FIXTURES]);
+  assert.equal(r.code, 2);
+  assert.ok(r.stderr.startsWith(`${FIXTURES}/no-such-module.so: cannot load module: `), r.stderr);
+});
+
+test('a module of another ABI major is refused with one line', async () => {
+  const file = writeConfig('modules:\n  fixture-abi: {}\n');
+  const r = await runExposrd(['--config', file, '--module-dir', FIXTURES]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /fixture-abi\.so: refused: built for module ABI 2\.0, exposrd has 1\.\d+\n$/);
+});
+
+test('a missing config file is an error', async () => {
+  const r = await runExposrd(['--config', '/nonexistent/exposrd.yaml']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, '/nonexistent/exposrd.yaml: cannot read config: No such file or directory\n');
+});
+
+test('a module is added without touching the core: the fixture serves on its port', async () => {
+  const server = await startExposrd({ config: (port) => fixtureConfig(port), args: ['--module-dir', FIXTURES] });
+  const r = await request(server.port, { path: '/anything' });
+  assert.equal(r.status, 200);
+  assert.equal(r.body, 'fixture\n');
+  const stop = await server.stop();
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.match(stop.stderr, /SIGTERM|Terminated/);
+});
+
+test('a port already in use stops start-up with a clear line and status 1', async () => {
+  const port = await freePort();
+  const blocker = net.createServer().listen(port, '127.0.0.1');
+  await new Promise((r) => blocker.once('listening', r));
+  try {
+    const file = writeConfig(fixtureConfig(port));
+    const r = await runExposrd(['--config', file, '--module-dir', FIXTURES]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: Address already in use`));
+  } finally {
+    blocker.close();
+  }
+});
+
+test('shutdown waits at most shutdown-timeout for a module that does not drain', async () => {
+  const server = await startExposrd({
+    config: (port) => ({ ...fixtureConfig(port, { 'hold-drain': true }), 'shutdown-timeout': 1 }),
+    args: ['--module-dir', FIXTURES],
+  });
+  const started = Date.now();
+  const stop = await server.stop();
+  const took = Date.now() - started;
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.ok(took >= 900 && took < 10000, `took ${took} ms`);
+  assert.match(stop.stderr, /modules did not drain within 1 s/);
+});
+
+test('a second signal exits at once', async () => {
+  const server = await startExposrd({
+    config: (port) => ({ ...fixtureConfig(port, { 'hold-drain': true }), 'shutdown-timeout': 60 }),
+    args: ['--module-dir', FIXTURES],
+  });
+  server.proc.kill('SIGTERM');
+  // The first signal is logged before the second is sent, so both are seen in order.
+  await new Promise((resolve) => {
+    const check = () => (server.stderr().includes('shutting down') ? resolve() : setTimeout(check, 10));
+    check();
+  });
+  server.proc.kill('SIGINT');
+  const r = await server.exited;
+  assert.equal(r.code, 1);
+  assert.match(server.stderr(), /second signal/);
+});
+
+test('JSON logs with --log-format json', async () => {
+  const server = await startExposrd({
+    config: (port) => fixtureConfig(port),
+    args: ['--module-dir', FIXTURES, '--log-format', 'json'],
+  });
+  const stop = await server.stop();
+  assert.equal(stop.code, 0);
+  const lines = stop.stderr.trim().split('\n');
+  assert.ok(lines.length >= 2);
+  for (const line of lines) {
+    const entry = JSON.parse(line);
+    assert.ok(entry.time && entry.level && entry.message, line);
+  }
+});

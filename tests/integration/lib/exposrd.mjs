@@ -1,0 +1,162 @@
+// Starts the real exposrd binary with a temporary config and talks HTTP to it.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const BIN = process.env.EXPOSRD_BIN;
+const MODULE_DIR = process.env.EXPOSRD_MODULE_DIR;
+if (!BIN || !MODULE_DIR) {
+  throw new Error('EXPOSRD_BIN and EXPOSRD_MODULE_DIR must be set (ctest sets them)');
+}
+
+// A port the kernel just handed out; racy in theory, fine on a test machine.
+export async function freePort(host = '127.0.0.1') {
+  const srv = net.createServer();
+  srv.listen(0, host);
+  await once(srv, 'listening');
+  const { port } = srv.address();
+  srv.close();
+  await once(srv, 'close');
+  return port;
+}
+
+export function waitFor(predicate, { timeout = 10000, interval = 20, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeout;
+  return new Promise((resolve, reject) => {
+    const tick = async () => {
+      let ok = false;
+      try {
+        ok = await predicate();
+      } catch {
+        ok = false;
+      }
+      if (ok) return resolve(ok);
+      if (Date.now() > deadline) return reject(new Error(`timed out waiting for ${what}`));
+      setTimeout(tick, interval);
+    };
+    tick();
+  });
+}
+
+function canConnect(port, host) {
+  return new Promise((resolve) => {
+    const s = net.connect(port, host);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+// Runs exposrd until it exits; resolves with { code, signal, stderr }.
+export function runExposrd(args, { env = {}, timeout = 15000 } = {}) {
+  const proc = spawn(BIN, ['--module-dir', MODULE_DIR, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d) => { stdout += d; });
+  proc.stderr.on('data', (d) => { stderr += d; });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`exposrd did not exit: ${stderr}`)); }, timeout);
+    proc.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal, stdout, stderr }); });
+  });
+}
+
+export function writeConfig(config) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exposrd-test-'));
+  const file = path.join(dir, 'exposrd.yaml');
+  // JSON is YAML: the tests describe configs as objects.
+  fs.writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config, null, 2));
+  return file;
+}
+
+// The default test config: memory storage and the public API on `port`.
+export function baseConfig(port, extra = {}) {
+  const modules = {
+    'storage-memory': {},
+    'api-v1': { port, 'allow-registration': true },
+    ...extra.modules,
+  };
+  return { log: { level: 'warn' }, http: { bind: '127.0.0.1' }, ...extra, modules };
+}
+
+/**
+ * Starts exposrd. `config` is an object (or a function of the port) written as the
+ * YAML file; waits until `waitPort` (default: the port) accepts connections.
+ */
+export async function startExposrd({ config, args = [], env = {}, port, waitPort } = {}) {
+  port = port ?? await freePort();
+  const cfg = typeof config === 'function' ? config(port) : (config ?? baseConfig(port));
+  const file = writeConfig(cfg);
+  const proc = spawn(BIN, ['--config', file, '--module-dir', MODULE_DIR, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  proc.stderr.on('data', (d) => { stderr += d; if (process.env.EXPOSRD_TEST_VERBOSE) process.stderr.write(d); });
+  const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
+  let exitedEarly = null;
+  exited.then((r) => { exitedEarly = r; });
+  await waitFor(async () => {
+    if (exitedEarly) throw new Error('exited');
+    return canConnect(waitPort ?? port, '127.0.0.1');
+  }, { what: 'exposrd to listen', timeout: 15000 }).catch((e) => {
+    proc.kill('SIGKILL');
+    throw new Error(`exposrd did not start (${e.message}; exit ${JSON.stringify(exitedEarly)}):\n${stderr}`);
+  });
+  return {
+    port,
+    proc,
+    configFile: file,
+    stderr: () => stderr,
+    exited,
+    // Graceful stop; resolves with the exit status and everything exposrd logged.
+    async stop({ signal = 'SIGTERM', timeout = 20000 } = {}) {
+      if (exitedEarly) return { ...exitedEarly, stderr };
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), timeout);
+      const r = await exited;
+      clearTimeout(timer);
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+      return { ...r, stderr };
+    },
+  };
+}
+
+/** One HTTP request; resolves with { status, headers, body (string), json }. */
+export function request(port, { method = 'GET', path: p = '/', headers = {}, body, host = '127.0.0.1', timeout = 10000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host, port, method, path: p, headers, agent: false, timeout }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json;
+        try { json = JSON.parse(text); } catch { json = undefined; }
+        resolve({ status: res.statusCode, headers: res.headers, body: text, json });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    if (body !== undefined) req.write(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
+    req.end();
+  });
+}
+
+/** Sends raw bytes on a fresh TCP connection and collects everything until close. */
+export function rawRequest(port, bytes, { host = '127.0.0.1', timeout = 10000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, host);
+    const chunks = [];
+    const timer = setTimeout(() => { s.destroy(); reject(new Error('raw request timed out')); }, timeout);
+    s.on('connect', () => s.write(bytes));
+    s.on('data', (c) => chunks.push(c));
+    s.on('error', (e) => { clearTimeout(timer); reject(e); });
+    s.on('close', () => { clearTimeout(timer); resolve(Buffer.concat(chunks).toString('latin1')); });
+  });
+}

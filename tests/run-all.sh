@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs every dependency, builds exposrd twice (normal, and with AddressSanitizer
+# + UndefinedBehaviorSanitizer) with warnings as errors, and runs every test against
+# each build. Debian 12, as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+bash packaging/install-deps.sh test
+(cd tests/integration && npm ci --no-audit --no-fund --loglevel=error)
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# Criterion forks each test; keep its output readable in CI logs.
+export CRITERION_NO_EARLY_EXIT=1
+
+run_suite() {
+	local dir=$1; shift
+	cmake -S "$root" -B "$dir" -DEXPOSR_WERROR=ON "$@" >/dev/null
+	cmake --build "$dir" -j"$(nproc)"
+	(cd "$dir" && ctest --output-on-failure --timeout 900 -j2)
+}
+
+echo "== normal build =="
+run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+echo "== sanitizer build (ASan + UBSan) =="
+run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DEXPOSR_SANITIZE=ON
