@@ -61,8 +61,10 @@ struct exposr_http_api {
 	/* Hands the request to the next route. */
 	void (*decline)(struct exposr_http_request *req);
 	/* The handler takes the connection: bytes after the head are still in the
-	 * bufferevent's input. The listener forgets the connection; the request stays
-	 * readable until release(). */
+	 * bufferevent's input, its callbacks are unset and reading is disabled (call
+	 * bufferevent_enable and look at the input buffer first: no read callback fires
+	 * for bytes already there). The listener forgets the connection; the request
+	 * stays readable until release(), which must always be called. */
 	struct bufferevent *(*takeover)(struct exposr_http_request *req);
 	void (*release)(struct exposr_http_request *req);
 	/* Standard reason phrase of a status code ("Not Found"). */

@@ -1,0 +1,478 @@
+/* Connections on the shared HTTP listeners: reading and parsing requests, limits, timeouts. */
+#include "http_conn.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "log.h"
+
+/* After a final response the peer gets this long to stop sending before the socket is
+ * closed: closing with unread input makes the kernel send a reset, which can destroy the
+ * response before the client has read it. */
+#define LINGER_TIMEOUT_MS 2000
+
+static struct http_conn *connections;
+
+void http_conn_free(struct http_conn *conn)
+{
+	if (conn->req != NULL) {
+		/* A handler still holding the request frees it when it answers. */
+		if (conn->req->handler_owns)
+			conn->req->conn = NULL;
+		else
+			http_request_free(conn->req);
+	}
+	if (conn->prev != NULL)
+		conn->prev->next = conn->next;
+	else
+		connections = conn->next;
+	if (conn->next != NULL)
+		conn->next->prev = conn->prev;
+	if (conn->timer != NULL)
+		event_free(conn->timer);
+	if (conn->bev != NULL)
+		bufferevent_free(conn->bev);
+	free(conn);
+}
+
+void http_conns_close_all(void)
+{
+	while (connections != NULL)
+		http_conn_free(connections);
+}
+
+static struct timeval timeval_from_ms(unsigned ms)
+{
+	return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+}
+
+int http_conn_arm_timer(struct http_conn *conn, unsigned ms)
+{
+	struct timeval tv = timeval_from_ms(ms);
+	return evtimer_add(conn->timer, &tv) == 0 ? EXPOSR_OK : EXPOSR_ERROR;
+}
+
+void http_conn_fail(struct http_conn *conn, int status)
+{
+	static const struct exposr_http_header json[] = {
+		{"Content-Type", "application/json"},
+		{NULL, NULL},
+	};
+	const char *code;
+	switch (status) {
+	case 400: code = "BAD_REQUEST"; break;
+	case 408: code = "REQUEST_TIMEOUT"; break;
+	case 413: code = "PAYLOAD_TOO_LARGE"; break;
+	case 431: code = "REQUEST_HEADER_FIELDS_TOO_LARGE"; break;
+	default: code = "INTERNAL_ERROR"; break;
+	}
+	char body[64];
+	int len = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", code);
+	log_msg("http", EXPOSR_LOG_DEBUG, "%s:%d: %d %s", conn->remote_addr, conn->remote_port,
+		status, code);
+	if (conn->req != NULL) {
+		http_request_free(conn->req);
+		conn->req = NULL;
+	}
+	evtimer_del(conn->timer);
+	bufferevent_disable(conn->bev, EV_READ);
+	conn->phase = PHASE_CLOSING;
+	if (http_write_response(conn->bev, status, json, body, (size_t)len, true, false, false) !=
+	    EXPOSR_OK)
+		http_conn_free(conn);
+}
+
+/* Keep-alive: the next request may already be buffered. */
+static void conn_wait_request(struct http_conn *conn)
+{
+	conn->phase = PHASE_IDLE;
+	conn->head_bytes = 0;
+	conn->message_done = false;
+	conn->body_consumed = false;
+	if (http_conn_arm_timer(conn, conn->limits->idle_timeout_ms) != EXPOSR_OK ||
+	    bufferevent_enable(conn->bev, EV_READ) != 0) {
+		http_conn_free(conn);
+		return;
+	}
+	http_conn_process(conn);
+}
+
+static void conn_start_linger(struct http_conn *conn)
+{
+	struct evbuffer *input = bufferevent_get_input(conn->bev);
+	evbuffer_drain(input, evbuffer_get_length(input));
+	if (shutdown(bufferevent_getfd(conn->bev), SHUT_WR) != 0 ||
+	    http_conn_arm_timer(conn, LINGER_TIMEOUT_MS) != EXPOSR_OK ||
+	    bufferevent_enable(conn->bev, EV_READ) != 0) {
+		http_conn_free(conn);
+		return;
+	}
+	conn->phase = PHASE_LINGER;
+}
+
+static int parser_fail(struct http_conn *conn, int status)
+{
+	conn->error_status = status;
+	return -1;
+}
+
+/* Trailers of a chunked body come through the header callbacks too: they are skipped, as
+ * the strings of the head must not move once they are handed out. */
+static bool in_head(llhttp_t *parser)
+{
+	return ((struct http_conn *)parser->data)->phase == PHASE_HEAD;
+}
+
+static int append_string(llhttp_t *parser, const char *at, size_t len)
+{
+	struct http_conn *conn = parser->data;
+	if (!in_head(parser))
+		return 0;
+	if (growbuf_append(&conn->req->strings, at, len) != EXPOSR_OK)
+		return parser_fail(conn, 500);
+	return 0;
+}
+
+static int end_string(llhttp_t *parser)
+{
+	return append_string(parser, "", 1);
+}
+
+static int on_header_field(llhttp_t *parser, const char *at, size_t len)
+{
+	struct http_conn *conn = parser->data;
+	struct http_request *req = conn->req;
+	if (!in_head(parser))
+		return 0;
+	if (!req->in_header_name) {
+		if (req->header_count == conn->limits->max_headers)
+			return parser_fail(conn, 431);
+		if (req->header_count == req->header_capacity) {
+			size_t capacity = req->header_capacity > 0 ? req->header_capacity * 2 : 16;
+			size_t *grown = realloc(req->header_offsets, capacity * 2 * sizeof(*grown));
+			if (grown == NULL)
+				return parser_fail(conn, 500);
+			req->header_offsets = grown;
+			req->header_capacity = capacity;
+		}
+		req->header_offsets[2 * req->header_count] = req->strings.len;
+		req->header_count++;
+		req->in_header_name = true;
+	}
+	return append_string(parser, at, len);
+}
+
+static int on_header_field_complete(llhttp_t *parser)
+{
+	struct http_request *req = ((struct http_conn *)parser->data)->req;
+	if (!in_head(parser))
+		return 0;
+	req->in_header_name = false;
+	int rc = end_string(parser);
+	req->header_offsets[2 * req->header_count - 1] = req->strings.len;
+	return rc;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+static int on_header_value_complete(llhttp_t *parser)
+{
+	struct http_request *req = ((struct http_conn *)parser->data)->req;
+	if (!in_head(parser))
+		return 0;
+	struct growbuf *strings = &req->strings;
+	size_t start = req->header_offsets[2 * req->header_count - 1];
+	while (strings->len > start && is_blank(strings->data[strings->len - 1]))
+		strings->len--;
+	size_t lead = 0;
+	while (start + lead < strings->len && is_blank(strings->data[start + lead]))
+		lead++;
+	if (lead > 0) {
+		memmove(strings->data + start, strings->data + start + lead,
+			strings->len - start - lead);
+		strings->len -= lead;
+	}
+	return end_string(parser);
+}
+
+/* Stops llhttp after the head, so that the bytes after it stay unparsed until a route says
+ * what to do with them. */
+static int on_headers_complete(llhttp_t *parser)
+{
+	(void)parser;
+	return HPE_PAUSED;
+}
+
+static int on_body(llhttp_t *parser, const char *at, size_t len)
+{
+	struct http_conn *conn = parser->data;
+	if (conn->phase != PHASE_BODY)
+		return 0; /* answered already: the rest of the body is skipped */
+	struct http_request *req = conn->req;
+	if (len > req->body_limit - req->body.len)
+		return parser_fail(conn, 413);
+	if (growbuf_append(&req->body, at, len) != EXPOSR_OK)
+		return parser_fail(conn, 500);
+	return 0;
+}
+
+/* Stops before a pipelined request: it waits until this one is answered. */
+static int on_message_complete(llhttp_t *parser)
+{
+	((struct http_conn *)parser->data)->message_done = true;
+	return HPE_PAUSED;
+}
+
+static const llhttp_settings_t parser_settings = {
+	.on_url = append_string,
+	.on_url_complete = end_string,
+	.on_header_field = on_header_field,
+	.on_header_field_complete = on_header_field_complete,
+	.on_header_value = append_string,
+	.on_header_value_complete = on_header_value_complete,
+	.on_headers_complete = on_headers_complete,
+	.on_body = on_body,
+	.on_message_complete = on_message_complete,
+};
+
+static void conn_head_complete(struct http_conn *conn)
+{
+	conn->phase = PHASE_ROUTED;
+	evtimer_del(conn->timer);
+	/* Pipelined requests wait in the kernel until this one is answered. */
+	bufferevent_disable(conn->bev, EV_READ);
+	if (http_request_complete_head(conn->req) != EXPOSR_OK) {
+		http_conn_fail(conn, 500);
+		return;
+	}
+	/* A request without a body ends with its head: let llhttp say so now (it consumes
+	 * nothing), so that it is known before a route asks for the body. */
+	llhttp_resume(&conn->parser);
+	llhttp_errno_t err = llhttp_execute(&conn->parser, "", 0);
+	if (err != HPE_OK && err != HPE_PAUSED) {
+		http_conn_fail(conn, 400);
+		return;
+	}
+	http_request_offer(conn->req, 0);
+}
+
+/* Records and drains what llhttp has parsed. */
+static int conn_consume(struct http_conn *conn, const char *data, size_t used)
+{
+	if (conn->phase == PHASE_HEAD) {
+		struct growbuf *head_raw = &conn->req->head_raw;
+		/* llhttp skips empty lines before a request line: they are not part of the head. */
+		size_t skip = 0;
+		while (head_raw->len == 0 && skip < used &&
+		       (data[skip] == '\r' || data[skip] == '\n'))
+			skip++;
+		if (growbuf_append(head_raw, data + skip, used - skip) != EXPOSR_OK)
+			return EXPOSR_ERROR;
+		conn->head_bytes += used;
+	} else if (conn->phase == PHASE_BODY && used > 0) {
+		conn->body_consumed = true;
+	}
+	return evbuffer_drain(bufferevent_get_input(conn->bev), used) == 0 ? EXPOSR_OK
+									   : EXPOSR_ERROR;
+}
+
+/* llhttp stopped on purpose: at the end of a head or of a message. */
+static void conn_paused(struct http_conn *conn)
+{
+	if (conn->phase == PHASE_HEAD)
+		conn_head_complete(conn);
+	else if (conn->phase == PHASE_BODY)
+		http_request_body_complete(conn->req);
+	else
+		conn_wait_request(conn); /* the end of a skipped body */
+}
+
+/* Feeds buffered input to llhttp. Every path that hands the request on returns at once:
+ * the connection may be gone afterwards. */
+void http_conn_process(struct http_conn *conn)
+{
+	struct evbuffer *input = bufferevent_get_input(conn->bev);
+	for (;;) {
+		size_t available = evbuffer_get_length(input);
+		if (available == 0)
+			return;
+		if (conn->phase == PHASE_IDLE) {
+			/* The head timeout runs from the first byte of a request. */
+			conn->phase = PHASE_HEAD;
+			if (http_conn_arm_timer(conn, conn->limits->head_timeout_ms) != EXPOSR_OK)
+				goto fail;
+		}
+		if (conn->phase != PHASE_HEAD && conn->phase != PHASE_BODY &&
+		    conn->phase != PHASE_DISCARD)
+			return;
+		size_t feed = available;
+		if (conn->phase == PHASE_HEAD) {
+			if (conn->req == NULL) {
+				conn->req = calloc(1, sizeof(*conn->req));
+				if (conn->req == NULL)
+					goto fail;
+				conn->req->conn = conn;
+			}
+			/* One byte past the limit is enough to know that it is exceeded. */
+			size_t room = conn->limits->max_head_bytes + 1 - conn->head_bytes;
+			if (feed > room)
+				feed = room;
+		}
+		const char *data = (const char *)evbuffer_pullup(input, (ev_ssize_t)feed);
+		if (data == NULL)
+			goto fail;
+		llhttp_resume(&conn->parser);
+		llhttp_errno_t err = llhttp_execute(&conn->parser, data, feed);
+		if (err != HPE_OK && err != HPE_PAUSED) {
+			log_msg("http", EXPOSR_LOG_DEBUG, "%s:%d: bad request: %s",
+				conn->remote_addr, conn->remote_port,
+				llhttp_get_error_reason(&conn->parser));
+			http_conn_fail(conn, conn->error_status != 0 ? conn->error_status : 400);
+			return;
+		}
+		size_t used = feed;
+		if (err == HPE_PAUSED)
+			used = (size_t)(llhttp_get_error_pos(&conn->parser) - data);
+		if (conn_consume(conn, data, used) != EXPOSR_OK)
+			goto fail;
+		if (conn->phase == PHASE_HEAD && conn->head_bytes > conn->limits->max_head_bytes) {
+			http_conn_fail(conn, 431);
+			return;
+		}
+		if (err == HPE_PAUSED) {
+			conn_paused(conn);
+			return;
+		}
+		/* A body that keeps coming keeps its connection. */
+		if (conn->phase == PHASE_BODY &&
+		    http_conn_arm_timer(conn, conn->limits->idle_timeout_ms) != EXPOSR_OK)
+			goto fail;
+	}
+fail:
+	http_conn_fail(conn, 500);
+}
+
+static void conn_next_request(struct http_conn *conn)
+{
+	if (conn->message_done) {
+		conn_wait_request(conn);
+		return;
+	}
+	conn->phase = PHASE_DISCARD;
+	if (http_conn_arm_timer(conn, conn->limits->idle_timeout_ms) != EXPOSR_OK ||
+	    bufferevent_enable(conn->bev, EV_READ) != 0) {
+		http_conn_free(conn);
+		return;
+	}
+	http_conn_process(conn);
+}
+
+static void conn_readable(struct bufferevent *bev, void *arg)
+{
+	struct http_conn *conn = arg;
+	if (conn->phase == PHASE_LINGER) {
+		struct evbuffer *input = bufferevent_get_input(bev);
+		evbuffer_drain(input, evbuffer_get_length(input));
+		return;
+	}
+	http_conn_process(conn);
+}
+
+/* The output buffer is empty. */
+static void conn_written(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	struct http_conn *conn = arg;
+	if (conn->phase == PHASE_CLOSING)
+		conn_start_linger(conn);
+	else if (conn->phase == PHASE_WRITING)
+		conn_next_request(conn);
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	struct http_conn *conn = arg;
+	if (what & BEV_EVENT_ERROR)
+		log_msg("http", EXPOSR_LOG_DEBUG, "%s:%d: %s", conn->remote_addr, conn->remote_port,
+			evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	http_conn_free(conn);
+}
+
+static void conn_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct http_conn *conn = arg;
+	if (conn->phase == PHASE_HEAD || conn->phase == PHASE_BODY)
+		http_conn_fail(conn, 408);
+	else
+		http_conn_free(conn); /* idle keep-alive, skipped body or lingering close */
+}
+
+void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct sockaddr *addr,
+		      socklen_t addr_len, int route_port, int local_port,
+		      const struct http_limits *limits)
+{
+	struct http_conn *conn = calloc(1, sizeof(*conn));
+	if (conn == NULL) {
+		log_msg("http", EXPOSR_LOG_WARN, "cannot accept a connection: out of memory");
+		evutil_closesocket(fd);
+		return;
+	}
+	char port[NI_MAXSERV];
+	int rc = getnameinfo(addr, addr_len, conn->remote_addr, sizeof(conn->remote_addr), port,
+			     sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+	if (rc != 0) {
+		log_msg("http", EXPOSR_LOG_WARN, "cannot read a peer address: %s",
+			gai_strerror(rc));
+		goto fail;
+	}
+	conn->remote_port = atoi(port);
+	conn->route_port = route_port;
+	conn->local_port = local_port;
+	conn->limits = limits;
+	/* Responses are written whole: don't hold one back waiting for an acknowledgement. */
+	int one = 1;
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
+		log_msg("http", EXPOSR_LOG_DEBUG, "TCP_NODELAY: %s",
+			evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	conn->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (conn->bev == NULL) {
+		log_msg("http", EXPOSR_LOG_WARN, "cannot set up a connection from %s",
+			conn->remote_addr);
+		goto fail;
+	}
+	/* From here http_conn_free() closes the socket. */
+	conn->next = connections;
+	if (connections != NULL)
+		connections->prev = conn;
+	connections = conn;
+	llhttp_init(&conn->parser, HTTP_REQUEST, &parser_settings);
+	conn->parser.data = conn;
+	conn->phase = PHASE_HEAD;
+	bufferevent_setcb(conn->bev, conn_readable, conn_written, conn_event, conn);
+	/* A client that stops reading our response is dropped like an idle one. */
+	struct timeval write_timeout = timeval_from_ms(limits->idle_timeout_ms);
+	conn->timer = evtimer_new(base, conn_timeout, conn);
+	if (conn->timer == NULL ||
+	    http_conn_arm_timer(conn, limits->head_timeout_ms) != EXPOSR_OK ||
+	    bufferevent_set_timeouts(conn->bev, NULL, &write_timeout) != 0 ||
+	    bufferevent_enable(conn->bev, EV_READ | EV_WRITE) != 0) {
+		log_msg("http", EXPOSR_LOG_WARN, "cannot set up a connection from %s",
+			conn->remote_addr);
+		http_conn_free(conn);
+	}
+	return;
+fail:
+	free(conn);
+	evutil_closesocket(fd);
+}

@@ -1,0 +1,138 @@
+/* Internal to the HTTP listeners: connections (http_conn.c) and their requests (http_request.c). */
+#ifndef EXPOSR_CORE_HTTP_CONN_H
+#define EXPOSR_CORE_HTTP_CONN_H
+
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/util.h>
+#include <llhttp.h>
+
+#include "http_listener.h"
+
+enum conn_phase {
+	PHASE_IDLE,    /* keep-alive: waiting for the first byte of the next request */
+	PHASE_HEAD,    /* reading a request head */
+	PHASE_BODY,    /* reading the body into memory for the route that wants it */
+	PHASE_ROUTED,  /* the head is parsed: a route handler has the request */
+	PHASE_WRITING, /* writing a response, then on to the next request */
+	PHASE_DISCARD, /* answered before its body was read: skipping the rest of it */
+	PHASE_CLOSING, /* writing a last response */
+	PHASE_LINGER,  /* response sent and our side shut: draining until the peer closes */
+};
+
+struct growbuf {
+	char *data;
+	size_t len;
+	size_t cap;
+};
+
+struct http_request {
+	struct exposr_http_request pub; /* first: handlers only see this part */
+	struct http_conn *conn;		/* NULL once taken over or the connection is gone */
+	bool handler_owns;		/* between handle() and respond/decline/takeover */
+	bool taken_over;		/* alive until release() */
+	bool body_read;
+	size_t route_index; /* the route that has it, or is having its body read */
+	size_t body_limit;
+	/* The target, then name\0value\0 per header, then path and remote address; the
+	 * public pointers are set once it stops growing, at the end of the head. */
+	struct growbuf strings;
+	size_t *header_offsets; /* name and value offsets into strings, per header */
+	size_t header_count;
+	size_t header_capacity;
+	bool in_header_name;
+	struct exposr_http_header *headers;
+	struct growbuf head_raw;
+	struct growbuf body;
+};
+
+struct http_conn {
+	struct http_conn *prev;
+	struct http_conn *next;
+	struct bufferevent *bev;
+	struct event *timer;
+	llhttp_t parser;
+	enum conn_phase phase;
+	const struct http_limits *limits;
+	int route_port;
+	int local_port;
+	int remote_port;
+	char remote_addr[NI_MAXHOST];
+	struct http_request *req; /* the request being read or handled */
+	size_t head_bytes;	  /* bytes of the current head given to llhttp */
+	bool message_done;	  /* llhttp has seen the end of the current request */
+	bool body_consumed;	  /* bytes after the head were parsed: no takeover any more */
+	int error_status;	  /* why a parser callback failed */
+};
+
+/* Adds `len` bytes to the buffer and returns where they start, or NULL without memory. */
+static inline char *growbuf_extend(struct growbuf *buf, size_t len)
+{
+	if (len > buf->cap - buf->len) {
+		size_t cap = buf->cap > 0 ? buf->cap : 256;
+		while (len > cap - buf->len)
+			cap *= 2;
+		char *grown = realloc(buf->data, cap);
+		if (grown == NULL)
+			return NULL;
+		buf->data = grown;
+		buf->cap = cap;
+	}
+	buf->len += len;
+	return buf->data + buf->len - len;
+}
+
+static inline int growbuf_append(struct growbuf *buf, const char *data, size_t len)
+{
+	if (len == 0)
+		return EXPOSR_OK;
+	char *at = growbuf_extend(buf, len);
+	if (at == NULL)
+		return EXPOSR_ERROR;
+	memcpy(at, data, len);
+	return EXPOSR_OK;
+}
+
+/* The route table kept by http_listener.c, in the order requests are offered to it. */
+size_t http_route_count(void);
+const struct exposr_http_route *http_route_get(size_t index);
+
+/* Serves an accepted socket (closed on failure). `limits` must outlive the connection. */
+void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct sockaddr *addr,
+		      socklen_t addr_len, int route_port, int local_port,
+		      const struct http_limits *limits);
+/* Closes every connection the listeners still own. */
+void http_conns_close_all(void);
+/* Frees the connection and its socket; a request a handler holds is left to the handler. */
+void http_conn_free(struct http_conn *conn);
+/* Answers with a listener error in JSON, then closes. */
+void http_conn_fail(struct http_conn *conn, int status);
+/* Feeds buffered input to llhttp. */
+void http_conn_process(struct http_conn *conn);
+int http_conn_arm_timer(struct http_conn *conn, unsigned ms);
+
+void http_request_free(struct http_request *req);
+/* Sets the public fields once the head is parsed. */
+int http_request_complete_head(struct http_request *req);
+/* Offers the request to the routes from `first_route` on (404 if none takes it). */
+void http_request_offer(struct http_request *req, size_t first_route);
+/* The body the route asked for has been read. */
+void http_request_body_complete(struct http_request *req);
+/* Queues a whole response; nothing is queued on failure. */
+int http_write_response(struct bufferevent *bev, int status,
+			const struct exposr_http_header *headers, const char *body, size_t len,
+			bool close, bool head_only, bool http10_keep_alive);
+
+/* The request half of struct exposr_http_api. */
+const char *http_header(const struct exposr_http_request *req, const char *name);
+void http_respond(struct exposr_http_request *req, int status,
+		  const struct exposr_http_header *headers, const char *body, size_t len);
+void http_decline(struct exposr_http_request *req);
+struct bufferevent *http_takeover(struct exposr_http_request *req);
+void http_release(struct exposr_http_request *req);
+const char *http_reason(int status);
+
+#endif
