@@ -9,9 +9,22 @@ root=$(pwd)
 bash packaging/install-deps.sh test
 (cd tests/integration && npm ci --no-audit --no-fund --loglevel=error)
 
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1
-export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-# Criterion forks each test; keep its output readable in CI logs.
+# Sanitizer reports also go to files: Criterion's forked test workers can report a
+# leak and still pass, so any report file fails the run.
+reports=$(mktemp -d)
+show_reports() {
+	if compgen -G "$reports/*" >/dev/null; then
+		echo "sanitizer reports:"
+		cat "$reports"/*
+		rm -rf "$reports"
+		exit 1
+	fi
+	rm -rf "$reports"
+}
+trap show_reports EXIT
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1:log_path=$reports/asan
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
+# Criterion's workers must run their exit handlers, where LeakSanitizer checks.
 export CRITERION_NO_EARLY_EXIT=1
 
 run_suite() {
