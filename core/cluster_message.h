@@ -1,0 +1,51 @@
+/* Signed cluster messages of protocol.md §8.3: exposrd 0.12's envelope, its HMAC-SHA256
+ * signature over JavaScript's JSON serialisation, and the per-node replay window. */
+#ifndef EXPOSR_CORE_CLUSTER_MESSAGE_H
+#define EXPOSR_CORE_CLUSTER_MESSAGE_H
+
+#include <exposr/common.h>
+
+struct cJSON;
+
+struct cluster_sender {
+	const char *id;	  /* node id, 40 hex characters */
+	const char *host; /* "<pid>@<hostname>" */
+	const char *ip;
+};
+
+/* The wire text of a message: {"event","message","node":{id,host,ip},"ts","seq","s"}.
+ * `message` is copied. Returns a malloc'ed string, or NULL on failure. */
+char *cluster_message_encode(const char *key, const struct cluster_sender *from,
+			     const char *event, const struct cJSON *message, int64_t ts,
+			     int64_t seq);
+
+/* Lower-case hex HMAC-SHA256 of `len` bytes with `key` into out (65 bytes). */
+void cluster_message_sign(const char *key, const char *text, size_t len, char out[65]);
+
+/* A received message that passed the signature check; owns `root`. */
+struct cluster_message {
+	struct cJSON *root;
+	const char *event;
+	const struct cJSON *message;
+	const char *node_id, *node_host, *node_ip;
+	int64_t ts;
+	int64_t seq;
+};
+
+/* Parses and verifies `text`. EXPOSR_ERROR with a reason in `why` (bad JSON, a missing
+ * field, a bad signature). */
+int cluster_message_decode(const char *key, const char *text, size_t len,
+			   struct cluster_message *out, const char **why);
+void cluster_message_free(struct cluster_message *m);
+
+/* exposrd's replay window: the highest sequence seen and a 16-bit bitmap of the
+ * ones just below it. */
+struct replay_window {
+	int64_t hi;
+	uint16_t seen;
+};
+
+/* true if `seq` is new (and records it); false for a replay or one too old. */
+bool replay_window_accept(struct replay_window *w, int64_t seq);
+
+#endif
