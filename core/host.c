@@ -5,10 +5,13 @@
 
 #include "cfg.h"
 #include "http_listener.h"
+#include "ids.h"
 #include "loader.h"
 #include "log.h"
 #include "registry.h"
 #include "server.h"
+#include "services.h"
+#include "streams.h"
 #include "timer.h"
 
 static struct event_base *host_base;
@@ -41,7 +44,12 @@ static const struct exposr_host host = {
 	.config = &cfg_api,
 	.registry = &registry_api,
 	.http = &http_api,
+	.accounts = &accounts_api,
+	.tunnels = &tunnels_api,
+	.node_id = ids_node_id,
+	.now_ms = ids_now_ms,
 	.server_state = server_state,
+	.streams = &stream_api,
 };
 
 const struct exposr_host *host_table(struct event_base *base)

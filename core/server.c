@@ -12,6 +12,7 @@
 #include "http_listener.h"
 #include "loader.h"
 #include "log.h"
+#include "services.h"
 
 struct server {
 	struct event_base *base;
@@ -127,6 +128,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		 server.shutdown_timeout_s);
 	server.state = EXPOSR_SERVER_STOPPING;
 	http_listeners_stop_accepting();
+	services_shutdown();
 	struct timeval tv = {.tv_sec = server.shutdown_timeout_s, .tv_usec = 0};
 	server.drain_timeout = evtimer_new(server.base, on_drain_timeout, NULL);
 	if (server.drain_timeout == NULL || evtimer_add(server.drain_timeout, &tv) != 0)
@@ -163,7 +165,7 @@ int server_run(const struct exposr_cfg *root, const char *module_dir)
 	struct http_limits limits;
 	const char *bind;
 	if (read_log(root) != 0 || read_http(root, &limits, &bind) != 0 ||
-	    check_core_sections(root) != 0)
+	    check_core_sections(root) != 0 || services_configure(root) != 0)
 		return EXIT_CONFIG;
 	server.base = event_base_new();
 	if (server.base == NULL) {
@@ -175,6 +177,8 @@ int server_run(const struct exposr_cfg *root, const char *module_dir)
 	if (loader_init_all(host, module_dir, cfg_api.child(root, "modules")) != 0)
 		goto out;
 	rc = EXIT_START;
+	if (services_start() != 0)
+		goto out_modules;
 	if (http_listeners_open(server.base, bind, &limits) != 0 || loader_start_all() != 0 ||
 	    install_signals() != 0)
 		goto out_modules;
@@ -189,6 +193,7 @@ int server_run(const struct exposr_cfg *root, const char *module_dir)
 out_modules:
 	loader_fini_all();
 out:
+	services_free();
 	http_listeners_free();
 	free_server();
 	return rc;

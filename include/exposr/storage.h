@@ -28,6 +28,14 @@ struct exposr_storage_vtable {
 	/* cursor: NULL or "" for the first page, else a next_cursor handed out before. */
 	void (*list)(void *self, const char *ns, const char *cursor, size_t count,
 		     exposr_storage_list_cb cb, void *arg);
+	/* Optional, both NULL when one process owns the back-end and in-process
+	 * serialisation is enough. Locks `key` (without namespace) for a read-modify-write
+	 * across every process sharing the back-end: cb gets EXPOSR_OK and a handle to pass
+	 * to unlock() once, or EXPOSR_ERROR and NULL (back-end down, or still taken after
+	 * the retries). Check `size` before using them: older modules lack them. */
+	void (*lock)(void *self, const char *key, void (*cb)(void *arg, int status, void *lock),
+		     void *arg);
+	void (*unlock)(void *self, void *lock);
 };
 
 #endif

@@ -1,0 +1,51 @@
+/* The glue of the account and tunnel services: configuration, storage, lifecycle. */
+#include "services.h"
+
+#include <stdio.h>
+
+#include "cfg.h"
+#include "ids.h"
+#include "keylock.h"
+#include "log.h"
+#include "registry.h"
+#include "store.h"
+#include "tunnel_state.h"
+
+int services_configure(const struct exposr_cfg *root)
+{
+	long max;
+	if (cfg_api.get_int(cfg_api.child(root, "tunnels"), "max-connections", 2, 1, 65535, &max) !=
+	    EXPOSR_OK)
+		return EXPOSR_ERROR;
+	tunnel_state_set_max_connections((unsigned)max);
+	if (ids_node_id_init() != EXPOSR_OK) {
+		fprintf(stderr, "exposrd: cannot draw a node id: no randomness available\n");
+		return EXPOSR_ERROR;
+	}
+	return EXPOSR_OK;
+}
+
+int services_start(void)
+{
+	const struct exposr_registry_entry *e = registry_find(EXPOSR_KIND_STORAGE, NULL);
+	if (e == NULL) {
+		fprintf(stderr, "exposrd: no storage module is enabled (enable storage-memory, "
+				"storage-redis or storage-sqlite)\n");
+		return EXPOSR_ERROR;
+	}
+	store_use(e->vtable, e->instance);
+	log_debug("storage: %s; node id %s", e->name, ids_node_id());
+	return EXPOSR_OK;
+}
+
+void services_shutdown(void)
+{
+	tunnel_state_shutdown();
+}
+
+void services_free(void)
+{
+	tunnel_state_free();
+	keylock_free_all();
+	store_use(NULL, NULL);
+}

@@ -1,0 +1,498 @@
+/* This node's connection state of protocol.md §8.2. Connections stay listed, marked
+ * disconnected, for a minute after they went away and a tunnel's entry for five
+ * minutes, so the API can still report when it was last connected. */
+#include "tunnel_state.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ids.h"
+#include "strmap.h"
+#include "timer.h"
+
+struct open_req;
+
+struct exposr_tunnel_conn {
+	struct tunnel_entry *entry;
+	char id[IDS_CONNECTION_ID_LEN + 1];
+	char *peer;
+	const struct exposr_transport_conn_vtable *vt; /* NULL once removed */
+	void *conn;
+	bool local;
+	bool connected;
+	unsigned kick_round; /* the last tunnel_state_kick that reached it */
+	int64_t connected_at, disconnected_at, alive_at;
+	struct open_req *opens;          /* channel opens pending on this connection */
+	struct exposr_tunnel_conn *next; /* sorted by id: the round-robin order */
+};
+
+struct disconnect_waiter {
+	struct tunnel_entry *entry;
+	exposr_done_cb cb;
+	void *arg;
+	struct exposr_timer *timer;
+	struct disconnect_waiter *next;
+};
+
+struct tunnel_entry {
+	char *id;
+	struct exposr_tunnel_conn *conns;
+	char last_chosen[IDS_CONNECTION_ID_LEN + 1];
+	bool connected;
+	unsigned alive;
+	int64_t connected_at, disconnected_at, alive_at;
+	struct disconnect_waiter *waiters;
+};
+
+/* The cancel token handed to ingresses. */
+struct open_req {
+	struct exposr_tunnel_conn *conn; /* NULL once detached from a removed connection */
+	void *token;                     /* the transport's cancel token */
+	exposr_channel_cb cb;
+	void *arg;
+	bool in_open;   /* open_channel has not returned yet */
+	bool completed; /* ... and the callback already ran */
+	struct open_req *prev, *next;
+};
+
+static struct {
+	struct strmap *tunnels; /* id -> struct tunnel_entry */
+	struct exposr_timer *sweep_timer;
+	unsigned max_connections;
+	unsigned kick_round;
+	bool stopping;
+} ts = {.max_connections = 2};
+
+void tunnel_state_set_max_connections(unsigned max)
+{
+	ts.max_connections = max;
+}
+
+unsigned tunnel_state_max_connections(void)
+{
+	return ts.max_connections;
+}
+
+const char *tunnel_state_connection_id(const struct exposr_tunnel_conn *c)
+{
+	return c != NULL ? c->id : NULL;
+}
+
+size_t tunnel_state_count(void)
+{
+	return strmap_count(ts.tunnels);
+}
+
+/* Recomputes the derived state the way 0.12's updateTunnelState does. */
+static void update_state(struct tunnel_entry *e, int64_t now)
+{
+	unsigned alive = 0;
+	int64_t earliest = 0, latest = 0;
+	for (struct exposr_tunnel_conn *c = e->conns; c != NULL; c = c->next) {
+		if (c->connected) {
+			alive++;
+			if (c->connected_at != 0 && (earliest == 0 || c->connected_at < earliest))
+				earliest = c->connected_at;
+		} else if (c->disconnected_at > latest) {
+			latest = c->disconnected_at;
+		}
+	}
+	bool connected = alive > 0;
+	if (connected && !e->connected)
+		e->connected_at = earliest != 0 ? earliest : now;
+	else if (!connected && e->connected)
+		e->disconnected_at = latest != 0 ? latest : now;
+	e->connected = connected;
+	e->alive = alive;
+	if (connected)
+		e->alive_at = now;
+}
+
+static unsigned local_alive(const struct tunnel_entry *e)
+{
+	unsigned n = 0;
+	for (const struct exposr_tunnel_conn *c = e->conns; c != NULL; c = c->next)
+		if (c->local && c->connected)
+			n++;
+	return n;
+}
+
+static void free_conn(struct exposr_tunnel_conn *c)
+{
+	while (c->opens != NULL) {
+		struct open_req *r = c->opens;
+		c->opens = r->next;
+		free(r);
+	}
+	free(c->peer);
+	free(c);
+}
+
+static void free_entry(void *value)
+{
+	struct tunnel_entry *e = value;
+	while (e->conns != NULL) {
+		struct exposr_tunnel_conn *c = e->conns;
+		e->conns = c->next;
+		free_conn(c);
+	}
+	while (e->waiters != NULL) {
+		struct disconnect_waiter *w = e->waiters;
+		e->waiters = w->next;
+		timer_cancel(w->timer);
+		free(w);
+	}
+	free(e->id);
+	free(e);
+}
+
+static void on_sweep_timer(void *arg)
+{
+	(void)arg;
+	tunnel_state_sweep(ids_now_ms());
+}
+
+/* The timer runs only while there is something to age, so an idle server (and a
+ * test's event loop) has no repeating event. */
+static void ensure_sweep_timer(void)
+{
+	if (ts.sweep_timer == NULL)
+		ts.sweep_timer = timer_add(NULL, TUNNEL_STATE_SWEEP_MS, true, on_sweep_timer, NULL);
+}
+
+static struct tunnel_entry *entry_create(const char *tunnel_id)
+{
+	if (ts.tunnels == NULL && (ts.tunnels = strmap_new()) == NULL)
+		return NULL;
+	struct tunnel_entry *e = calloc(1, sizeof(*e));
+	if (e == NULL || (e->id = strdup(tunnel_id)) == NULL ||
+	    strmap_put(ts.tunnels, tunnel_id, e) != EXPOSR_OK) {
+		if (e != NULL)
+			free(e->id);
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+static void insert_sorted(struct tunnel_entry *e, struct exposr_tunnel_conn *c)
+{
+	struct exposr_tunnel_conn **link = &e->conns;
+	while (*link != NULL && strcmp((*link)->id, c->id) < 0)
+		link = &(*link)->next;
+	c->next = *link;
+	*link = c;
+}
+
+struct exposr_tunnel_conn *tunnel_state_add(const char *tunnel_id, const char *peer,
+					    const struct exposr_transport_conn_vtable *vt,
+					    void *conn)
+{
+	if (ts.stopping || tunnel_id == NULL || vt == NULL)
+		return NULL;
+	struct tunnel_entry *e = strmap_get(ts.tunnels, tunnel_id);
+	if (e != NULL && e->alive >= ts.max_connections)
+		return NULL;
+	bool created = false;
+	if (e == NULL) {
+		if ((e = entry_create(tunnel_id)) == NULL)
+			return NULL;
+		created = true;
+	}
+	struct exposr_tunnel_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL || ids_connection_id(c->id) != EXPOSR_OK ||
+	    (c->peer = strdup(peer != NULL ? peer : "")) == NULL) {
+		free(c);
+		if (created)
+			free_entry(strmap_remove(ts.tunnels, tunnel_id));
+		return NULL;
+	}
+	int64_t now = ids_now_ms();
+	c->entry = e;
+	c->vt = vt;
+	c->conn = conn;
+	c->local = true;
+	c->connected = true;
+	c->connected_at = now;
+	c->alive_at = now;
+	insert_sorted(e, c);
+	update_state(e, now);
+	ensure_sweep_timer();
+	return c;
+}
+
+static void unlink_open(struct open_req *r)
+{
+	if (r->conn == NULL)
+		return;
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		r->conn->opens = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	r->conn = NULL;
+	r->prev = r->next = NULL;
+}
+
+static void fire_waiters(struct tunnel_entry *e, int status)
+{
+	/* Detached first: a callback may start another disconnect of this tunnel. */
+	struct disconnect_waiter *w = e->waiters;
+	e->waiters = NULL;
+	while (w != NULL) {
+		struct disconnect_waiter *next = w->next;
+		timer_cancel(w->timer);
+		w->cb(w->arg, status);
+		free(w);
+		w = next;
+	}
+}
+
+void tunnel_state_remove(struct exposr_tunnel_conn *c)
+{
+	if (c == NULL || !c->connected)
+		return;
+	const struct exposr_transport_conn_vtable *vt = c->vt;
+	void *conn = c->conn;
+	/* Nothing may refer to the transport's connection after this returns. */
+	while (c->opens != NULL) {
+		struct open_req *r = c->opens;
+		unlink_open(r);
+		if (r->in_open)
+			continue; /* open_stream fails it when open_channel returns */
+		if (r->token != NULL && vt->cancel_open != NULL)
+			vt->cancel_open(conn, r->token);
+		r->cb(r->arg, EXPOSR_ERROR, NULL);
+		free(r);
+	}
+	int64_t now = ids_now_ms();
+	c->connected = false;
+	c->disconnected_at = now;
+	c->vt = NULL;
+	c->conn = NULL;
+	struct tunnel_entry *e = c->entry;
+	update_state(e, now);
+	if (e->waiters != NULL && local_alive(e) == 0)
+		fire_waiters(e, EXPOSR_OK);
+}
+
+void tunnel_state_get(const char *tunnel_id, struct exposr_tunnel_state *out)
+{
+	memset(out, 0, sizeof(*out));
+	const struct tunnel_entry *e = strmap_get(ts.tunnels, tunnel_id);
+	if (e == NULL)
+		return;
+	out->connected = e->connected;
+	out->connections = e->alive;
+	out->connected_at = e->connected_at;
+	out->disconnected_at = e->disconnected_at;
+	out->alive_at = e->alive_at;
+}
+
+/* Each connection is asked once per round. The list is searched again after every
+ * call because a transport may remove the connection from inside disconnect(). */
+static void kick_entry(struct tunnel_entry *e, enum exposr_disconnect_reason reason)
+{
+	unsigned round = ++ts.kick_round;
+	for (;;) {
+		struct exposr_tunnel_conn *c = e->conns;
+		while (c != NULL && !(c->local && c->connected && c->kick_round != round))
+			c = c->next;
+		if (c == NULL)
+			return;
+		c->kick_round = round;
+		c->vt->disconnect(c->conn, reason);
+	}
+}
+
+void tunnel_state_kick(const char *tunnel_id, enum exposr_disconnect_reason reason)
+{
+	struct tunnel_entry *e = strmap_get(ts.tunnels, tunnel_id);
+	if (e != NULL)
+		kick_entry(e, reason);
+}
+
+static void on_waiter_timeout(void *arg)
+{
+	struct disconnect_waiter *w = arg;
+	struct disconnect_waiter **link = &w->entry->waiters;
+	while (*link != NULL && *link != w)
+		link = &(*link)->next;
+	if (*link != NULL)
+		*link = w->next;
+	w->cb(w->arg, EXPOSR_ERROR);
+	free(w);
+}
+
+void tunnel_state_disconnect(const char *tunnel_id, enum exposr_disconnect_reason reason,
+			     exposr_done_cb cb, void *arg)
+{
+	struct tunnel_entry *e = strmap_get(ts.tunnels, tunnel_id);
+	unsigned alive = e != NULL ? local_alive(e) : 0;
+	if (alive == 0) {
+		cb(arg, EXPOSR_OK);
+		return;
+	}
+	kick_entry(e, reason);
+	if (local_alive(e) == 0) {
+		cb(arg, EXPOSR_OK);
+		return;
+	}
+	struct disconnect_waiter *w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		cb(arg, EXPOSR_ERROR);
+		return;
+	}
+	w->entry = e;
+	w->cb = cb;
+	w->arg = arg;
+	w->timer = timer_add(NULL, (uint64_t)TUNNEL_STATE_DISCONNECT_WAIT_MS * alive, false,
+			     on_waiter_timeout, w);
+	if (w->timer == NULL) {
+		free(w);
+		cb(arg, EXPOSR_ERROR);
+		return;
+	}
+	w->next = e->waiters;
+	e->waiters = w;
+}
+
+/* The next local connected connection after the one chosen last, in id order. */
+static struct exposr_tunnel_conn *next_connection(struct tunnel_entry *e)
+{
+	struct exposr_tunnel_conn *first = NULL;
+	for (struct exposr_tunnel_conn *c = e->conns; c != NULL; c = c->next) {
+		if (!c->local || !c->connected)
+			continue;
+		if (first == NULL)
+			first = c;
+		if (strcmp(c->id, e->last_chosen) > 0)
+			return c;
+	}
+	return first;
+}
+
+static void on_channel(void *arg, int status, struct exposr_stream *stream)
+{
+	struct open_req *r = arg;
+	unlink_open(r);
+	r->cb(r->arg, status, stream);
+	if (r->in_open)
+		r->completed = true;
+	else
+		free(r);
+}
+
+void *tunnel_state_open_stream(const char *tunnel_id, exposr_channel_cb cb, void *arg)
+{
+	struct tunnel_entry *e = strmap_get(ts.tunnels, tunnel_id);
+	struct exposr_tunnel_conn *c = e != NULL ? next_connection(e) : NULL;
+	if (c == NULL) {
+		cb(arg, EXPOSR_NOT_FOUND, NULL);
+		return NULL;
+	}
+	memcpy(e->last_chosen, c->id, sizeof(e->last_chosen));
+	struct open_req *r = calloc(1, sizeof(*r));
+	if (r == NULL) {
+		cb(arg, EXPOSR_ERROR, NULL);
+		return NULL;
+	}
+	r->cb = cb;
+	r->arg = arg;
+	r->conn = c;
+	r->next = c->opens;
+	if (c->opens != NULL)
+		c->opens->prev = r;
+	c->opens = r;
+	r->in_open = true;
+	void *token = c->vt->open_channel(c->conn, on_channel, r);
+	r->in_open = false;
+	if (r->completed) {
+		free(r);
+		return NULL;
+	}
+	if (token == NULL || r->conn == NULL) {
+		/* A transport that neither answered nor gave a token, or removed the
+		 * connection meanwhile: the open cannot be tracked any more. */
+		unlink_open(r);
+		cb(arg, EXPOSR_ERROR, NULL);
+		free(r);
+		return NULL;
+	}
+	r->token = token;
+	return r;
+}
+
+void tunnel_state_cancel_open(void *token)
+{
+	struct open_req *r = token;
+	if (r == NULL)
+		return;
+	struct exposr_tunnel_conn *c = r->conn;
+	unlink_open(r);
+	if (c != NULL && c->vt != NULL && c->vt->cancel_open != NULL)
+		c->vt->cancel_open(c->conn, r->token);
+	free(r);
+}
+
+static bool sweep_entry(void *arg, const char *key, void *value)
+{
+	(void)key;
+	int64_t now = *(const int64_t *)arg;
+	struct tunnel_entry *e = value;
+	struct exposr_tunnel_conn **link = &e->conns;
+	while (*link != NULL) {
+		struct exposr_tunnel_conn *c = *link;
+		if (c->connected) {
+			c->alive_at = now;
+			link = &c->next;
+		} else if (now - c->disconnected_at < TUNNEL_STATE_CONN_FORGET_MS) {
+			link = &c->next;
+		} else {
+			*link = c->next;
+			free_conn(c);
+		}
+	}
+	update_state(e, now);
+	if (e->connected || e->conns != NULL || e->waiters != NULL ||
+	    (e->disconnected_at != 0 && now - e->disconnected_at <= TUNNEL_STATE_TUNNEL_FORGET_MS))
+		return false;
+	free_entry(e);
+	return true;
+}
+
+void tunnel_state_sweep(int64_t now_ms)
+{
+	strmap_filter(ts.tunnels, sweep_entry, &now_ms);
+	if (strmap_count(ts.tunnels) == 0 && ts.sweep_timer != NULL) {
+		timer_cancel(ts.sweep_timer);
+		ts.sweep_timer = NULL;
+	}
+}
+
+static bool kick_for_shutdown(void *arg, const char *key, void *value)
+{
+	(void)arg;
+	(void)key;
+	/* Safe while iterating: with `stopping` set nothing adds entries, and entries
+	 * are only freed by the sweep, never from inside a transport's disconnect. */
+	kick_entry(value, EXPOSR_DISCONNECT_SHUTDOWN);
+	return false;
+}
+
+void tunnel_state_shutdown(void)
+{
+	ts.stopping = true;
+	strmap_filter(ts.tunnels, kick_for_shutdown, NULL);
+}
+
+void tunnel_state_free(void)
+{
+	strmap_free(ts.tunnels, free_entry);
+	ts.tunnels = NULL;
+	if (ts.sweep_timer != NULL)
+		timer_cancel(ts.sweep_timer);
+	ts.sweep_timer = NULL;
+	ts.stopping = false;
+}
