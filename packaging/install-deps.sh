@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
 # Installs what exposrd needs from Debian's packages: `build` for building and
-# running it, `test` for also running every test. Debian 12, as root.
+# running it, `test` for also running every test, `package` for building the Debian
+# package (also inside the container image's build stage), `container` for
+# packaging/test-container.sh. Debian 12, as root.
 set -euo pipefail
 
 what=${1:-build}
 build_pkgs=(build-essential cmake pkg-config libevent-dev libwslay-dev libhiredis-dev
-	libyaml-dev libcjson-dev libssl-dev node-llhttp)
+	libyaml-dev libcjson-dev libssl-dev node-llhttp libsqlite3-dev)
 test_pkgs=(libcriterion-dev redis-server curl openssh-client procps)
+# Only for packaging/: CPack's DEB generator runs file and dpkg-shlibdeps; the
+# container test builds and runs the image with buildah on debootstrap'ed images.
+package_pkgs=(file dpkg-dev)
+container_pkgs=(buildah debootstrap)
 
 pkgs=("${build_pkgs[@]}")
+case "$what" in
+package) pkgs+=("${package_pkgs[@]}") ;;
+container) pkgs=("${container_pkgs[@]}") ;;
+esac
 if [ "$what" = test ]; then
 	pkgs+=("${test_pkgs[@]}")
 	# The integration tests drive exposrd with real clients written for Node.js.

@@ -38,3 +38,9 @@ echo "== normal build =="
 run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== sanitizer build (ASan + UBSan) =="
 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DEXPOSR_SANITIZE=ON
+
+# The Debian package and the container image, each built, installed and run here.
+echo "== packaging: Debian package =="
+bash packaging/test-deb.sh
+echo "== packaging: container image =="
+bash packaging/test-container.sh

@@ -1,0 +1,118 @@
+# Shared by packaging/test-deb.sh and packaging/test-container.sh (sourced, bash).
+
+PASSED=0
+FAILED=0
+STEP_T0=$(date +%s.%N)
+TIMINGS=()
+
+log() { printf '%s\n' "$*"; }
+ok() { PASSED=$((PASSED + 1)); log "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); log "FAIL - $*"; }
+die() { log "FAIL - $*"; FAILED=$((FAILED + 1)); summary; exit 1; }
+
+# check "what" command...: a check that counts.
+check() {
+	local what=$1; shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+# step NAME: starts timing a step (and ends the previous one).
+step() {
+	local now; now=$(date +%s.%N)
+	[ -n "${STEP_NAME:-}" ] &&
+		TIMINGS+=("$(awk -v n="$STEP_NAME" -v a="$now" -v b="$STEP_T0" 'BEGIN { printf "%-48s %7.1f s", n, a - b }')")
+	STEP_NAME=$1
+	STEP_T0=$now
+	[ -n "$1" ] && log "== $1 =="
+	return 0
+}
+
+summary() {
+	step ""
+	log "-- timings --"
+	local t
+	for t in "${TIMINGS[@]}"; do log "$t"; done
+	log "$PASSED passed, $FAILED failed"
+}
+
+# A TCP port on 127.0.0.1 nobody listens on right now.
+free_port() {
+	node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# The modules the YAML file enables: entries under `modules:` without `enabled: false`.
+enabled_modules() {
+	awk '
+		/^modules:/ { in_mod = 1; next }
+		in_mod && /^[^ #]/ { in_mod = 0 }
+		!in_mod { next }
+		/^  [a-z0-9_-]+:/ {
+			if (name != "" && !off) print name
+			name = $1; sub(/:$/, "", name); off = 0
+			if ($0 ~ /enabled:[ ]*false/) off = 1
+			next
+		}
+		/^    enabled:[ ]*false/ { off = 1 }
+		END { if (name != "" && !off) print name }
+	' "$1"
+}
+
+# wait_for_log FILE REGEX PID SECONDS: until the log has the line, the process exits
+# (false) or the time runs out (false).
+wait_for_log() {
+	local file=$1 re=$2 pid=$3 deadline=$((SECONDS + $4))
+	while [ $SECONDS -lt $deadline ]; do
+		grep -Eq "$re" "$file" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || { grep -Eq "$re" "$file" 2>/dev/null; return; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# The integration tests' Node packages (ws, @exposr/ws-multiplex) for smoke.mjs.
+ensure_node_modules() {
+	local dir=$1/tests/integration
+	if [ ! -d "$dir/node_modules/@exposr/ws-multiplex" ]; then
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+	fi
+}
+
+# smoke ARGS...: runs packaging/smoke.mjs, adds its counts to ours.
+smoke() {
+	local out rc=0
+	out=$(mktemp)
+	node "$PKG_DIR/smoke.mjs" "$@" | tee "$out" || rc=$?
+	local p f
+	read -r p f < <(sed -n 's/^\([0-9][0-9]*\) passed, \([0-9][0-9]*\) failed$/\1 \2/p' "$out" | tail -1)
+	PASSED=$((PASSED + ${p:-0}))
+	FAILED=$((FAILED + ${f:-1}))
+	WAITING_NOTES+=("$(grep '^waiting - ' "$out" || true)")
+	rm -f "$out"
+	return $rc
+}
+WAITING_NOTES=()
+
+# Node.js (smoke.mjs) and procps (ps), from Debian's packages where missing.
+ensure_tools() {
+	local missing=()
+	command -v node >/dev/null 2>&1 || missing+=(nodejs)
+	command -v npm >/dev/null 2>&1 || missing+=(npm)
+	command -v ps >/dev/null 2>&1 || missing+=(procps)
+	if [ ${#missing[@]} -gt 0 ]; then
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	fi
+}
+
+# wait_exit PID SECONDS: the process's exit status; past the time it is killed (124).
+wait_exit() {
+	local pid=$1 deadline=$((SECONDS + $2)) rc=0
+	while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt "$deadline" ]; do sleep 0.1; done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 124
+	fi
+	wait "$pid" || rc=$?
+	return $rc
+}
