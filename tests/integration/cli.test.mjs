@@ -11,7 +11,7 @@ const SOURCE = process.env.EXPOSRD_SOURCE_DIR;
 
 function fixtureConfig(port, fixture = {}) {
   return { log: { level: 'info' }, http: { bind: '127.0.0.1' }, 'shutdown-timeout': 2,
-    modules: { fixture: { port, ...fixture } } };
+    modules: { 'storage-memory': {}, fixture: { port, ...fixture } } };
 }
 
 test('--version prints the version and exits 0', async () => {
