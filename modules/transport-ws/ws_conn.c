@@ -1,0 +1,598 @@
+/* A websocket transport connection: wslay reads frames from the taken-over bufferevent,
+ * multiplex messages go to the mux, keep-alive pings run every 10 s, and the tunnel
+ * service reaches the connection through exposr_transport_conn_vtable. */
+#include "ws_conn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <wslay/wslay.h>
+
+#include "mux.h"
+
+/* protocol.md §4.5: ping at start and every 10 s, give up after 20 s without a pong.
+ * The check runs twice as often as the ping so that a dead peer goes within 25 s. */
+#define WS_KEEPALIVE_TICK_MS 5000
+#define WS_PING_EVERY_TICKS  2
+#define WS_PONG_TIMEOUT_MS   20000
+/* DATA is sent while the socket's output is under the high mark and resumes below the
+ * low mark, so a slow client holds back its channels rather than filling memory. */
+#define WS_OUTPUT_HIGH (512 * 1024)
+#define WS_OUTPUT_LOW  (128 * 1024)
+/* After our close frame: time for it to be written and for the peer to answer. */
+#define WS_CLOSE_TIMEOUT_MS  5000
+#define WS_LINGER_TIMEOUT_MS 2000
+
+enum ws_phase {
+	WS_OPEN,
+	WS_CLOSING, /* close frame queued: flushing it, reading the peer's answer */
+	WS_LINGER,  /* close frame written, our side shut: waiting for the peer's FIN */
+	WS_GONE,    /* socket closed; the struct waits for the channels' users to let go */
+};
+
+struct ws_conn {
+	struct ws_module *wm;
+	struct ws_conn *prev, *next;
+	struct bufferevent *bev;
+	wslay_event_context_ptr ws;
+	struct mux *mux;
+	struct exposr_tunnel_conn *reg;
+	char *tunnel_id;
+	char *peer;
+	enum ws_phase phase;
+	bool in_recv; /* inside wslay_event_recv(): its caller flushes */
+	bool broken;  /* the output failed: dropped from the loop, not from inside a call */
+	unsigned ticks;
+	uint64_t last_pong;
+	struct event *keepalive;
+	struct event *timer; /* the multiplexer's next deadline */
+	struct event *defer; /* mux_run() and teardown from the loop */
+	struct event *close_timer;
+};
+
+static const struct exposr_transport_conn_vtable conn_vt;
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static struct timeval timeval_ms(uint64_t ms)
+{
+	return (struct timeval){.tv_sec = (time_t)(ms / 1000),
+	                        .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+}
+
+static void conn_wake(void *arg)
+{
+	struct ws_conn *c = arg;
+	event_active(c->defer, EV_TIMEOUT, 0);
+}
+
+/* For failures inside wslay or multiplexer calls, which must not see their state
+ * freed under them. */
+static void conn_fail_later(struct ws_conn *c)
+{
+	c->broken = true;
+	conn_wake(c);
+}
+
+/* Frees what belongs to the socket; the struct itself lives on for the channels. */
+static void conn_drop(struct ws_conn *c)
+{
+	if (c->phase == WS_GONE)
+		return;
+	c->phase = WS_GONE;
+	mux_detach(c->mux);
+	event_del(c->keepalive);
+	event_del(c->close_timer);
+	if (c->ws != NULL) {
+		wslay_event_context_free(c->ws);
+		c->ws = NULL;
+	}
+	if (c->bev != NULL) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	}
+	conn_wake(c);
+}
+
+static void conn_unlink(struct ws_conn *c)
+{
+	struct ws_module *wm = c->wm;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		wm->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+}
+
+static void conn_free(struct ws_conn *c)
+{
+	conn_unlink(c);
+	if (c->reg != NULL)
+		c->wm->host->tunnels->connection_remove(c->reg);
+	if (c->ws != NULL)
+		wslay_event_context_free(c->ws);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	mux_free(c->mux);
+	if (c->keepalive != NULL)
+		event_free(c->keepalive);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->defer != NULL)
+		event_free(c->defer);
+	if (c->close_timer != NULL)
+		event_free(c->close_timer);
+	free(c->tunnel_id);
+	free(c->peer);
+	free(c);
+}
+
+static void conn_start_linger(struct ws_conn *c)
+{
+	struct timeval tv = timeval_ms(WS_LINGER_TIMEOUT_MS);
+	/* Our FIN after the close frame tells the peer we are done; reading on until its
+	 * FIN keeps the kernel from answering late bytes with a reset that could destroy
+	 * the close frame before the peer read it. */
+	if (shutdown(bufferevent_getfd(c->bev), SHUT_WR) != 0 ||
+	    event_add(c->close_timer, &tv) != 0) {
+		conn_drop(c);
+		return;
+	}
+	c->phase = WS_LINGER;
+}
+
+/* Writes what wslay has queued (pongs, pings, the close frame). */
+static void conn_flush(struct ws_conn *c)
+{
+	if (c->phase != WS_OPEN && c->phase != WS_CLOSING)
+		return;
+	if (wslay_event_send(c->ws) != 0) {
+		conn_drop(c);
+		return;
+	}
+	if (c->phase == WS_CLOSING && wslay_event_get_close_sent(c->ws) &&
+	    evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		conn_start_linger(c);
+}
+
+/* Leaves WS_OPEN once a close frame is queued (ours or wslay's answer to the peer's). */
+static void conn_enter_closing(struct ws_conn *c)
+{
+	c->phase = WS_CLOSING;
+	event_del(c->keepalive);
+	struct timeval tv = timeval_ms(WS_CLOSE_TIMEOUT_MS);
+	/* The write callback now fires when the output is empty. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	if (event_add(c->close_timer, &tv) != 0)
+		conn_fail_later(c);
+	conn_wake(c); /* unregisters from the tunnel service */
+}
+
+void ws_conn_close(struct ws_conn *c, uint16_t code, const char *reason)
+{
+	if (c->phase != WS_OPEN)
+		return;
+	/* CLOSE for every channel goes out before the close frame. */
+	mux_close_all(c->mux);
+	size_t len = strlen(reason);
+	if (wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, len) != 0) {
+		conn_fail_later(c);
+		return;
+	}
+	ws_log(c->wm, EXPOSR_LOG_DEBUG, "tunnel %s from %s: closing (%u %s)", c->tunnel_id, c->peer,
+	       code, reason);
+	conn_enter_closing(c);
+	if (!c->in_recv)
+		conn_flush(c);
+}
+
+/* mux_ops */
+
+static int mux_send(void *arg, const uint8_t *head, size_t head_len, struct evbuffer *payload,
+                    size_t len)
+{
+	struct ws_conn *c = arg;
+	if (c->phase != WS_OPEN || c->broken)
+		return EXPOSR_ERROR;
+	/* Server frames are unmasked, so framing is a few header bytes: the payload moves
+	 * into the output without a copy. One unfragmented frame per message. */
+	uint64_t total = head_len + len;
+	uint8_t frame[10 + MUX_MAX_HEADER_LEN + 64];
+	size_t n = 0;
+	frame[n++] = 0x80 | WSLAY_BINARY_FRAME;
+	if (total < 126) {
+		frame[n++] = (uint8_t)total;
+	} else if (total <= 0xFFFF) {
+		frame[n++] = 126;
+		frame[n++] = (uint8_t)(total >> 8);
+		frame[n++] = (uint8_t)total;
+	} else {
+		frame[n++] = 127;
+		for (int shift = 56; shift >= 0; shift -= 8)
+			frame[n++] = (uint8_t)(total >> shift);
+	}
+	if (head_len > sizeof(frame) - n)
+		return EXPOSR_ERROR;
+	memcpy(frame + n, head, head_len);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (evbuffer_add(out, frame, n + head_len) != 0)
+		goto fail;
+	if (len > 0 && evbuffer_remove_buffer(payload, out, len) != (int)len)
+		goto fail;
+	return EXPOSR_OK;
+fail:
+	/* Half a frame in the output: the stream is unusable. */
+	ws_log(c->wm, EXPOSR_LOG_WARN, "tunnel %s: cannot queue output; dropping the connection",
+	       c->tunnel_id);
+	conn_fail_later(c);
+	return EXPOSR_ERROR;
+}
+
+static bool mux_writable(void *arg)
+{
+	struct ws_conn *c = arg;
+	return c->phase == WS_OPEN && !c->broken &&
+	       evbuffer_get_length(bufferevent_get_output(c->bev)) < WS_OUTPUT_HIGH;
+}
+
+static void mux_fail(void *arg, uint16_t code, const char *reason)
+{
+	ws_conn_close(arg, code, reason);
+}
+
+static uint64_t mux_clock(void *arg)
+{
+	(void)arg;
+	return monotonic_ms();
+}
+
+static void mux_logv(void *arg, enum exposr_log_level level, const char *fmt, va_list ap)
+{
+	struct ws_conn *c = arg;
+	const struct exposr_host *host = c->wm->host;
+	if (!host->log_enabled(level))
+		return;
+	char text[256];
+	vsnprintf(text, sizeof(text), fmt, ap);
+	host->log(c->wm->mod, level, "tunnel %s from %s: %s", c->tunnel_id, c->peer, text);
+}
+
+static const struct mux_ops conn_mux_ops = {
+        .send = mux_send,
+        .writable = mux_writable,
+        .wake = conn_wake,
+        .fail = mux_fail,
+        .now = mux_clock,
+        .log = mux_logv,
+};
+
+/* wslay callbacks */
+
+static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
+                          void *user)
+{
+	(void)flags;
+	struct ws_conn *c = user;
+	int n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
+	if (n <= 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	return n;
+}
+
+static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+                          void *user)
+{
+	(void)flags;
+	struct ws_conn *c = user;
+	if (evbuffer_add(bufferevent_get_output(c->bev), data, len) != 0) {
+		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
+                      void *user)
+{
+	(void)ctx;
+	struct ws_conn *c = user;
+	switch (arg->opcode) {
+	case WSLAY_BINARY_FRAME:
+	case WSLAY_TEXT_FRAME: /* parsed the same way, as ws-multiplex does */
+		if (c->phase == WS_OPEN)
+			mux_input(c->mux, arg->msg, arg->msg_length);
+		break;
+	case WSLAY_PONG:
+		c->last_pong = monotonic_ms();
+		break;
+	default:
+		break; /* pings are answered by wslay; a close is handled after the read */
+	}
+}
+
+static const struct wslay_event_callbacks ws_callbacks = {
+        .recv_callback = ws_recv_cb,
+        .send_callback = ws_send_cb,
+        .on_msg_recv_callback = ws_msg_cb,
+};
+
+/* bufferevent callbacks */
+
+static void conn_receive(struct ws_conn *c)
+{
+	c->in_recv = true;
+	int rc = wslay_event_recv(c->ws);
+	c->in_recv = false;
+	if (rc != 0) {
+		conn_drop(c);
+		return;
+	}
+	if (c->phase == WS_OPEN && !wslay_event_get_read_enabled(c->ws)) {
+		/* wslay stopped reading and queued a close frame: the peer's close is being
+		 * answered, or a message was too big (1009) or broke the protocol (1002). */
+		ws_log(c->wm, EXPOSR_LOG_DEBUG, "tunnel %s from %s: websocket closing (%u)",
+		       c->tunnel_id, c->peer,
+		       wslay_event_get_close_received(c->ws)
+		               ? wslay_event_get_status_code_received(c->ws)
+		               : 0);
+		mux_close_all(c->mux);
+		conn_enter_closing(c);
+	}
+	conn_flush(c);
+}
+
+static void conn_readable(struct bufferevent *bev, void *arg)
+{
+	struct ws_conn *c = arg;
+	struct evbuffer *input = bufferevent_get_input(bev);
+	if (c->phase == WS_LINGER ||
+	    (c->phase == WS_CLOSING && !wslay_event_get_read_enabled(c->ws))) {
+		evbuffer_drain(input, evbuffer_get_length(input));
+		return;
+	}
+	conn_receive(c);
+}
+
+static void conn_writable(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	struct ws_conn *c = arg;
+	if (c->phase == WS_OPEN)
+		mux_pump(c->mux);
+	else if (c->phase == WS_CLOSING)
+		conn_flush(c);
+}
+
+static void conn_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	struct ws_conn *c = arg;
+	if (c->phase == WS_OPEN)
+		ws_log(c->wm, EXPOSR_LOG_DEBUG, "tunnel %s from %s: connection lost (%s)",
+		       c->tunnel_id, c->peer, (what & BEV_EVENT_EOF) ? "eof" : "error");
+	conn_drop(c);
+}
+
+/* timers */
+
+static void conn_keepalive(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct ws_conn *c = arg;
+	if (c->phase != WS_OPEN)
+		return;
+	uint64_t silent = monotonic_ms() - c->last_pong;
+	if (silent >= WS_PONG_TIMEOUT_MS) {
+		/* D5: the connection is dead; close the socket, not just the multiplexer. */
+		ws_log(c->wm, EXPOSR_LOG_INFO, "tunnel %s from %s: no pong for %llu ms, dropping",
+		       c->tunnel_id, c->peer, (unsigned long long)silent);
+		conn_drop(c);
+		return;
+	}
+	if (++c->ticks % WS_PING_EVERY_TICKS != 0)
+		return;
+	struct wslay_event_msg ping = {.opcode = WSLAY_PING, .msg = NULL, .msg_length = 0};
+	if (wslay_event_queue_msg(c->ws, &ping) != 0) {
+		conn_drop(c);
+		return;
+	}
+	conn_flush(c);
+}
+
+static void conn_close_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	conn_drop(arg);
+}
+
+/* Deferred work: unregistering, the multiplexer's callbacks and timers, freeing. */
+static void conn_deferred(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct ws_conn *c = arg;
+	if (c->broken)
+		conn_drop(c);
+	/* First, so that failed opens reach their callers with the multiplexer's status. */
+	mux_run(c->mux);
+	/* A diverged multiplexer opens nothing more: new streams go to the tunnel's other
+	 * connections until it is closed. */
+	if (c->reg != NULL && (c->phase != WS_OPEN || mux_diverged(c->mux))) {
+		struct exposr_tunnel_conn *reg = c->reg;
+		c->reg = NULL;
+		c->wm->host->tunnels->connection_remove(reg);
+		ws_log(c->wm, EXPOSR_LOG_INFO, "tunnel %s: transport connection from %s closed",
+		       c->tunnel_id, c->peer);
+	}
+	if (c->phase == WS_GONE && mux_idle(c->mux)) {
+		struct ws_module *wm = c->wm;
+		conn_free(c);
+		ws_module_check_drained(wm);
+		return;
+	}
+	uint64_t deadline = mux_next_deadline(c->mux);
+	if (deadline == 0) {
+		event_del(c->timer);
+		return;
+	}
+	uint64_t now = monotonic_ms();
+	struct timeval tv = timeval_ms(deadline > now ? deadline - now : 0);
+	if (event_add(c->timer, &tv) != 0)
+		ws_log(c->wm, EXPOSR_LOG_ERROR, "tunnel %s: cannot arm a timer", c->tunnel_id);
+}
+
+/* exposr_transport_conn_vtable */
+
+static void *conn_open_channel(void *conn, exposr_channel_cb cb, void *arg)
+{
+	struct ws_conn *c = conn;
+	if (c->phase != WS_OPEN) {
+		cb(arg, EXPOSR_ERROR, NULL);
+		return NULL;
+	}
+	return mux_open(c->mux, cb, arg);
+}
+
+static void conn_cancel_open(void *conn, void *token)
+{
+	struct ws_conn *c = conn;
+	mux_cancel_open(c->mux, token);
+}
+
+static void conn_disconnect(void *conn, enum exposr_disconnect_reason reason)
+{
+	struct ws_conn *c = conn;
+	switch (reason) {
+	case EXPOSR_DISCONNECT_REQUESTED:
+		ws_conn_close(c, WS_CLOSE_NORMAL, "Connection closed");
+		break;
+	case EXPOSR_DISCONNECT_REVOKED:
+		ws_conn_close(c, WS_CLOSE_POLICY, "Tunnel access revoked");
+		break;
+	case EXPOSR_DISCONNECT_SHUTDOWN:
+	default:
+		ws_conn_close(c, WS_CLOSE_GOING_AWAY, "Server shutting down");
+		break;
+	}
+}
+
+static const struct exposr_transport_conn_vtable conn_vt = {
+        .size = sizeof(struct exposr_transport_conn_vtable),
+        .open_channel = conn_open_channel,
+        .cancel_open = conn_cancel_open,
+        .disconnect = conn_disconnect,
+};
+
+static struct ws_conn *conn_new(struct ws_module *wm, struct bufferevent *bev,
+                                const char *tunnel_id, const char *peer)
+{
+	struct event_base *base = wm->host->event_base();
+	struct ws_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->wm = wm;
+	c->bev = bev;
+	c->tunnel_id = strdup(tunnel_id);
+	c->peer = strdup(peer);
+	c->mux = mux_new(&conn_mux_ops, c);
+	c->keepalive = event_new(base, -1, EV_PERSIST, conn_keepalive, c);
+	c->timer = evtimer_new(base, conn_deferred, c);
+	c->defer = event_new(base, -1, 0, conn_deferred, c);
+	c->close_timer = evtimer_new(base, conn_close_timeout, c);
+	if (c->tunnel_id == NULL || c->peer == NULL || c->mux == NULL || c->keepalive == NULL ||
+	    c->timer == NULL || c->defer == NULL || c->close_timer == NULL ||
+	    wslay_event_context_server_init(&c->ws, &ws_callbacks, c) != 0)
+		goto fail;
+	wslay_event_config_set_max_recv_msg_length(c->ws, wm->max_message);
+	struct timeval tick = timeval_ms(WS_KEEPALIVE_TICK_MS);
+	if (event_add(c->keepalive, &tick) != 0)
+		goto fail_ws;
+	bufferevent_setcb(bev, conn_readable, conn_writable, conn_event, c);
+	bufferevent_setwatermark(bev, EV_WRITE, WS_OUTPUT_LOW, 0);
+	if (bufferevent_enable(bev, EV_READ | EV_WRITE) != 0)
+		goto fail_ws;
+	c->next = wm->conns;
+	if (wm->conns != NULL)
+		wm->conns->prev = c;
+	wm->conns = c;
+	return c;
+fail_ws:
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+fail:
+	/* The caller still owns the bufferevent. */
+	if (c->ws != NULL)
+		wslay_event_context_free(c->ws);
+	mux_free(c->mux);
+	if (c->keepalive != NULL)
+		event_free(c->keepalive);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->defer != NULL)
+		event_free(c->defer);
+	if (c->close_timer != NULL)
+		event_free(c->close_timer);
+	free(c->tunnel_id);
+	free(c->peer);
+	free(c);
+	return NULL;
+}
+
+void ws_conn_start(struct ws_module *wm, struct bufferevent *bev, const char *tunnel_id,
+                   const char *peer)
+{
+	struct ws_conn *c = conn_new(wm, bev, tunnel_id, peer);
+	if (c == NULL) {
+		ws_log(wm, EXPOSR_LOG_ERROR, "tunnel %s: cannot set up a websocket connection",
+		       tunnel_id);
+		bufferevent_free(bev);
+		return;
+	}
+	c->last_pong = monotonic_ms();
+	const struct exposr_host *host = wm->host;
+	if (!wm->stopping && host->server_state() != EXPOSR_SERVER_STOPPING)
+		c->reg = host->tunnels->connection_add(tunnel_id, peer, &conn_vt, c);
+	if (c->reg == NULL) {
+		ws_log(wm, EXPOSR_LOG_INFO, "tunnel %s: transport connection from %s refused",
+		       tunnel_id, peer);
+		ws_conn_close(c, WS_CLOSE_POLICY, "unable to establish tunnel");
+		return;
+	}
+	ws_log(wm, EXPOSR_LOG_INFO, "tunnel %s: transport connection from %s", tunnel_id, peer);
+	struct wslay_event_msg ping = {.opcode = WSLAY_PING, .msg = NULL, .msg_length = 0};
+	if (wslay_event_queue_msg(c->ws, &ping) != 0) {
+		conn_drop(c);
+		return;
+	}
+	conn_flush(c);
+	/* Frames the client sent right behind its request head. */
+	if (c->phase == WS_OPEN && evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+		conn_receive(c);
+}
+
+void ws_conns_close_all(struct ws_module *wm, uint16_t code, const char *reason)
+{
+	for (struct ws_conn *c = wm->conns; c != NULL; c = c->next)
+		ws_conn_close(c, code, reason);
+}
+
+void ws_conns_free_all(struct ws_module *wm)
+{
+	while (wm->conns != NULL)
+		conn_free(wm->conns);
+}

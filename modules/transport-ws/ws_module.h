@@ -1,0 +1,32 @@
+/* The transport-ws module's state, shared by the endpoint, the connections and the
+ * descriptor. */
+#ifndef EXPOSR_WS_MODULE_H
+#define EXPOSR_WS_MODULE_H
+
+#include <exposr/host.h>
+
+#define WS_DEFAULT_PORT 8080
+/* Largest multiplex message accepted from a client; beyond it the websocket is closed
+ * with 1009. The client's messages are a few hundred KiB at most (protocol.md §4.3). */
+#define WS_DEFAULT_MAX_MESSAGE (4 * 1024 * 1024)
+
+struct ws_conn;
+struct ws_handshake;
+
+struct ws_module {
+	const struct exposr_host *host;
+	struct exposr_module_handle *mod;
+	long port;
+	size_t max_message;
+	bool stopping;
+	bool drain_pending; /* stop() answered EXPOSR_AGAIN: report drained later */
+	struct ws_conn *conns;
+	struct ws_handshake *handshakes; /* waiting for the tunnel service's authorisation */
+};
+
+/* Reports drained once stopping and no connection or handshake is left. */
+void ws_module_check_drained(struct ws_module *wm);
+
+#define ws_log(wm, level, ...) (wm)->host->log((wm)->mod, (level), __VA_ARGS__)
+
+#endif
