@@ -14,7 +14,7 @@ struct splice {
 	void (*done)(void *arg);
 	void *done_arg;
 	unsigned depth; /* > 0 while one of our callbacks runs */
-	bool ending;	/* a side closed or failed: both go once the callbacks return */
+	bool ending;    /* a side closed or failed: both go once the callbacks return */
 };
 
 static int side_index(const struct splice *sp, const struct exposr_stream *stream)
@@ -89,13 +89,13 @@ static void splice_closed(void *arg, struct exposr_stream *stream, bool error)
 }
 
 static const struct exposr_stream_callbacks splice_callbacks = {
-	.on_data = splice_data,
-	.on_drained = splice_drained,
-	.on_closed = splice_closed,
+        .on_data = splice_data,
+        .on_drained = splice_drained,
+        .on_closed = splice_closed,
 };
 
 int stream_splice(struct exposr_stream *a, struct exposr_stream *b, size_t high_water,
-		  size_t low_water, void (*done)(void *arg), void *arg)
+                  size_t low_water, void (*done)(void *arg), void *arg)
 {
 	if (a == NULL || b == NULL || a == b)
 		return EXPOSR_ERROR;
@@ -124,7 +124,7 @@ int stream_splice(struct exposr_stream *a, struct exposr_stream *b, size_t high_
 }
 
 const struct exposr_stream_api stream_api = {
-	.size = sizeof(struct exposr_stream_api),
-	.from_bufferevent = stream_socket_new,
-	.splice = stream_splice,
+        .size = sizeof(struct exposr_stream_api),
+        .from_bufferevent = stream_socket_new,
+        .splice = stream_splice,
 };

@@ -24,10 +24,10 @@ struct socket_stream {
 	void *arg;
 	unsigned depth; /* > 0 while a callback into the owner runs */
 	bool paused;
-	bool eof;	/* the peer ended its side; reported once the owner took the input */
-	bool reported;	/* on_closed ran: no more callbacks */
-	bool failed;	/* a socket error: nothing more can be sent */
-	bool closing;	/* close() was called: flushing, lingering, then freed */
+	bool eof;       /* the peer ended its side; reported once the owner took the input */
+	bool reported;  /* on_closed ran: no more callbacks */
+	bool failed;    /* a socket error: nothing more can be sent */
+	bool closing;   /* close() was called: flushing, lingering, then freed */
 	bool lingering; /* flushed and shut down: waiting for the peer's end */
 };
 
@@ -55,7 +55,7 @@ static void start_linger(struct socket_stream *s)
 {
 	evutil_socket_t fd = bufferevent_getfd(s->bev);
 	struct timeval linger = {.tv_sec = LINGER_TIMEOUT_MS / 1000,
-				 .tv_usec = (LINGER_TIMEOUT_MS % 1000) * 1000};
+	                         .tv_usec = (LINGER_TIMEOUT_MS % 1000) * 1000};
 	/* A peer that already ended its side has nothing left to send: no reset to fear. */
 	if (s->eof || fd < 0 || shutdown(fd, SHUT_WR) != 0 ||
 	    bufferevent_set_timeouts(s->bev, &linger, NULL) != 0) {
@@ -186,7 +186,7 @@ static void schedule_delivery(struct socket_stream *s)
 {
 	if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0 || s->eof)
 		bufferevent_trigger(s->bev, EV_READ,
-				    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+		                    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
 }
 
 /* A stream that cannot read any more fails as if the socket had: from the loop. */
@@ -196,7 +196,7 @@ static void fail_later(struct socket_stream *s)
 }
 
 static void socket_set_callbacks(struct exposr_stream *stream,
-				 const struct exposr_stream_callbacks *cbs, void *arg)
+                                 const struct exposr_stream_callbacks *cbs, void *arg)
 {
 	struct socket_stream *s = socket_of(stream);
 	if (s->closing)
@@ -266,14 +266,14 @@ static void socket_close(struct exposr_stream *stream)
 }
 
 static const struct exposr_stream_vtable socket_vtable = {
-	.size = sizeof(struct exposr_stream_vtable),
-	.set_callbacks = socket_set_callbacks,
-	.write = socket_write,
-	.output_length = socket_output_length,
-	.set_low_water = socket_set_low_water,
-	.pause_read = socket_pause_read,
-	.resume_read = socket_resume_read,
-	.close = socket_close,
+        .size = sizeof(struct exposr_stream_vtable),
+        .set_callbacks = socket_set_callbacks,
+        .write = socket_write,
+        .output_length = socket_output_length,
+        .set_low_water = socket_set_low_water,
+        .pause_read = socket_pause_read,
+        .resume_read = socket_resume_read,
+        .close = socket_close,
 };
 
 struct exposr_stream *stream_socket_new(struct bufferevent *bev)

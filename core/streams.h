@@ -6,7 +6,7 @@
 
 /* The splice's marks when its caller passes 0 (include/exposr/stream.h). */
 #define STREAM_DEFAULT_HIGH_WATER (256 * 1024)
-#define STREAM_DEFAULT_LOW_WATER (64 * 1024)
+#define STREAM_DEFAULT_LOW_WATER  (64 * 1024)
 
 /* host->streams. */
 extern const struct exposr_stream_api stream_api;
@@ -17,6 +17,6 @@ struct exposr_stream *stream_socket_new(struct bufferevent *bev);
 
 /* The splice of include/exposr/stream.h. */
 int stream_splice(struct exposr_stream *a, struct exposr_stream *b, size_t high_water,
-		  size_t low_water, void (*done)(void *arg), void *arg);
+                  size_t low_water, void (*done)(void *arg), void *arg);
 
 #endif

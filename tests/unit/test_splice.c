@@ -99,7 +99,8 @@ static size_t pump(int fd, size_t *offset, size_t total, unsigned seed)
 			chunk[i] = pattern(*offset + i, seed);
 		ssize_t w = write(fd, chunk, n);
 		if (w < 0) {
-			cr_assert(errno == EAGAIN || errno == EWOULDBLOCK, "write: %s", strerror(errno));
+			cr_assert(errno == EAGAIN || errno == EWOULDBLOCK, "write: %s",
+			          strerror(errno));
 			break;
 		}
 		*offset += (size_t)w;
@@ -117,12 +118,13 @@ static bool drain(int fd, size_t *offset, unsigned seed)
 		if (r == 0)
 			return true;
 		if (r < 0) {
-			cr_assert(errno == EAGAIN || errno == EWOULDBLOCK, "read: %s", strerror(errno));
+			cr_assert(errno == EAGAIN || errno == EWOULDBLOCK, "read: %s",
+			          strerror(errno));
 			return false;
 		}
 		for (ssize_t i = 0; i < r; i++)
 			cr_assert_eq(chunk[i], pattern(*offset + (size_t)i, seed),
-				     "byte %zu differs", *offset + (size_t)i);
+			             "byte %zu differs", *offset + (size_t)i);
 		*offset += (size_t)r;
 	}
 }
@@ -165,7 +167,7 @@ static void rec_closed(void *arg, struct exposr_stream *stream, bool error)
 }
 
 static const struct exposr_stream_callbacks rec_callbacks = {
-	.on_data = rec_data, .on_drained = rec_drained, .on_closed = rec_closed};
+        .on_data = rec_data, .on_drained = rec_drained, .on_closed = rec_closed};
 
 Test(splice, socket_stream_reads_writes_and_reports_the_end)
 {

@@ -1,0 +1,720 @@
+/* One proxied public connection: request heads rewritten on their way into the tunnel
+ * channel, bodies and responses passed on untouched, back-pressure both ways, timers,
+ * answers for a channel that fails, and the hand-over of upgrades to the core splice. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "errors.h"
+#include "ingress.h"
+#include "request_parser.h"
+#include "response.h"
+#include "rewrite.h"
+#include "tunnel_lookup.h"
+
+/* The splice's marks (include/exposr/stream.h): over HIGH_WATER bytes waiting in one
+ * direction, the side that fills it is not read until they are down to LOW_WATER. */
+#define HIGH_WATER (256 * 1024)
+#define LOW_WATER  (64 * 1024)
+/* Pipelined requests sent ahead of their responses; more wait in the socket. */
+#define MAX_IN_FLIGHT 32
+/* Response head bytes held back, so that a channel that ends before the head is
+ * complete can still be answered 502; a longer head is passed on as it comes. */
+#define HOLD_MAX (64 * 1024)
+
+enum request_phase {
+	REQ_IDLE, /* waiting for the next request */
+	REQ_HEAD, /* part of a head has arrived */
+	REQ_BODY, /* passing a body on */
+	REQ_DONE, /* nothing more is read: the last request went, or an answer waits */
+};
+
+enum timer_mode { TIMER_NONE, TIMER_IDLE, TIMER_HEAD };
+
+/* A request sent whose response has not ended. */
+struct in_flight {
+	bool head_method; /* HEAD: its response has no body */
+	bool close_after; /* the client did not keep the connection alive */
+};
+
+struct ingress_conn {
+	struct ingress_conn *prev, *next;
+	struct ingress *in;
+	struct bufferevent *pub;
+	struct exposr_stream *channel;
+	struct event *timer;
+	enum timer_mode timer_mode;
+	enum request_phase phase;
+	bool keep_alive; /* of the request being passed on */
+	struct request_parser requests;
+	struct response_tracker responses;
+	struct in_flight ring[MAX_IN_FLIGHT]; /* oldest at ring_first */
+	size_t ring_first;
+	size_t ring_count;
+	struct evbuffer *held;     /* response bytes while its head is incomplete */
+	struct evbuffer *outgoing; /* request bytes on their way into the channel */
+	bool response_sent;        /* bytes of the oldest final response went out */
+	int error_status;          /* answered once the earlier responses are out */
+	const char *error_code;
+	bool pub_paused;     /* the channel's output is over the high mark */
+	bool channel_paused; /* the public output is over the high mark */
+	bool pub_eof;
+	bool pub_failed;
+	bool closing;
+	unsigned depth; /* > 0 while one of our callbacks runs: teardown waits */
+	struct ingress_tunnel tunnel;
+	char peer_addr[64];
+};
+
+/* --- life and death ------------------------------------------------------------------ */
+
+static void release_public(const struct exposr_host *host, struct bufferevent *bev, bool failed)
+{
+	/* The socket stream flushes what is queued and lingers before the close. */
+	if (!failed) {
+		struct exposr_stream *stream = host->streams->from_bufferevent(bev);
+		if (stream != NULL) {
+			stream->vt->close(stream);
+			return;
+		}
+	}
+	bufferevent_free(bev);
+}
+
+static void conn_teardown(struct ingress_conn *c)
+{
+	struct ingress *in = c->in;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		in->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	in->conn_count--;
+	if (c->timer != NULL)
+		event_free(c->timer);
+	/* The transport ends the channel with a CLOSE to the client. */
+	if (c->channel != NULL)
+		c->channel->vt->close(c->channel);
+	if (c->pub != NULL)
+		release_public(in->host, c->pub, c->pub_failed);
+	if (c->held != NULL)
+		evbuffer_free(c->held);
+	if (c->outgoing != NULL)
+		evbuffer_free(c->outgoing);
+	free(c);
+	ingress_check_drained(in);
+}
+
+static void enter(struct ingress_conn *c)
+{
+	c->depth++;
+}
+
+static void leave(struct ingress_conn *c)
+{
+	if (--c->depth == 0 && c->closing)
+		conn_teardown(c);
+}
+
+/* Ends the connection: what is queued for the client still goes out. */
+static void conn_close(struct ingress_conn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->depth == 0)
+		conn_teardown(c);
+}
+
+/* --- reading the public side ------------------------------------------------------- */
+
+static bool wants_requests(const struct ingress_conn *c)
+{
+	return !c->closing && !c->pub_paused && !c->pub_eof && c->phase != REQ_DONE &&
+	       c->ring_count < MAX_IN_FLIGHT;
+}
+
+static void update_reading(struct ingress_conn *c)
+{
+	if (c->closing || c->pub == NULL)
+		return;
+	if (wants_requests(c)) {
+		if (bufferevent_enable(c->pub, EV_READ) != 0)
+			conn_close(c);
+	} else {
+		bufferevent_disable(c->pub, EV_READ);
+	}
+}
+
+/* Reading may go on: bytes already buffered are taken from the loop, since no new read
+ * will announce them. */
+static void resume_public(struct ingress_conn *c)
+{
+	update_reading(c);
+	if (!c->closing && wants_requests(c) &&
+	    evbuffer_get_length(bufferevent_get_input(c->pub)) > 0)
+		bufferevent_trigger(c->pub, EV_READ,
+		                    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* --- timers -------------------------------------------------------------------------- */
+
+/* A head that started must be complete in time; a connection with nothing in flight is
+ * idle. Nothing else is timed: an active transfer or a slow target is never cut. */
+static void update_timer(struct ingress_conn *c)
+{
+	enum timer_mode want = TIMER_NONE;
+	if (c->closing || c->error_status != 0)
+		want = TIMER_NONE;
+	else if (c->phase == REQ_HEAD)
+		want = TIMER_HEAD;
+	else if (c->phase == REQ_IDLE && c->ring_count == 0)
+		want = TIMER_IDLE;
+	if (want == c->timer_mode)
+		return;
+	evtimer_del(c->timer);
+	c->timer_mode = want;
+	if (want == TIMER_NONE)
+		return;
+	unsigned ms = want == TIMER_HEAD ? c->in->settings.head_timeout_ms
+	                                 : c->in->settings.idle_timeout_ms;
+	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	if (evtimer_add(c->timer, &tv) != 0)
+		conn_close(c);
+}
+
+/* --- answers of our own -------------------------------------------------------------- */
+
+static void answer(struct ingress_conn *c, int status, const char *code, bool head_only)
+{
+	const struct exposr_host *host = c->in->host;
+	ingress_log(c->in, EXPOSR_LOG_DEBUG, "%s:%s: %d %s", c->tunnel.id, c->peer_addr, status,
+	            code);
+	if (error_format_final(bufferevent_get_output(c->pub), status, error_reason(host, status),
+	                       code, head_only) != EXPOSR_OK)
+		c->pub_failed = true; /* a half-written answer must not go out */
+	conn_close(c);
+}
+
+/* A later request cannot be passed on: it is answered after the responses to the
+ * requests before it, and the connection ends. */
+static void refuse_request(struct ingress_conn *c, int status, const char *code)
+{
+	struct evbuffer *input = bufferevent_get_input(c->pub);
+	c->error_status = status;
+	c->error_code = code;
+	c->phase = REQ_DONE;
+	evbuffer_drain(input, evbuffer_get_length(input));
+	update_reading(c);
+	update_timer(c);
+	if (c->ring_count == 0)
+		answer(c, status, code, false);
+}
+
+static const char *code_of_status(int status)
+{
+	switch (status) {
+	case 408:
+		return ERR_REQUEST_TIMEOUT;
+	case 431:
+		return ERR_HEADERS_TOO_LARGE;
+	default:
+		return ERR_BAD_REQUEST;
+	}
+}
+
+/* --- requests ------------------------------------------------------------------------ */
+
+static int channel_write(struct ingress_conn *c)
+{
+	if (c->channel->vt->write(c->channel, c->outgoing) != EXPOSR_OK) {
+		evbuffer_drain(c->outgoing, evbuffer_get_length(c->outgoing));
+		conn_close(c);
+		return EXPOSR_ERROR;
+	}
+	if (!c->pub_paused && c->channel->vt->output_length(c->channel) > HIGH_WATER) {
+		c->pub_paused = true;
+		update_reading(c);
+	}
+	return EXPOSR_OK;
+}
+
+static int forward_head(struct ingress_conn *c, const struct exposr_http_request *req)
+{
+	const struct exposr_host *host = c->in->host;
+	/* Re-routing to another node (§8.6) is not done here yet: every tunnel this node
+	 * can open a channel to counts as connected locally. */
+	struct rewrite_context ctx = {
+	        .node_id = host->node_id(),
+	        .peer_addr = c->peer_addr,
+	        .local = true,
+	        .target = &c->tunnel.target,
+	};
+	if (head_rewrite(req, &ctx, c->outgoing) != EXPOSR_OK) {
+		conn_close(c);
+		return EXPOSR_ERROR;
+	}
+	if (!req->upgrade) {
+		size_t at = (c->ring_first + c->ring_count) % MAX_IN_FLIGHT;
+		c->ring[at] = (struct in_flight){
+		        .head_method = strcmp(req->method, "HEAD") == 0,
+		        .close_after = !req->keep_alive,
+		};
+		c->ring_count++;
+	}
+	return channel_write(c);
+}
+
+static void request_ended(struct ingress_conn *c)
+{
+	/* After a request that did not keep the connection alive nothing more is read. */
+	c->phase = c->keep_alive ? REQ_IDLE : REQ_DONE;
+	update_reading(c);
+}
+
+static void after_head(struct ingress_conn *c, bool keep_alive)
+{
+	c->keep_alive = keep_alive;
+	c->phase = REQ_BODY;
+	if (request_parser_after_head(&c->requests))
+		request_ended(c);
+}
+
+static void splice_done(void *arg)
+{
+	struct ingress *in = arg;
+	in->splice_count--;
+	ingress_check_drained(in);
+}
+
+/* An upgrade: from here on bytes go raw both ways, through the core splice; input that
+ * followed the head is still in the public socket's buffer and goes first. */
+static void conn_upgrade(struct ingress_conn *c)
+{
+	const struct exposr_host *host = c->in->host;
+	if (evbuffer_get_length(c->held) > 0 && bufferevent_write_buffer(c->pub, c->held) != 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->channel_paused) {
+		c->channel_paused = false;
+		c->channel->vt->resume_read(c->channel);
+	}
+	struct exposr_stream *pub = host->streams->from_bufferevent(c->pub);
+	if (pub == NULL) {
+		conn_close(c);
+		return;
+	}
+	struct exposr_stream *channel = c->channel;
+	c->pub = NULL;
+	c->channel = NULL;
+	c->in->splice_count++;
+	if (host->streams->splice(pub, channel, 0, 0, splice_done, c->in) != EXPOSR_OK) {
+		c->in->splice_count--;
+		channel->vt->close(channel);
+		pub->vt->close(pub);
+	}
+	conn_close(c);
+}
+
+/* A later request on the connection must name the same tunnel, and not come round
+ * through us again. */
+static bool later_request_allowed(struct ingress_conn *c, const struct exposr_http_request *req)
+{
+	const struct exposr_host *host = c->in->host;
+	char name[INGRESS_NAME_MAX];
+	if (!tunnel_host_of(host->http->header(req, "Host"), name, sizeof(name)) ||
+	    strcmp(name, c->tunnel.host) != 0) {
+		refuse_request(c, 421, ERR_MISDIRECTED);
+		return false;
+	}
+	if (tunnel_loop_detected(req, host->node_id())) {
+		refuse_request(c, 508, ERR_REQUEST_LOOP);
+		return false;
+	}
+	return true;
+}
+
+/* Parses the next head from the input; false when nothing more can be done now. */
+static bool take_head(struct ingress_conn *c, struct evbuffer *input)
+{
+	size_t max_head = c->in->settings.max_head_size;
+	size_t available = evbuffer_get_length(input);
+	size_t want = available > max_head ? max_head + 1 : available;
+	char *data = (char *)evbuffer_pullup(input, (ev_ssize_t)want);
+	if (data == NULL) {
+		conn_close(c);
+		return false;
+	}
+	struct exposr_http_header headers[INGRESS_MAX_HEADERS];
+	struct exposr_http_request view;
+	size_t head_len = 0;
+	int status = 400;
+	switch (request_parser_head(&c->requests, data, want, max_head, &view, headers, &head_len,
+	                            &status)) {
+	case REQUEST_MORE:
+		c->phase = REQ_HEAD;
+		return false;
+	case REQUEST_ERROR:
+		refuse_request(c, status, code_of_status(status));
+		return false;
+	case REQUEST_HEAD:
+		break;
+	}
+	view.remote_addr = c->peer_addr;
+	view.local_port = c->in->settings.port;
+	c->phase = REQ_BODY;
+	if (!later_request_allowed(c, &view) || forward_head(c, &view) != EXPOSR_OK)
+		return false;
+	bool upgrade = view.upgrade;
+	bool keep_alive = view.keep_alive;
+	/* The view points into these bytes: they go only now. */
+	if (evbuffer_drain(input, head_len) != 0) {
+		conn_close(c);
+		return false;
+	}
+	if (upgrade) {
+		conn_upgrade(c);
+		return false;
+	}
+	after_head(c, keep_alive);
+	return true;
+}
+
+/* Passes on the body bytes of the current request that are buffered. */
+static bool pass_body(struct ingress_conn *c, struct evbuffer *input)
+{
+	struct evbuffer_iovec chunk;
+	if (evbuffer_peek(input, -1, NULL, &chunk, 1) < 1)
+		return false;
+	bool done = false;
+	ssize_t used = request_parser_body(&c->requests, chunk.iov_base, chunk.iov_len, &done);
+	if (used < 0) {
+		/* Its head went to the target already: nothing sensible can follow. */
+		ingress_log(c->in, EXPOSR_LOG_DEBUG, "%s:%s: malformed request body", c->tunnel.id,
+		            c->peer_addr);
+		conn_close(c);
+		return false;
+	}
+	if (used > 0 && (evbuffer_remove_buffer(input, c->outgoing, (size_t)used) != used ||
+	                 channel_write(c) != EXPOSR_OK)) {
+		conn_close(c);
+		return false;
+	}
+	if (done)
+		request_ended(c);
+	return true;
+}
+
+static void process_input(struct ingress_conn *c)
+{
+	struct evbuffer *input = bufferevent_get_input(c->pub);
+	while (wants_requests(c) && evbuffer_get_length(input) > 0) {
+		bool progress = c->phase == REQ_BODY ? pass_body(c, input) : take_head(c, input);
+		if (!progress)
+			break;
+	}
+	if (!c->closing && c->phase == REQ_DONE && c->error_status == 0)
+		evbuffer_drain(input, evbuffer_get_length(input));
+	if (!c->closing) {
+		update_reading(c);
+		update_timer(c);
+	}
+}
+
+/* --- responses ----------------------------------------------------------------------- */
+
+/* Sends what was held of a response head: it is complete, or too long to hold. */
+static void release_held(struct ingress_conn *c)
+{
+	if (evbuffer_get_length(c->held) == 0)
+		return;
+	if (bufferevent_write_buffer(c->pub, c->held) != 0)
+		conn_close(c);
+}
+
+static bool response_head(void *arg, int status)
+{
+	struct ingress_conn *c = arg;
+	release_held(c);
+	/* A final answer may still follow an interim one. */
+	c->response_sent = status >= 200;
+	return c->ring_count > 0 && c->ring[c->ring_first].head_method;
+}
+
+static const struct response_events response_events = {
+        .head = response_head,
+};
+
+static void response_ended(struct ingress_conn *c)
+{
+	if (response_interim(&c->responses))
+		return;
+	c->response_sent = false;
+	if (c->ring_count == 0)
+		return; /* one nobody asked for: passed on all the same */
+	struct in_flight done = c->ring[c->ring_first];
+	c->ring_first = (c->ring_first + 1) % MAX_IN_FLIGHT;
+	c->ring_count--;
+	if (done.close_after) {
+		conn_close(c);
+		return;
+	}
+	if (c->ring_count == 0) {
+		if (c->error_status != 0) {
+			answer(c, c->error_status, c->error_code, false);
+			return;
+		}
+		if (c->pub_eof || (c->in->stopping && c->phase != REQ_BODY)) {
+			conn_close(c);
+			return;
+		}
+	}
+	resume_public(c);
+	update_timer(c);
+}
+
+static void channel_data(void *arg, struct exposr_stream *stream, struct evbuffer *data)
+{
+	(void)stream;
+	struct ingress_conn *c = arg;
+	enter(c);
+	struct evbuffer *out = bufferevent_get_output(c->pub);
+	/* Over the high mark the rest stays with the channel, which holds it while paused
+	 * and hands it over again on resume. */
+	while (!c->closing && evbuffer_get_length(data) > 0 &&
+	       evbuffer_get_length(out) <= HIGH_WATER) {
+		struct evbuffer_iovec chunk;
+		if (evbuffer_peek(data, -1, NULL, &chunk, 1) < 1)
+			break;
+		size_t used = chunk.iov_len;
+		enum response_feed r =
+		        response_feed(&c->responses, chunk.iov_base, chunk.iov_len, &used);
+		if (c->closing)
+			break;
+		struct evbuffer *dest = c->responses.in_head ? c->held : out;
+		if (evbuffer_remove_buffer(data, dest, used) != (int)used) {
+			conn_close(c);
+			break;
+		}
+		if (dest == c->held && evbuffer_get_length(c->held) > HOLD_MAX) {
+			release_held(c);
+			c->response_sent = true;
+		}
+		if (r == RESPONSE_END) {
+			response_ended(c);
+		} else if (r == RESPONSE_BROKEN) {
+			/* Not HTTP: what came is passed on, then the connection ends. */
+			ingress_log(c->in, EXPOSR_LOG_DEBUG, "%s:%s: target answered no HTTP",
+			            c->tunnel.id, c->peer_addr);
+			release_held(c);
+			if (!c->closing && evbuffer_add_buffer(out, data) != 0)
+				c->pub_failed = true;
+			conn_close(c);
+		}
+	}
+	/* Whatever arrives once the connection is ending goes nowhere. */
+	if (c->closing)
+		evbuffer_drain(data, evbuffer_get_length(data));
+	else if (!c->channel_paused && evbuffer_get_length(out) > HIGH_WATER) {
+		c->channel_paused = true;
+		c->channel->vt->pause_read(c->channel);
+	}
+	leave(c);
+}
+
+static void channel_drained(void *arg, struct exposr_stream *stream)
+{
+	(void)stream;
+	struct ingress_conn *c = arg;
+	if (!c->pub_paused)
+		return;
+	enter(c);
+	c->pub_paused = false;
+	resume_public(c);
+	leave(c);
+}
+
+static void channel_closed(void *arg, struct exposr_stream *stream, bool error)
+{
+	(void)stream;
+	struct ingress_conn *c = arg;
+	enter(c);
+	ingress_log(c->in, EXPOSR_LOG_DEBUG, "%s:%s: channel ended%s", c->tunnel.id, c->peer_addr,
+	            error ? " with an error" : "");
+	/* A response that runs until the end of the connection is complete now. */
+	if (!c->closing && response_finish(&c->responses))
+		response_ended(c);
+	if (!c->closing) {
+		if (c->ring_count > 0 && !c->response_sent) {
+			/* Nothing of the answer went out: the client gets a proper one (§5.8). */
+			evbuffer_drain(c->held, evbuffer_get_length(c->held));
+			answer(c, 502, ERR_TARGET_CON_RESET, c->ring[c->ring_first].head_method);
+		} else {
+			/* Mid-response: the client sees the connection end, nothing appended. */
+			release_held(c);
+			conn_close(c);
+		}
+	}
+	leave(c);
+}
+
+static const struct exposr_stream_callbacks channel_callbacks = {
+        .on_data = channel_data,
+        .on_drained = channel_drained,
+        .on_closed = channel_closed,
+};
+
+/* --- public socket events ---------------------------------------------------------- */
+
+static void pub_read(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	struct ingress_conn *c = arg;
+	enter(c);
+	process_input(c);
+	leave(c);
+}
+
+static void pub_written(struct bufferevent *bev, void *arg)
+{
+	struct ingress_conn *c = arg;
+	if (!c->channel_paused || evbuffer_get_length(bufferevent_get_output(bev)) > LOW_WATER)
+		return;
+	enter(c);
+	c->channel_paused = false;
+	c->channel->vt->resume_read(c->channel);
+	leave(c);
+}
+
+static void pub_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	struct ingress_conn *c = arg;
+	enter(c);
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+		/* Gone, or took nothing for the idle timeout while answers waited. */
+		c->pub_failed = true;
+		conn_close(c);
+	} else if (what & BEV_EVENT_EOF) {
+		/* The client sends no more. Answers to complete requests still go out (a
+		 * client may half-close); a request cut short cannot be answered. */
+		c->pub_eof = true;
+		if (c->phase == REQ_BODY || c->ring_count == 0) {
+			conn_close(c);
+		} else {
+			c->phase = REQ_DONE;
+			update_reading(c);
+			update_timer(c);
+		}
+	}
+	leave(c);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct ingress_conn *c = arg;
+	enum timer_mode fired = c->timer_mode;
+	enter(c);
+	c->timer_mode = TIMER_NONE;
+	if (fired == TIMER_HEAD)
+		refuse_request(c, 408, ERR_REQUEST_TIMEOUT);
+	else if (evbuffer_get_length(bufferevent_get_output(c->pub)) > 0)
+		update_timer(c); /* the client is still reading; its write timeout watches it */
+	else
+		conn_close(c);
+	leave(c);
+}
+
+/* --- the ingress' side ------------------------------------------------------------- */
+
+void conn_start(struct ingress *in, struct exposr_http_request *req, struct bufferevent *bev,
+                struct exposr_stream *channel, const struct ingress_tunnel *tunnel)
+{
+	struct ingress_conn *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		channel->vt->close(channel);
+		bufferevent_free(bev);
+		return;
+	}
+	c->in = in;
+	c->pub = bev;
+	c->channel = channel;
+	c->tunnel = *tunnel;
+	snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", req->remote_addr);
+	c->next = in->conns;
+	if (in->conns != NULL)
+		in->conns->prev = c;
+	in->conns = c;
+	in->conn_count++;
+	enter(c);
+	c->held = evbuffer_new();
+	c->outgoing = evbuffer_new();
+	c->timer = evtimer_new(in->host->event_base(), on_timer, c);
+	/* A client that takes nothing of its answers for the idle time is dropped. */
+	unsigned idle = in->settings.idle_timeout_ms;
+	struct timeval write_timeout = {.tv_sec = idle / 1000,
+	                                .tv_usec = (suseconds_t)(idle % 1000) * 1000};
+	size_t read_high = in->settings.max_head_size + 1 > LOW_WATER
+	                           ? in->settings.max_head_size + 1
+	                           : LOW_WATER;
+	if (c->held == NULL || c->outgoing == NULL || c->timer == NULL ||
+	    bufferevent_set_timeouts(bev, NULL, &write_timeout) != 0) {
+		conn_close(c);
+		leave(c);
+		return;
+	}
+	bufferevent_setwatermark(bev, EV_WRITE, LOW_WATER, 0);
+	bufferevent_setwatermark(bev, EV_READ, 0, read_high);
+	bufferevent_setcb(bev, pub_read, pub_written, pub_event, c);
+	response_tracker_init(&c->responses, &response_events, c);
+	channel->vt->set_low_water(channel, LOW_WATER);
+	channel->vt->set_callbacks(channel, &channel_callbacks, c);
+	/* The core parsed the first head; our parser learns it to find the body's end. */
+	if (request_parser_replay(&c->requests, req->head_raw, req->head_raw_len) != EXPOSR_OK) {
+		ingress_log(in, EXPOSR_LOG_WARN, "%s:%s: cannot follow the first request",
+		            tunnel->id, c->peer_addr);
+		conn_close(c);
+		leave(c);
+		return;
+	}
+	if (!c->closing && forward_head(c, req) == EXPOSR_OK) {
+		if (req->upgrade) {
+			conn_upgrade(c);
+		} else {
+			after_head(c, req->keep_alive);
+			process_input(c);
+		}
+	}
+	leave(c);
+}
+
+void conns_stop(struct ingress *in)
+{
+	struct ingress_conn *c = in->conns;
+	while (c != NULL) {
+		struct ingress_conn *next = c->next;
+		/* Between requests: nothing is lost by ending now. The others end after
+		 * their current answer (response_ended). */
+		if (c->ring_count == 0 && (c->phase == REQ_IDLE || c->phase == REQ_HEAD))
+			conn_close(c);
+		c = next;
+	}
+}
+
+void conns_free_all(struct ingress *in)
+{
+	while (in->conns != NULL) {
+		struct ingress_conn *c = in->conns;
+		c->closing = true;
+		c->depth = 0;
+		conn_teardown(c);
+	}
+}

@@ -1,0 +1,96 @@
+/* The ingress' error responses (protocol.md §5.3, §5.8). */
+#include "errors.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+static int json_body(char *out, size_t size, const char *code)
+{
+	int len = snprintf(out, size, "{\"error\":\"%s\"}", code);
+	return len > 0 && (size_t)len < size ? len : -1;
+}
+
+void error_respond(const struct exposr_host *host, struct exposr_http_request *req, int status,
+                   const char *code)
+{
+	static const struct exposr_http_header json[] = {
+	        {"Content-Type", "application/json"},
+	        {NULL, NULL},
+	};
+	char body[96];
+	int len = json_body(body, sizeof(body), code);
+	host->http->respond(req, status, json, body, len > 0 ? (size_t)len : 0);
+}
+
+int error_format_raw(struct evbuffer *out, int http_major, int http_minor, int status,
+                     const char *reason, const char *code)
+{
+	char body[96];
+	int len = json_body(body, sizeof(body), code);
+	if (len < 0 || evbuffer_add_printf(out,
+	                                   "HTTP/%d.%d %d %s\r\nContent-Length: %d\r\n"
+	                                   "Connection: close\r\n\r\n%s",
+	                                   http_major, http_minor, status, reason, len, body) < 0)
+		return EXPOSR_ERROR;
+	return EXPOSR_OK;
+}
+
+/* RFC 7231 IMF-fixdate, spelled out so that no locale can change it. */
+static void format_date(char *out, size_t size)
+{
+	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	time_t now = time(NULL);
+	struct tm tm;
+	if (gmtime_r(&now, &tm) == NULL) {
+		snprintf(out, size, "Thu, 01 Jan 1970 00:00:00 GMT");
+		return;
+	}
+	snprintf(out, size, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+	         months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+int error_format_final(struct evbuffer *out, int status, const char *reason, const char *code,
+                       bool head_only)
+{
+	char body[96];
+	char date[64];
+	int len = json_body(body, sizeof(body), code);
+	format_date(date, sizeof(date));
+	if (len < 0 ||
+	    evbuffer_add_printf(out,
+	                        "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
+	                        "Content-Length: %d\r\nDate: %s\r\nConnection: close\r\n\r\n%s",
+	                        status, reason, len, date, head_only ? "" : body) < 0)
+		return EXPOSR_ERROR;
+	return EXPOSR_OK;
+}
+
+const char *error_reason(const struct exposr_host *host, int status)
+{
+	if (status == 421)
+		return "Misdirected Request";
+	return host->http->reason(status);
+}
+
+void error_send_and_close(const struct exposr_host *host, struct bufferevent *bev,
+                          struct evbuffer *response)
+{
+	if (bufferevent_write_buffer(bev, response) != 0) {
+		bufferevent_free(bev);
+		return;
+	}
+	/* The core's socket stream flushes, shuts our side down and lingers before it
+	 * closes, so that the client reads the answer instead of a reset. */
+	struct exposr_stream *stream = host->streams->from_bufferevent(bev);
+	if (stream == NULL) {
+		bufferevent_free(bev);
+		return;
+	}
+	stream->vt->close(stream);
+}

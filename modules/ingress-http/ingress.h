@@ -1,0 +1,82 @@
+/* The HTTP ingress module's shared state and the calls between its files. */
+#ifndef EXPOSR_INGRESS_HTTP_H
+#define EXPOSR_INGRESS_HTTP_H
+
+#include <exposr/ingress.h>
+#include <exposr/module.h>
+
+#include "common/url.h"
+
+struct bufferevent;
+struct evbuffer;
+struct ingress_conn;
+struct admission;
+
+/* Defaults of the module's settings. */
+#define INGRESS_DEFAULT_PORT           8080
+#define INGRESS_DEFAULT_IDLE_TIMEOUT_S 60
+#define INGRESS_DEFAULT_HEAD_TIMEOUT_S 10
+#define INGRESS_DEFAULT_MAX_HEAD_SIZE  (16 * 1024)
+/* Headers per request head, as the core listener allows. */
+#define INGRESS_MAX_HEADERS 100
+
+/* Longest tunnel id or Host we keep: longer ones cannot name a tunnel anyway. */
+#define INGRESS_NAME_MAX 256
+
+/* The settings, read once at init. */
+struct ingress_settings {
+	struct url_parts url;          /* --ingress-http-url, "rest" is "/" */
+	char domain[URL_HOSTNAME_MAX]; /* its hostname without a leading "*." */
+	int port;
+	unsigned idle_timeout_ms;
+	unsigned head_timeout_ms;
+	size_t max_head_size;
+};
+
+struct ingress {
+	const struct exposr_host *host;
+	struct exposr_module_handle *mod;
+	struct ingress_settings settings;
+	struct ingress_conn *conns; /* proxied connections in HTTP mode */
+	size_t conn_count;
+	struct admission *admissions; /* first requests between route and takeover */
+	size_t admission_count;
+	size_t splice_count; /* upgraded connections the core splice owns */
+	bool stopping;
+	bool drained; /* host->drained() was called */
+};
+
+/* The tunnel's target as far as the Host/Referer/Origin rewrite needs it (§5.5). */
+struct ingress_target {
+	bool rewrite; /* an http or https target URL */
+	char scheme[8];
+	char hostname[URL_HOSTNAME_MAX];
+	char port[6];
+};
+
+/* What a proxied connection keeps of its first request. */
+struct ingress_tunnel {
+	char id[INGRESS_NAME_MAX];
+	char host[INGRESS_NAME_MAX]; /* the Host that named it, lower case, without port */
+	struct ingress_target target;
+};
+
+/* module.c: reports host->drained() once a stopping ingress has nothing left. */
+void ingress_check_drained(struct ingress *in);
+void ingress_log(struct ingress *in, enum exposr_log_level level, const char *fmt, ...)
+        EXPOSR_PRINTF(3, 4);
+
+/* admit.c: the route's handler, and what is left of it at unload. */
+void admission_handle(void *self, struct exposr_http_request *req);
+void admissions_abort_all(struct ingress *in);
+
+/* conn.c: the connection of a request that passed every check, with its channel.
+ * Takes `bev` and `channel`; `req` is only read (the caller releases it). */
+void conn_start(struct ingress *in, struct exposr_http_request *req, struct bufferevent *bev,
+                struct exposr_stream *channel, const struct ingress_tunnel *tunnel);
+/* Stopping: closes the connections that have nothing in flight. */
+void conns_stop(struct ingress *in);
+/* Unloading: closes everything at once. */
+void conns_free_all(struct ingress *in);
+
+#endif

@@ -1,0 +1,178 @@
+/* The ingress-http module: settings, lifecycle, its route on the shared listener and the
+ * ingress vtable the API asks for tunnel URLs. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingress.h"
+
+void ingress_log(struct ingress *in, enum exposr_log_level level, const char *fmt, ...)
+{
+	if (!in->host->log_enabled(level))
+		return;
+	char line[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	in->host->log(in->mod, level, "%s", line);
+}
+
+void ingress_check_drained(struct ingress *in)
+{
+	if (!in->stopping || in->drained || in->conn_count > 0 || in->admission_count > 0 ||
+	    in->splice_count > 0)
+		return;
+	in->drained = true;
+	in->host->drained(in->mod);
+}
+
+static void missing_url(const struct exposr_host *host, struct exposr_module_handle *mod,
+                        const struct exposr_cfg *cfg)
+{
+	static const char why[] = "required: the base URL of the HTTP ingress, e.g. "
+	                          "https://example.com (set modules.ingress-http.url or "
+	                          "--ingress-http-url)";
+	if (cfg != NULL)
+		host->config->error(cfg, "url", "%s", why);
+	else
+		host->log(mod, EXPOSR_LOG_ERROR, "modules.ingress-http.url: %s", why);
+}
+
+static int read_settings(const struct exposr_host *host, struct exposr_module_handle *mod,
+                         const struct exposr_cfg *cfg, struct ingress_settings *s)
+{
+	static const char *const keys[] = {"enabled",      "url",           "port", "idle-timeout",
+	                                   "head-timeout", "max-head-size", NULL};
+	const struct exposr_config_api *c = host->config;
+	const char *url;
+	long port, idle, head, max_head;
+	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
+	    c->get_string(cfg, "url", NULL, &url) != EXPOSR_OK ||
+	    c->get_int(cfg, "port", INGRESS_DEFAULT_PORT, 0, 65535, &port) != EXPOSR_OK ||
+	    c->get_int(cfg, "idle-timeout", INGRESS_DEFAULT_IDLE_TIMEOUT_S, 1, 86400, &idle) !=
+	            EXPOSR_OK ||
+	    c->get_int(cfg, "head-timeout", INGRESS_DEFAULT_HEAD_TIMEOUT_S, 1, 3600, &head) !=
+	            EXPOSR_OK ||
+	    c->get_int(cfg, "max-head-size", INGRESS_DEFAULT_MAX_HEAD_SIZE, 1024, 1 << 20,
+	               &max_head) != EXPOSR_OK)
+		return EXPOSR_ERROR;
+	if (url == NULL || url[0] == '\0') {
+		missing_url(host, mod, cfg);
+		return EXPOSR_ERROR;
+	}
+	if (!url_parse(url, &s->url) || s->url.hostname[0] == '\0') {
+		c->error(cfg, "url", "'%s' is not a URL such as https://example.com", url);
+		return EXPOSR_ERROR;
+	}
+	/* A wildcard domain names the same tunnels as the bare one. */
+	const char *domain = s->url.hostname;
+	if (strncmp(domain, "*.", 2) == 0)
+		domain += 2;
+	snprintf(s->domain, sizeof(s->domain), "%s", domain);
+	strcpy(s->url.rest, "/");
+	s->port = (int)port;
+	s->idle_timeout_ms = (unsigned)idle * 1000;
+	s->head_timeout_ms = (unsigned)head * 1000;
+	s->max_head_size = (size_t)max_head;
+	return EXPOSR_OK;
+}
+
+/* `<scheme>://<id>.<domain>[:port]/`, as a WHATWG URL serialises it. */
+static int tunnel_url(void *self, const char *tunnel_id, char *out, size_t out_size)
+{
+	const struct ingress *in = self;
+	const struct url_parts *u = &in->settings.url;
+	int n = snprintf(out, out_size, "%s://%s.%s%s%s/", u->scheme, tunnel_id,
+	                 in->settings.domain, u->port[0] != '\0' ? ":" : "", u->port);
+	return n > 0 && (size_t)n < out_size ? EXPOSR_OK : EXPOSR_ERROR;
+}
+
+static const struct exposr_ingress_vtable ingress_vtable = {
+        .size = sizeof(struct exposr_ingress_vtable),
+        .tunnel_url = tunnel_url,
+};
+
+/* The core services the ingress cannot work without. */
+static bool host_complete(const struct exposr_host *host, struct exposr_module_handle *mod)
+{
+	const char *missing = NULL;
+	if (host->size < offsetof(struct exposr_host, streams) + sizeof(host->streams) ||
+	    host->streams == NULL)
+		missing = "stream services";
+	else if (host->tunnels == NULL)
+		missing = "tunnel service";
+	else if (host->node_id == NULL)
+		missing = "node id";
+	if (missing == NULL)
+		return true;
+	host->log(mod, EXPOSR_LOG_ERROR, "this exposrd core has no %s", missing);
+	return false;
+}
+
+static int ingress_init(const struct exposr_host *host, struct exposr_module_handle *mod,
+                        const struct exposr_cfg *cfg, void **state)
+{
+	if (!host_complete(host, mod))
+		return EXPOSR_ERROR;
+	struct ingress *in = calloc(1, sizeof(*in));
+	if (in == NULL)
+		return EXPOSR_ERROR;
+	in->host = host;
+	in->mod = mod;
+	if (read_settings(host, mod, cfg, &in->settings) != EXPOSR_OK)
+		goto fail;
+	/* Priority 10: the ingress sees every request on its port before the API and the
+	 * websocket endpoint, and declines those whose Host names no tunnel (§5.1). */
+	struct exposr_http_route route = {
+	        .name = "ingress-http",
+	        .port = in->settings.port,
+	        .priority = 10,
+	        .max_body = 0,
+	        .handle = admission_handle,
+	        .self = in,
+	};
+	if (host->registry->add(mod, EXPOSR_KIND_INGRESS, "http", &ingress_vtable, in) !=
+	            EXPOSR_OK ||
+	    host->http->route_add(mod, &route) != EXPOSR_OK)
+		goto fail;
+	*state = in;
+	return EXPOSR_OK;
+fail:
+	free(in);
+	return EXPOSR_ERROR;
+}
+
+static int ingress_stop(void *state)
+{
+	struct ingress *in = state;
+	in->stopping = true;
+	/* Counted as drained here, not through host->drained() from inside stop(). */
+	in->drained = true;
+	conns_stop(in);
+	if (in->conn_count == 0 && in->admission_count == 0 && in->splice_count == 0)
+		return EXPOSR_OK;
+	in->drained = false;
+	return EXPOSR_AGAIN;
+}
+
+static void ingress_fini(void *state)
+{
+	struct ingress *in = state;
+	if (in == NULL)
+		return;
+	/* Nothing is reported any more while everything goes. */
+	in->drained = true;
+	admissions_abort_all(in);
+	conns_free_all(in);
+	if (in->splice_count > 0)
+		ingress_log(in, EXPOSR_LOG_WARN, "%zu upgraded connections still open at exit",
+		            in->splice_count);
+	free(in);
+}
+
+EXPOSR_MODULE_DEFINE(.name = "ingress-http", .version = "0.1.0",
+                     .description = "HTTP ingress: public requests to tunnels by Host",
+                     .init = ingress_init, .stop = ingress_stop, .fini = ingress_fini);

@@ -1,0 +1,61 @@
+/* Requests on a proxied connection, parsed with llhttp: heads into a view the rewrite
+ * reads, bodies only measured, so that their bytes pass on untouched. */
+#ifndef EXPOSR_INGRESS_HTTP_REQUEST_PARSER_H
+#define EXPOSR_INGRESS_HTTP_REQUEST_PARSER_H
+
+#include <sys/types.h>
+
+#include <llhttp.h>
+
+#include "ingress.h"
+
+struct span {
+	uint32_t off;
+	uint32_t len;
+};
+
+struct header_span {
+	struct span name;
+	struct span value;
+};
+
+struct request_parser {
+	llhttp_t parser;
+	const char *base; /* the bytes llhttp is given in one go */
+	bool replaying;   /* learning a head the core parsed: nothing is recorded */
+	bool in_name;
+	bool message_done;
+	int error_status; /* our own refusal inside a callback (431) */
+	struct span url;
+	size_t header_count;
+	struct header_span headers[INGRESS_MAX_HEADERS];
+};
+
+enum request_parse {
+	REQUEST_MORE,  /* the head is not complete yet */
+	REQUEST_HEAD,  /* a head was parsed */
+	REQUEST_ERROR, /* not a request we can pass on */
+};
+
+/* Puts the parser after the first head, which the core's listener parsed already, so
+ * that the body behind it is measured right. EXPOSR_ERROR if it does not parse alone. */
+int request_parser_replay(struct request_parser *p, const char *head, size_t len);
+
+/* Parses a head from the start of `data` (everything received of it so far; writable:
+ * the strings of the view are terminated in place). REQUEST_HEAD: the head is the first
+ * *head_len bytes and `view` (with `headers`, INGRESS_MAX_HEADERS long) describes it,
+ * pointing into `data`; the caller fills in the peer. REQUEST_ERROR: *status says why.
+ * More than max_head bytes without the end of the head is an error (431). */
+enum request_parse request_parser_head(struct request_parser *p, char *data, size_t len,
+                                       size_t max_head, struct exposr_http_request *view,
+                                       struct exposr_http_header *headers, size_t *head_len,
+                                       int *status);
+
+/* Right after a head: true when the request has no body, so it ended with its head. */
+bool request_parser_after_head(struct request_parser *p);
+
+/* Measures body bytes: how many of `data` belong to the current request (all of them
+ * unless it ends inside), with *done set when it ended; -1 when the body is malformed. */
+ssize_t request_parser_body(struct request_parser *p, const char *data, size_t len, bool *done);
+
+#endif

@@ -1,0 +1,202 @@
+/* Request heads and bodies, and response framing, as the proxied connection follows them. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "request_parser.h"
+#include "response.h"
+
+static struct request_parser parser;
+
+static enum request_parse head_of(char *data, size_t max, struct exposr_http_request *view,
+                                  struct exposr_http_header *headers, size_t *head_len, int *status)
+{
+	return request_parser_head(&parser, data, strlen(data), max, view, headers, head_len,
+	                           status);
+}
+
+Test(request, a_head_with_its_headers)
+{
+	char data[] = "\r\nPOST /up?x=1 HTTP/1.1\r\nHost: t.example.com\r\nX-Empty:\r\n"
+	              "Content-Length: 3\r\nX-Pad: v  \r\n\r\nabcGET / HTTP/1.1\r\n";
+	struct exposr_http_header headers[INGRESS_MAX_HEADERS];
+	struct exposr_http_request view;
+	size_t head_len;
+	int status;
+	cr_assert_eq(head_of(data, 16384, &view, headers, &head_len, &status), REQUEST_HEAD);
+	cr_assert_str_eq(view.method, "POST");
+	cr_assert_str_eq(view.target, "/up?x=1");
+	cr_assert_eq(view.header_count, 4);
+	cr_assert_str_eq(headers[0].name, "Host");
+	cr_assert_str_eq(headers[0].value, "t.example.com");
+	cr_assert_str_eq(headers[1].value, "");
+	cr_assert_str_eq(headers[3].value, "v");
+	cr_assert(view.keep_alive);
+	cr_assert_not(view.upgrade);
+	cr_assert_eq(strncmp(data + head_len, "abc", 3), 0);
+	cr_assert_not(request_parser_after_head(&parser), "a body follows");
+	bool done;
+	cr_assert_eq(request_parser_body(&parser, "ab", 2, &done), 2);
+	cr_assert_not(done);
+	cr_assert_eq(request_parser_body(&parser, "cGET", 4, &done), 1);
+	cr_assert(done);
+}
+
+Test(request, a_head_without_body_ends_with_it)
+{
+	char data[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+	size_t len = strlen(data); /* the view's strings are terminated in place */
+	struct exposr_http_header headers[INGRESS_MAX_HEADERS];
+	struct exposr_http_request view;
+	size_t head_len;
+	int status;
+	cr_assert_eq(head_of(data, 16384, &view, headers, &head_len, &status), REQUEST_HEAD);
+	cr_assert_eq(head_len, len);
+	cr_assert(request_parser_after_head(&parser));
+}
+
+Test(request, chunked_bodies_are_measured_to_their_end)
+{
+	char data[] = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+	struct exposr_http_header headers[INGRESS_MAX_HEADERS];
+	struct exposr_http_request view;
+	size_t head_len;
+	int status;
+	cr_assert_eq(head_of(data, 16384, &view, headers, &head_len, &status), REQUEST_HEAD);
+	cr_assert_not(request_parser_after_head(&parser));
+	const char body[] = "5\r\nhello\r\n0\r\nTrailer: x\r\n\r\nGET /next";
+	bool done;
+	ssize_t used = request_parser_body(&parser, body, 10, &done);
+	cr_assert_eq(used, 10);
+	cr_assert_not(done);
+	used = request_parser_body(&parser, body + 10, strlen(body) - 10, &done);
+	cr_assert(done);
+	cr_assert_eq(10 + used, strlen("5\r\nhello\r\n0\r\nTrailer: x\r\n\r\n"));
+}
+
+Test(request, incomplete_heads_wait_and_long_ones_fail)
+{
+	char part[] = "GET / HTTP/1.1\r\nHost: a\r\n";
+	struct exposr_http_header headers[INGRESS_MAX_HEADERS];
+	struct exposr_http_request view;
+	size_t head_len;
+	int status;
+	cr_assert_eq(head_of(part, 16384, &view, headers, &head_len, &status), REQUEST_MORE);
+	cr_assert_eq(head_of(part, 10, &view, headers, &head_len, &status), REQUEST_ERROR);
+	cr_assert_eq(status, 431);
+	char bad[] = "GET / FTP/1.1\r\n\r\n";
+	cr_assert_eq(head_of(bad, 16384, &view, headers, &head_len, &status), REQUEST_ERROR);
+	cr_assert_eq(status, 400);
+}
+
+Test(request, too_many_headers)
+{
+	char data[8192] = "GET / HTTP/1.1\r\n";
+	for (int i = 0; i <= INGRESS_MAX_HEADERS; i++)
+		snprintf(data + strlen(data), sizeof(data) - strlen(data), "X-%d: v\r\n", i);
+	strcat(data, "\r\n");
+	struct exposr_http_header headers[INGRESS_MAX_HEADERS];
+	struct exposr_http_request view;
+	size_t head_len;
+	int status;
+	cr_assert_eq(head_of(data, 16384, &view, headers, &head_len, &status), REQUEST_ERROR);
+	cr_assert_eq(status, 431);
+}
+
+Test(request, upgrades_and_closing_requests)
+{
+	char up[] =
+	        "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+	struct exposr_http_header headers[INGRESS_MAX_HEADERS];
+	struct exposr_http_request view;
+	size_t head_len;
+	int status;
+	cr_assert_eq(head_of(up, 16384, &view, headers, &head_len, &status), REQUEST_HEAD);
+	cr_assert(view.upgrade);
+	char old[] = "GET / HTTP/1.0\r\nHost: a\r\n\r\n";
+	cr_assert_eq(head_of(old, 16384, &view, headers, &head_len, &status), REQUEST_HEAD);
+	cr_assert_not(view.keep_alive);
+}
+
+Test(request, replaying_the_core_head_positions_at_the_body)
+{
+	const char head[] = "PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n";
+	cr_assert_eq(request_parser_replay(&parser, head, strlen(head)), EXPOSR_OK);
+	cr_assert_not(request_parser_after_head(&parser));
+	bool done;
+	cr_assert_eq(request_parser_body(&parser, "okGET", 5, &done), 2);
+	cr_assert(done);
+	cr_assert_eq(request_parser_replay(&parser, head, strlen(head) - 2), EXPOSR_ERROR);
+}
+
+/* --- responses --- */
+
+struct seen {
+	int heads;
+	int last_status;
+	bool head_request;
+};
+
+static bool on_head(void *arg, int status)
+{
+	struct seen *s = arg;
+	s->heads++;
+	s->last_status = status;
+	return s->head_request;
+}
+
+static const struct response_events events = {.head = on_head};
+
+Test(response, lengths_chunks_and_boundaries)
+{
+	struct response_tracker t;
+	struct seen s = {0};
+	response_tracker_init(&t, &events, &s);
+	const char two[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 201 Created\r\n"
+	                   "Transfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
+	size_t used;
+	cr_assert_eq(response_feed(&t, two, 10, &used), RESPONSE_MORE);
+	cr_assert(t.in_head);
+	cr_assert_eq(response_feed(&t, two + 10, strlen(two) - 10, &used), RESPONSE_END);
+	cr_assert_not(response_interim(&t));
+	size_t first = strlen("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	cr_assert_eq(10 + used, first);
+	cr_assert_eq(s.heads, 1);
+	size_t at = first;
+	cr_assert_eq(response_feed(&t, two + at, strlen(two) - at, &used), RESPONSE_END);
+	cr_assert_eq(at + used, strlen(two));
+	cr_assert_eq(s.last_status, 201);
+}
+
+Test(response, interim_answers_and_head_requests)
+{
+	struct response_tracker t;
+	struct seen s = {.head_request = true};
+	response_tracker_init(&t, &events, &s);
+	const char data[] =
+	        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n";
+	size_t used;
+	cr_assert_eq(response_feed(&t, data, strlen(data), &used), RESPONSE_END);
+	cr_assert(response_interim(&t));
+	size_t at = used;
+	cr_assert_eq(response_feed(&t, data + at, strlen(data) - at, &used), RESPONSE_END);
+	cr_assert_not(response_interim(&t), "a HEAD answer ends with its head");
+	cr_assert_eq(at + used, strlen(data));
+}
+
+Test(response, until_the_end_and_garbage)
+{
+	struct response_tracker t;
+	struct seen s = {0};
+	response_tracker_init(&t, &events, &s);
+	const char data[] = "HTTP/1.0 200 OK\r\n\r\nall of it";
+	size_t used;
+	cr_assert_eq(response_feed(&t, data, strlen(data), &used), RESPONSE_MORE);
+	cr_assert(response_finish(&t));
+
+	response_tracker_init(&t, &events, &s);
+	cr_assert_eq(response_feed(&t, "SSH-2.0-x\r\n", 11, &used), RESPONSE_BROKEN);
+	response_tracker_init(&t, &events, &s);
+	cr_assert_not(response_finish(&t), "nothing was under way");
+}
