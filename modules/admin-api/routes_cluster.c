@@ -1,0 +1,70 @@
+/* GET /v1/admin/cluster: the nodes this node knows (protocol.md §3.2, §8.5), from the
+ * core's cluster service; a core without one has this node alone, always fresh. */
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "admin_api.h"
+#include "common/iso_time.h"
+
+struct node_list {
+	cJSON *nodes;
+	bool failed;
+};
+
+static bool add_node(cJSON *nodes, const struct exposr_cluster_node *n)
+{
+	char alive_at[ISO_TIME_LEN];
+	iso_time_format(n->alive_at, alive_at);
+	cJSON *node = cJSON_CreateObject();
+	if (node == NULL || !cJSON_AddItemToArray(nodes, node)) {
+		cJSON_Delete(node);
+		return false;
+	}
+	return cJSON_AddStringToObject(node, "node_id", n->node_id) != NULL &&
+	       cJSON_AddStringToObject(node, "host", n->host) != NULL &&
+	       cJSON_AddStringToObject(node, "ip", n->ip) != NULL &&
+	       cJSON_AddStringToObject(node, "alive_at", alive_at) != NULL &&
+	       cJSON_AddNumberToObject(node, "alive_age", (double)n->alive_age) != NULL &&
+	       cJSON_AddBoolToObject(node, "is_stale", n->stale) != NULL;
+}
+
+static void on_node(void *arg, const struct exposr_cluster_node *n)
+{
+	struct node_list *list = arg;
+	if (!list->failed && !add_node(list->nodes, n))
+		list->failed = true;
+}
+
+static bool has_cluster(const struct exposr_host *host)
+{
+	return host->size >= offsetof(struct exposr_host, cluster) + sizeof(host->cluster) &&
+	       host->cluster != NULL && host->cluster->nodes != NULL;
+}
+
+void admin_cluster(struct admin_call *call)
+{
+	const struct exposr_host *host = call->api->host;
+	struct node_list list = {0};
+	cJSON *body = cJSON_CreateObject();
+	if (body == NULL || (list.nodes = cJSON_AddArrayToObject(body, "nodes")) == NULL) {
+		cJSON_Delete(body);
+		call_text(&call->call, 500);
+		return;
+	}
+	if (has_cluster(host)) {
+		host->cluster->nodes(on_node, &list);
+	} else {
+		struct exposr_cluster_node self = {.node_id = host->node_id(),
+		                                   .host = call->api->node_host,
+		                                   .ip = call->api->node_ip,
+		                                   .alive_at = host->now_ms(),
+		                                   .self = true};
+		on_node(&list, &self);
+	}
+	if (list.failed) {
+		cJSON_Delete(body);
+		body = NULL;
+	}
+	call_json(&call->call, 200, body);
+}

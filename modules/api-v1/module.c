@@ -1,0 +1,131 @@
+/* The api-v1 module: settings, route registration and lifecycle of the public REST API. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <exposr/api.h>
+#include <exposr/module.h>
+
+#include "api_v1.h"
+#include "cname.h"
+#include "tunnel_update.h"
+
+/* A client gives every API call 5 s: the CNAME check must finish well before. */
+#define CNAME_TIMEOUT_MS 1500
+#define CNAME_ATTEMPTS   2
+
+static const char *api_public_url(void *self)
+{
+	struct api_v1 *api = self;
+	return api->public_url;
+}
+
+static const struct exposr_api_vtable api_vtable = {
+        .size = sizeof(struct exposr_api_vtable),
+        .public_url = api_public_url,
+};
+
+static int read_config(struct api_v1 *api, const struct exposr_cfg *cfg,
+                       struct sockaddr_storage *dns, socklen_t *dns_len)
+{
+	static const char *const keys[] = {"enabled",    "port", "url", "allow-registration",
+	                                   "dns-server", NULL};
+	const struct exposr_config_api *c = api->host->config;
+	long port;
+	const char *url, *dns_server;
+	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
+	    c->get_int(cfg, "port", API_V1_DEFAULT_PORT, 0, 65535, &port) != EXPOSR_OK ||
+	    c->get_string(cfg, "url", NULL, &url) != EXPOSR_OK ||
+	    c->get_bool(cfg, "allow-registration", false, &api->allow_registration) != EXPOSR_OK ||
+	    c->get_string(cfg, "dns-server", NULL, &dns_server) != EXPOSR_OK)
+		return EXPOSR_ERROR;
+	api->port = (int)port;
+	if (url != NULL && url[0] != '\0') {
+		struct url_parts parts;
+		if (!url_parse(url, &parts) ||
+		    url_host(&parts, api->filter_host, sizeof(api->filter_host)) != 0) {
+			c->error(cfg, "url",
+			         "'%s' is not an absolute URL (like http://api.example:8080)", url);
+			return EXPOSR_ERROR;
+		}
+		if ((api->public_url = strdup(url)) == NULL)
+			return EXPOSR_ERROR;
+	}
+	*dns_len = 0;
+	if (dns_server != NULL && dns_server[0] != '\0' &&
+	    cname_parse_server(dns_server, dns, dns_len) != 0) {
+		c->error(cfg, "dns-server",
+		         "'%s' is not an address with an optional port "
+		         "(127.0.0.1:53, [::1]:5353)",
+		         dns_server);
+		return EXPOSR_ERROR;
+	}
+	return EXPOSR_OK;
+}
+
+static void api_free(struct api_v1 *api)
+{
+	call_tracker_abandon_all(&api->calls);
+	cname_resolver_free(api->resolver);
+	free(api->public_url);
+	free(api);
+}
+
+static int api_init(const struct exposr_host *host, struct exposr_module_handle *mod,
+                    const struct exposr_cfg *cfg, void **state)
+{
+	if (host->size < sizeof(struct exposr_host) || host->accounts == NULL ||
+	    host->tunnels == NULL) {
+		host->log(mod, EXPOSR_LOG_ERROR, "the core provides no account or tunnel service");
+		return EXPOSR_ERROR;
+	}
+	struct api_v1 *api = calloc(1, sizeof(*api));
+	if (api == NULL)
+		return EXPOSR_ERROR;
+	api->host = host;
+	api->mod = mod;
+	call_tracker_init(&api->calls, host, mod);
+	struct sockaddr_storage dns;
+	socklen_t dns_len;
+	if (read_config(api, cfg, &dns, &dns_len) != EXPOSR_OK)
+		goto fail;
+	api->resolver =
+	        cname_resolver_new(host->event_base(), dns_len > 0 ? (struct sockaddr *)&dns : NULL,
+	                           dns_len, CNAME_TIMEOUT_MS, CNAME_ATTEMPTS);
+	struct exposr_http_route route = {
+	        .name = "api-v1",
+	        .port = api->port,
+	        .priority = API_V1_PRIORITY,
+	        .max_body = API_V1_MAX_BODY,
+	        .match = api_match,
+	        .handle = api_handle,
+	        .self = api,
+	};
+	if (api->resolver == NULL ||
+	    host->registry->add(mod, EXPOSR_KIND_API, "api-v1", &api_vtable, api) != EXPOSR_OK ||
+	    host->http->route_add(mod, &route) != EXPOSR_OK)
+		goto fail;
+	if (api->allow_registration)
+		host->log(mod, EXPOSR_LOG_WARN, "public account registration is enabled");
+	host->log(mod, EXPOSR_LOG_INFO, "public API on port %d%s%s", api->port,
+	          api->filter_host[0] != '\0' ? " for host " : "", api->filter_host);
+	*state = api;
+	return EXPOSR_OK;
+fail:
+	api_free(api);
+	return EXPOSR_ERROR;
+}
+
+static int api_stop(void *state)
+{
+	struct api_v1 *api = state;
+	return call_tracker_stop(&api->calls);
+}
+
+static void api_fini(void *state)
+{
+	api_free(state);
+}
+
+EXPOSR_MODULE_DEFINE(.name = "api-v1", .version = "1.0.0",
+                     .description = "public REST API v1 (accounts, tokens, tunnels)",
+                     .init = api_init, .stop = api_stop, .fini = api_fini);

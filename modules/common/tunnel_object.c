@@ -1,0 +1,232 @@
+/* The tunnel as the APIs show it (protocol.md §2.7 and §3.2), built from a stored record. */
+#include "common/tunnel_object.h"
+
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <exposr/registry.h>
+#include <exposr/transport.h>
+
+#include "common/iso_time.h"
+
+const struct cJSON *record_at(const struct cJSON *record, const char *path)
+{
+	const cJSON *node = record;
+	char key[64];
+	while (node != NULL && *path != '\0') {
+		size_t len = strcspn(path, ".");
+		if (len >= sizeof(key))
+			return NULL;
+		memcpy(key, path, len);
+		key[len] = '\0';
+		node = cJSON_IsObject(node) ? cJSON_GetObjectItemCaseSensitive(node, key) : NULL;
+		path += len;
+		if (*path == '.')
+			path++;
+	}
+	return node;
+}
+
+const char *record_string(const struct cJSON *record, const char *path)
+{
+	const cJSON *node = record_at(record, path);
+	return cJSON_IsString(node) ? node->valuestring : NULL;
+}
+
+bool record_bool(const struct cJSON *record, const char *path)
+{
+	return cJSON_IsTrue(record_at(record, path));
+}
+
+/* querystring.escape(): everything but A-Z a-z 0-9 - _ . ! ~ * ' ( ) is escaped. */
+static int query_escape(const char *in, char *out, size_t size)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)in; *p != '\0'; p++) {
+		bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		             (*p >= '0' && *p <= '9') || strchr("-_.!~*'()", *p) != NULL;
+		if (o + (plain ? 1 : 3) >= size)
+			return -1;
+		if (plain) {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+int ws_endpoint_url(const struct url_parts *base, const char *tunnel_id, const char *token,
+                    char *out, size_t size)
+{
+	char escaped[512];
+	if (query_escape(token, escaped, sizeof(escaped)) != 0)
+		return -1;
+	int n = snprintf(out, size, "%s://%s%s%s/v1/tunnel/%s/ws-endpoint?t=%s",
+	                 strcmp(base->scheme, "https") == 0 ? "wss" : "ws", base->hostname,
+	                 base->port[0] != '\0' ? ":" : "", base->port, tunnel_id, escaped);
+	return n >= 0 && (size_t)n < size ? 0 : -1;
+}
+
+static bool add_time(cJSON *obj, const char *key, int64_t ms, bool iso)
+{
+	if (ms == 0)
+		return true; /* unknown: absent */
+	if (!iso)
+		return cJSON_AddNumberToObject(obj, key, (double)ms) != NULL;
+	char text[ISO_TIME_LEN];
+	iso_time_format(ms, text);
+	return cJSON_AddStringToObject(obj, key, text) != NULL;
+}
+
+static cJSON *connection_object(const struct exposr_host *host, const char *tunnel_id, bool admin)
+{
+	struct exposr_tunnel_state st;
+	memset(&st, 0, sizeof(st));
+	host->tunnels->state(tunnel_id, &st);
+	cJSON *obj = cJSON_CreateObject();
+	if (obj == NULL || cJSON_AddBoolToObject(obj, "connected", st.connected) == NULL ||
+	    (!admin && cJSON_AddNumberToObject(obj, "connections", st.connections) == NULL) ||
+	    !add_time(obj, "connected_at", st.connected_at, admin) ||
+	    !add_time(obj, "disconnected_at", st.disconnected_at, admin) ||
+	    !add_time(obj, "alive_at", st.alive_at, admin)) {
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+struct describe_ctx {
+	const char *tunnel_id;
+	const char *token;
+	const char *base_url;
+	cJSON *transport;
+};
+
+/* Every transport but ws (built here from the request) describes itself. */
+static void describe_one(void *arg, const struct exposr_registry_entry *e)
+{
+	struct describe_ctx *ctx = arg;
+	const struct exposr_transport_vtable *vt = e->vtable;
+	if (strcmp(e->name, "ws") == 0 || vt == NULL || vt->describe == NULL)
+		return;
+	vt->describe(e->instance, ctx->tunnel_id, ctx->token, ctx->base_url, ctx->transport);
+}
+
+static cJSON *transport_object(const struct exposr_host *host, const cJSON *record,
+                               const struct url_parts *base, bool admin)
+{
+	const char *id = record_string(record, "id");
+	const char *token = record_string(record, "transport.token");
+	cJSON *obj = cJSON_CreateObject();
+	if (obj == NULL ||
+	    (admin && token != NULL && cJSON_AddStringToObject(obj, "token", token) == NULL) ||
+	    cJSON_AddNumberToObject(obj, "max_connections", host->tunnels->max_connections()) ==
+	            NULL)
+		goto fail;
+	if (id == NULL || token == NULL)
+		return obj;
+	if (host->registry->find(EXPOSR_KIND_TRANSPORT, "ws") != NULL) {
+		char url[1024];
+		cJSON *ws = cJSON_AddObjectToObject(obj, "ws");
+		if (ws == NULL ||
+		    cJSON_AddBoolToObject(ws, "enabled",
+		                          record_bool(record, "transport.ws.enabled")) == NULL ||
+		    ws_endpoint_url(base, id, token, url, sizeof(url)) != 0 ||
+		    cJSON_AddStringToObject(ws, "url", url) == NULL)
+			goto fail;
+	}
+	char base_url[URL_HOSTNAME_MAX + URL_SCHEME_MAX + 16];
+	if (url_format(base, NULL, base_url, sizeof(base_url)) != 0)
+		goto fail;
+	struct describe_ctx ctx = {id, token, base_url, obj};
+	host->registry->each(EXPOSR_KIND_TRANSPORT, describe_one, &ctx);
+	return obj;
+fail:
+	cJSON_Delete(obj);
+	return NULL;
+}
+
+/* An enabled ingress block as stored, a disabled one as {}. */
+static cJSON *public_ingress_block(const cJSON *record, const char *path)
+{
+	const cJSON *block = record_at(record, path);
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(block, "enabled")))
+		return cJSON_Duplicate(block, true);
+	return cJSON_CreateObject();
+}
+
+static bool add_copy(cJSON *obj, const char *key, const cJSON *value)
+{
+	cJSON *copy = value != NULL ? cJSON_Duplicate(value, true) : cJSON_CreateObject();
+	if (copy == NULL)
+		return false;
+	if (!cJSON_AddItemToObject(obj, key, copy)) {
+		cJSON_Delete(copy);
+		return false;
+	}
+	return true;
+}
+
+static bool add_item(cJSON *obj, const char *key, cJSON *item)
+{
+	if (item == NULL)
+		return false;
+	if (!cJSON_AddItemToObject(obj, key, item)) {
+		cJSON_Delete(item);
+		return false;
+	}
+	return true;
+}
+
+static bool add_string_if(cJSON *obj, const char *key, const char *value)
+{
+	return value == NULL || cJSON_AddStringToObject(obj, key, value) != NULL;
+}
+
+struct cJSON *tunnel_object_public(const struct exposr_host *host, const struct cJSON *record,
+                                   const struct url_parts *base)
+{
+	const char *id = record_string(record, "id");
+	const char *target_url = record_string(record, "target.url");
+	cJSON *obj = cJSON_CreateObject(), *ingress, *target;
+	if (obj == NULL || id == NULL || cJSON_AddStringToObject(obj, "id", id) == NULL ||
+	    !add_item(obj, "connection", connection_object(host, id, false)) ||
+	    !add_item(obj, "transport", transport_object(host, record, base, false)) ||
+	    (ingress = cJSON_AddObjectToObject(obj, "ingress")) == NULL ||
+	    !add_item(ingress, "http", public_ingress_block(record, "ingress.http")) ||
+	    !add_item(ingress, "sni", public_ingress_block(record, "ingress.sni")) ||
+	    (target = cJSON_AddObjectToObject(obj, "target")) == NULL ||
+	    !add_string_if(target, "url", target_url) ||
+	    !add_string_if(obj, "created_at", record_string(record, "created_at"))) {
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	return obj;
+}
+
+struct cJSON *tunnel_object_admin(const struct exposr_host *host, const struct cJSON *record,
+                                  const struct url_parts *base)
+{
+	const char *id = record_string(record, "id");
+	cJSON *obj = cJSON_CreateObject();
+	if (obj == NULL || id == NULL || cJSON_AddStringToObject(obj, "tunnel_id", id) == NULL ||
+	    !add_string_if(obj, "account_id", record_string(record, "account")) ||
+	    !add_item(obj, "connection", connection_object(host, id, true)) ||
+	    /* The tunnel service does not list individual connections (yet). */
+	    cJSON_AddArrayToObject(obj, "connections") == NULL ||
+	    !add_item(obj, "transport", transport_object(host, record, base, true)) ||
+	    !add_copy(obj, "ingress", record_at(record, "ingress")) ||
+	    !add_copy(obj, "target", record_at(record, "target")) ||
+	    !add_string_if(obj, "created_at", record_string(record, "created_at")) ||
+	    !add_string_if(obj, "updated_at", record_string(record, "updated_at"))) {
+		cJSON_Delete(obj);
+		return NULL;
+	}
+	return obj;
+}
