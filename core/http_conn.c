@@ -17,6 +17,18 @@
 #define LINGER_TIMEOUT_MS 2000
 
 static struct http_conn *connections;
+/* Shutting down: connections close once they owe nothing, then `quiesce_done` runs. */
+static bool quiescing;
+static void (*quiesce_done)(void);
+
+static void check_quiesced(void)
+{
+	if (!quiescing || connections != NULL || quiesce_done == NULL)
+		return;
+	void (*done)(void) = quiesce_done;
+	quiesce_done = NULL;
+	done();
+}
 
 void http_conn_free(struct http_conn *conn)
 {
@@ -38,12 +50,32 @@ void http_conn_free(struct http_conn *conn)
 	if (conn->bev != NULL)
 		bufferevent_free(conn->bev);
 	free(conn);
+	check_quiesced();
 }
 
 void http_conns_close_all(void)
 {
+	quiesce_done = NULL;
 	while (connections != NULL)
 		http_conn_free(connections);
+	quiescing = false;
+}
+
+static void conn_start_linger(struct http_conn *conn);
+
+void http_conns_quiesce(void (*done)(void))
+{
+	quiescing = true;
+	quiesce_done = done;
+	/* Connections between requests owe nothing; the others finish their response. */
+	struct http_conn *conn = connections;
+	while (conn != NULL) {
+		struct http_conn *next = conn->next;
+		if (conn->phase == PHASE_IDLE || conn->phase == PHASE_HEAD)
+			conn_start_linger(conn);
+		conn = next;
+	}
+	check_quiesced();
 }
 
 static struct timeval timeval_from_ms(unsigned ms)
@@ -90,6 +122,10 @@ void http_conn_fail(struct http_conn *conn, int status)
 /* Keep-alive: the next request may already be buffered. */
 static void conn_wait_request(struct http_conn *conn)
 {
+	if (quiescing) {
+		conn_start_linger(conn);
+		return;
+	}
 	conn->phase = PHASE_IDLE;
 	conn->head_bytes = 0;
 	conn->message_done = false;

@@ -106,6 +106,9 @@ void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct 
 		      const struct http_limits *limits);
 /* Closes every connection the listeners still own. */
 void http_conns_close_all(void);
+/* Lets every connection finish the response it owes, then closes it; `done` runs
+ * when none is left. */
+void http_conns_quiesce(void (*done)(void));
 /* Frees the connection and its socket; a request a handler holds is left to the handler. */
 void http_conn_free(struct http_conn *conn);
 /* Answers with a listener error in JSON, then closes. */

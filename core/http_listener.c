@@ -267,6 +267,11 @@ void http_listeners_stop_accepting(void)
 				l->bound_port);
 }
 
+void http_listeners_quiesce(void (*done)(void))
+{
+	http_conns_quiesce(done);
+}
+
 void http_listeners_free(void)
 {
 	http_conns_close_all();

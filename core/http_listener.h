@@ -33,6 +33,9 @@ int http_listeners_open(struct event_base *base, const char *bind_address,
 int http_listener_bound_port(int route_port);
 /* Stops accepting; open connections keep being served. */
 void http_listeners_stop_accepting(void);
+/* Shutdown: every connection finishes the response it owes and is closed; `done`
+ * runs when none is left (possibly at once). */
+void http_listeners_quiesce(void (*done)(void));
 /* Closes every connection still owned by the listeners and frees all listeners and
  * routes. */
 void http_listeners_free(void);

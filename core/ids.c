@@ -198,8 +198,8 @@ void ids_iso_time(int64_t ms, char out[IDS_ISO_SIZE])
 		snprintf(out, IDS_ISO_SIZE, "1970-01-01T00:00:00.000Z");
 		return;
 	}
-	snprintf(out, IDS_ISO_SIZE, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)milli);
+	size_t n = strftime(out, IDS_ISO_SIZE, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, IDS_ISO_SIZE - n, ".%03uZ", (unsigned)milli % 1000);
 }
 
 void ids_iso_now(char out[IDS_ISO_SIZE])

@@ -1,5 +1,6 @@
 /* Which requests the API takes (protocol.md §2.1) and which route answers them. */
 #include <string.h>
+#include <strings.h>
 
 #include "api_v1.h"
 #include "common/base_url.h"
@@ -14,7 +15,8 @@
 bool api_match(void *self, const struct exposr_http_request *req)
 {
 	struct api_v1 *api = self;
-	if (req->upgrade)
+	/* Paths outside /v1/ are not the API's: the listener answers them 404 JSON. */
+	if (req->upgrade || strncasecmp(req->path, "/v1/", 4) != 0)
 		return false;
 	if (api->filter_host[0] == '\0')
 		return true;

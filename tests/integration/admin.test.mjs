@@ -40,7 +40,9 @@ describe('--admin-enable', () => {
   });
 
   test('the admin interface does not answer on the API port, nor the API on the admin port', async () => {
-    assertText(await api(srv.port, 'GET', '/ping'), 404, 'Not Found');
+    const ping = await api(srv.port, 'GET', '/ping');
+    assert.equal(ping.status, 404);
+    assert.equal(ping.body, '{"error":"NOT_FOUND"}');
     assertText(await api(adminPort, 'POST', '/v1/account'), 404, 'Not Found');
   });
 });

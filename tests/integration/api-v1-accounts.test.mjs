@@ -51,8 +51,15 @@ describe('with --allow-registration', () => {
     assertText(await api(srv.port, 'GET', '/v1/account'), 404, 'Not Found');
     assertText(await api(srv.port, 'DELETE', '/v1/account'), 404, 'Not Found');
     assertText(await api(srv.port, 'POST', '/v1/account/X/token'), 404, 'Not Found');
-    assertText(await api(srv.port, 'GET', '/'), 404, 'Not Found');
-    assertText(await api(srv.port, 'GET', '/v2/account'), 404, 'Not Found');
+  });
+
+  test('paths outside /v1/ are not the API\'s: 404 JSON from the listener', async () => {
+    for (const p of ['/', '/v2/account', '/favicon.ico']) {
+      const res = await api(srv.port, 'GET', p);
+      assert.equal(res.status, 404, p);
+      assert.equal(res.headers['content-type'], 'application/json');
+      assert.deepEqual(JSON.parse(res.body), { error: 'NOT_FOUND' });
+    }
   });
 
   test('paths match without regard to case and with a trailing slash, as koa-router', async () => {
