@@ -19,6 +19,8 @@ static void on_account(void *arg, int status, const struct cJSON *record)
 	(void)record;
 	struct auth_wait wait = *(struct auth_wait *)arg;
 	free(arg);
+	if (call_unavailable(&wait.call->call, status))
+		return;
 	if (status != EXPOSR_OK) {
 		call_error(&wait.call->call, 401, "PERMISSION_DENIED", NULL, NULL);
 		return;

@@ -40,6 +40,8 @@ static void on_account(void *arg, int status, const struct cJSON *record)
 {
 	(void)record;
 	struct api_call *call = arg;
+	if (call_unavailable(&call->call, status))
+		return;
 	if (status != EXPOSR_OK) {
 		call_error(&call->call, 403, "PERMISSION_DENIED", NULL, NULL);
 		return;

@@ -22,6 +22,8 @@ static bool owned(const struct api_call *call, const struct cJSON *record)
 static void on_get(void *arg, int status, const struct cJSON *record)
 {
 	struct api_call *call = arg;
+	if (call_unavailable(&call->call, status))
+		return;
 	if (status != EXPOSR_OK || !owned(call, record)) {
 		call_error(&call->call, 404, "TUNNEL_NOT_FOUND", NULL, NULL);
 		return;
@@ -38,6 +40,8 @@ static void tunnel_get(struct api_call *call)
 static void on_removed(void *arg, int status)
 {
 	struct api_call *call = arg;
+	if (call_unavailable(&call->call, status))
+		return;
 	if (status != EXPOSR_OK) {
 		call_error(&call->call, 404, "TUNNEL_NOT_FOUND", NULL, NULL);
 		return;
@@ -48,6 +52,8 @@ static void on_removed(void *arg, int status)
 static void on_delete_get(void *arg, int status, const struct cJSON *record)
 {
 	struct api_call *call = arg;
+	if (call_unavailable(&call->call, status))
+		return;
 	if (status != EXPOSR_OK || !owned(call, record)) {
 		call_error(&call->call, 404, "TUNNEL_NOT_FOUND", NULL, NULL);
 		return;
@@ -78,6 +84,8 @@ static void on_disconnected(void *arg, int status)
 static void on_disconnect_get(void *arg, int status, const struct cJSON *record)
 {
 	struct api_call *call = arg;
+	if (call_unavailable(&call->call, status))
+		return;
 	if (status != EXPOSR_OK) {
 		call_error(&call->call, 404, "TUNNEL_NOT_FOUND", NULL, NULL);
 		return;
@@ -99,6 +107,8 @@ static void tunnel_disconnect(struct api_call *call)
 static void on_put_get(void *arg, int status, const struct cJSON *record)
 {
 	struct api_call *call = arg;
+	if (call_unavailable(&call->call, status))
+		return;
 	if (status != EXPOSR_OK || !owned(call, record)) {
 		call_error(&call->call, 403, "PERMISSION_DENIED", NULL, NULL);
 		return;
@@ -126,10 +136,8 @@ static void on_patch_get(void *arg, int status, const struct cJSON *record)
 		call_error(&call->call, 404, "TUNNEL_NOT_FOUND", NULL, NULL);
 		return;
 	}
-	if (status != EXPOSR_OK) {
-		call_error(&call->call, 500, "UNKNOWN_ERROR", "detailed", "storage_error");
+	if (call_unavailable(&call->call, status))
 		return;
-	}
 	if (!owned(call, record)) {
 		call_error(&call->call, 403, "PERMISSION_DENIED", NULL, NULL);
 		return;

@@ -207,7 +207,7 @@ static void on_updated(void *arg, int status, const struct cJSON *record)
 	else if (call->update->failure == FAILURE_OUT_OF_MEMORY)
 		call_text(&call->call, 500);
 	else
-		call_error(&call->call, 500, "UNKNOWN_ERROR", "detailed", "storage_error");
+		call_unavailable(&call->call, EXPOSR_ERROR);
 }
 
 static void write_record(struct api_call *call)
@@ -222,7 +222,7 @@ static void on_claimed(void *arg, int status, const char *conflict)
 		call_error(&call->call, 409, "TUNNEL_INGRESS_BAD_ALT_NAMES", "details",
 		           conflict != NULL ? conflict : "");
 	else if (status != EXPOSR_OK)
-		call_error(&call->call, 500, "UNKNOWN_ERROR", "detailed", "storage_error");
+		call_unavailable(&call->call, EXPOSR_ERROR);
 	else
 		write_record(call);
 }

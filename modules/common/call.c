@@ -90,3 +90,11 @@ void call_empty(struct call *call, int status)
 	respond_empty(call->tracker->host, call->req, status);
 	call_end(call);
 }
+
+bool call_unavailable(struct call *call, int status)
+{
+	if (status != EXPOSR_ERROR)
+		return false;
+	call_error(call, 503, "UNKNOWN_ERROR", "details", "storage_unavailable");
+	return true;
+}

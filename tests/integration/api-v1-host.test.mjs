@@ -30,7 +30,7 @@ describe('--api-url http://api.test:8080', () => {
     assert.equal(res.status, 201, res.body);
     const upper = await api(srv.port, 'POST', '/v1/account', { headers: { host: 'API.TEST:8080' } });
     assert.equal(upper.status, 201, 'the host is compared lower-cased');
-    const unknown = await api(srv.port, 'GET', '/nothing-here', { headers: { host: 'api.test:8080' } });
+    const unknown = await api(srv.port, 'GET', '/v1/nothing-here', { headers: { host: 'api.test:8080' } });
     assertText(unknown, 404, 'Not Found');
   });
 

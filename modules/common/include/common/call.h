@@ -45,5 +45,8 @@ void call_error(struct call *call, int status, const char *code, const char *det
                 const char *detail);
 void call_text(struct call *call, int status);
 void call_empty(struct call *call, int status);
+/* When a storage call failed (EXPOSR_ERROR: the back-end is down), answers 503
+ * {"error":"UNKNOWN_ERROR","details":"storage_unavailable"} and returns true. */
+bool call_unavailable(struct call *call, int status);
 
 #endif
