@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster_tunnels.h"
 #include "ids.h"
 #include "keylock.h"
 #include "record_io.h"
@@ -253,7 +254,7 @@ static void on_disabled_written(void *arg, int status, const cJSON *account)
 		cJSON_ArrayForEach(item, records_at(account, "tunnels"))
 		{
 			if (cJSON_IsString(item))
-				tunnel_state_kick(item->valuestring, EXPOSR_DISCONNECT_REVOKED);
+				cluster_disconnect_tunnel(item->valuestring, EXPOSR_DISCONNECT_REVOKED);
 		}
 	}
 	op->cb(op->arg, status, account);

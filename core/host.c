@@ -4,6 +4,7 @@
 #include <stdarg.h>
 
 #include "cfg.h"
+#include "cluster.h"
 #include "http_listener.h"
 #include "ids.h"
 #include "loader.h"
@@ -50,6 +51,7 @@ static const struct exposr_host host = {
 	.now_ms = ids_now_ms,
 	.server_state = server_state,
 	.streams = &stream_api,
+	.cluster = &cluster_api,
 };
 
 const struct exposr_host *host_table(struct event_base *base)

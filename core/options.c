@@ -101,6 +101,9 @@ static const struct option_def defs[] = {
 	 "cluster mode"},
 	{"cluster-key", 0, OPT_STRING, PATHS("cluster.key"), {0}, false,
 	 "key that signs cluster messages"},
+	{"cluster-advertise-address", 0, OPT_STRING, PATHS("cluster.advertise-address"), {0},
+	 false, "IP address other nodes reach this one at (default: the bind address, else "
+		"the first non-loopback one)"},
 	{"cluster-udp-discovery", 0, OPT_CHOICE, PATHS("modules.cluster-udp.discovery"),
 	 CHOICES("auto", "multicast", "kubernetes"), false, "UDP peer discovery"},
 	{"cluster-udp-port", 0, OPT_INT, PATHS("modules.cluster-udp.port"), {0}, false,

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "cluster.h"
 #include "host.h"
 #include "http_listener.h"
 #include "loader.h"
@@ -18,6 +19,7 @@ struct server {
 	struct event_base *base;
 	struct event *sigterm, *sigint;
 	struct event *drain_timeout;
+	struct event *cluster_drain; /* multi-node: re-routed traffic finishes first */
 	long shutdown_timeout_s;
 	int signals_seen;
 	enum exposr_server_state state;
@@ -31,7 +33,7 @@ static const char *const log_keys[] = {"level", "format", NULL};
 static const char *const http_keys[] = {"bind", "max-head-size", "max-headers", "head-timeout",
 					"idle-timeout", NULL};
 static const char *const tunnels_keys[] = {"max-connections", NULL};
-static const char *const cluster_keys[] = {"key", NULL};
+static const char *const cluster_keys[] = {"key", "advertise-address", NULL};
 
 static int read_log(const struct exposr_cfg *root)
 {
@@ -83,7 +85,7 @@ static int read_http(const struct exposr_cfg *root, struct http_limits *limits, 
 static int check_core_sections(const struct exposr_cfg *root)
 {
 	long max_conn;
-	const char *key;
+	const char *key, *advertise;
 	const struct exposr_cfg *tunnels = cfg_api.child(root, "tunnels");
 	const struct exposr_cfg *cluster = cfg_api.child(root, "cluster");
 	if (cfg_api.check_keys(root, top_keys) != 0 ||
@@ -91,6 +93,7 @@ static int check_core_sections(const struct exposr_cfg *root)
 	    cfg_api.get_int(tunnels, "max-connections", 2, 1, 65535, &max_conn) != 0 ||
 	    cfg_api.check_keys(cluster, cluster_keys) != 0 ||
 	    cfg_api.get_string(cluster, "key", "secret-signing-key", &key) != 0 ||
+	    cfg_api.get_string(cluster, "advertise-address", NULL, &advertise) != 0 ||
 	    cfg_api.get_int(root, "shutdown-timeout", 10, 0, 3600, &server.shutdown_timeout_s) != 0)
 		return -1;
 	return 0;
@@ -98,13 +101,22 @@ static int check_core_sections(const struct exposr_cfg *root)
 
 enum exposr_server_state server_state(void)
 {
+	/* Running, but still learning the other nodes: not ready yet (protocol.md §8.5). */
+	if (server.state == EXPOSR_SERVER_RUNNING && !cluster_ready())
+		return EXPOSR_SERVER_STARTING;
 	return server.state;
+}
+
+static void exit_loop(void)
+{
+	event_base_loopexit(server.base, NULL);
 }
 
 static void finish_shutdown(void)
 {
 	log_info("all modules drained");
-	event_base_loopexit(server.base, NULL);
+	/* Answers written while draining still reach their clients. */
+	http_listeners_quiesce(exit_loop);
 }
 
 static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
@@ -116,6 +128,24 @@ static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
 	event_base_loopexit(server.base, NULL);
 }
 
+/* Listeners close and modules drain. */
+static void stop_modules(void)
+{
+	http_listeners_stop_accepting();
+	loader_stop_all(finish_shutdown);
+}
+
+static void on_cluster_drained(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	stop_modules();
+}
+
+/* protocol.md §8.2: local connections close (and that is announced), heartbeats stop,
+ * then in a cluster the other nodes get CLUSTER_DRAIN_MS to stop sending traffic here
+ * (bounded by the shutdown timeout), then listeners close and modules drain. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
@@ -127,13 +157,25 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	log_info("%s: shutting down (draining for up to %ld s)", strsignal((int)sig),
 		 server.shutdown_timeout_s);
 	server.state = EXPOSR_SERVER_STOPPING;
-	http_listeners_stop_accepting();
 	services_shutdown();
+	cluster_shutdown();
 	struct timeval tv = {.tv_sec = server.shutdown_timeout_s, .tv_usec = 0};
 	server.drain_timeout = evtimer_new(server.base, on_drain_timeout, NULL);
 	if (server.drain_timeout == NULL || evtimer_add(server.drain_timeout, &tv) != 0)
 		log_error("cannot arm the drain timer; waiting for modules without a limit");
-	loader_stop_all(finish_shutdown);
+	long wait_ms = cluster_multi_node() ? CLUSTER_DRAIN_MS : 0;
+	if (wait_ms > server.shutdown_timeout_s * 1000)
+		wait_ms = server.shutdown_timeout_s * 1000;
+	if (wait_ms == 0) {
+		stop_modules();
+		return;
+	}
+	struct timeval wait = {.tv_sec = wait_ms / 1000, .tv_usec = (wait_ms % 1000) * 1000};
+	server.cluster_drain = evtimer_new(server.base, on_cluster_drained, NULL);
+	if (server.cluster_drain == NULL || evtimer_add(server.cluster_drain, &wait) != 0) {
+		log_error("cannot arm the cluster drain timer; stopping now");
+		stop_modules();
+	}
 }
 
 static int install_signals(void)
@@ -156,6 +198,8 @@ static void free_server(void)
 		event_free(server.sigint);
 	if (server.drain_timeout != NULL)
 		event_free(server.drain_timeout);
+	if (server.cluster_drain != NULL)
+		event_free(server.cluster_drain);
 	event_base_free(server.base);
 	memset(&server, 0, sizeof(server));
 }
@@ -165,8 +209,11 @@ int server_run(const struct exposr_cfg *root, const char *module_dir)
 	struct http_limits limits;
 	const char *bind;
 	if (read_log(root) != 0 || read_http(root, &limits, &bind) != 0 ||
-	    check_core_sections(root) != 0 || services_configure(root) != 0)
+	    check_core_sections(root) != 0 || services_configure(root) != 0 ||
+	    cluster_configure(root) != 0) {
+		cluster_free();
 		return EXIT_CONFIG;
+	}
 	server.base = event_base_new();
 	if (server.base == NULL) {
 		log_error("cannot create the event loop");
@@ -180,7 +227,7 @@ int server_run(const struct exposr_cfg *root, const char *module_dir)
 	if (services_start() != 0)
 		goto out_modules;
 	if (http_listeners_open(server.base, bind, &limits) != 0 || loader_start_all() != 0 ||
-	    install_signals() != 0)
+	    cluster_start() != 0 || install_signals() != 0)
 		goto out_modules;
 	server.state = EXPOSR_SERVER_RUNNING;
 	log_info("exposrd %s running with %zu modules from %s", EXPOSR_VERSION,
@@ -191,8 +238,11 @@ int server_run(const struct exposr_cfg *root, const char *module_dir)
 		rc = 0;
 	log_info("stopped");
 out_modules:
+	/* Before the bus module goes: nothing may publish through it any more. */
+	cluster_free();
 	loader_fini_all();
 out:
+	cluster_free();
 	services_free();
 	http_listeners_free();
 	free_server();

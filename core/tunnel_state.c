@@ -9,40 +9,7 @@
 #include "ids.h"
 #include "strmap.h"
 #include "timer.h"
-
-struct open_req;
-
-struct exposr_tunnel_conn {
-	struct tunnel_entry *entry;
-	char id[IDS_CONNECTION_ID_LEN + 1];
-	char *peer;
-	const struct exposr_transport_conn_vtable *vt; /* NULL once removed */
-	void *conn;
-	bool local;
-	bool connected;
-	unsigned kick_round; /* the last tunnel_state_kick that reached it */
-	int64_t connected_at, disconnected_at, alive_at;
-	struct open_req *opens;          /* channel opens pending on this connection */
-	struct exposr_tunnel_conn *next; /* sorted by id: the round-robin order */
-};
-
-struct disconnect_waiter {
-	struct tunnel_entry *entry;
-	exposr_done_cb cb;
-	void *arg;
-	struct exposr_timer *timer;
-	struct disconnect_waiter *next;
-};
-
-struct tunnel_entry {
-	char *id;
-	struct exposr_tunnel_conn *conns;
-	char last_chosen[IDS_CONNECTION_ID_LEN + 1];
-	bool connected;
-	unsigned alive;
-	int64_t connected_at, disconnected_at, alive_at;
-	struct disconnect_waiter *waiters;
-};
+#include "tunnel_state_int.h"
 
 /* The cancel token handed to ingresses. */
 struct open_req {
@@ -55,13 +22,8 @@ struct open_req {
 	struct open_req *prev, *next;
 };
 
-static struct {
-	struct strmap *tunnels; /* id -> struct tunnel_entry */
-	struct exposr_timer *sweep_timer;
-	unsigned max_connections;
-	unsigned kick_round;
-	bool stopping;
-} ts = {.max_connections = 2};
+struct tunnel_state_globals tunnel_state_g = {.max_connections = 2};
+#define ts tunnel_state_g
 
 void tunnel_state_set_max_connections(unsigned max)
 {
@@ -84,7 +46,7 @@ size_t tunnel_state_count(void)
 }
 
 /* Recomputes the derived state the way 0.12's updateTunnelState does. */
-static void update_state(struct tunnel_entry *e, int64_t now)
+void tunnel_entry_update(struct tunnel_entry *e, int64_t now)
 {
 	unsigned alive = 0;
 	int64_t earliest = 0, latest = 0;
@@ -108,16 +70,20 @@ static void update_state(struct tunnel_entry *e, int64_t now)
 		e->alive_at = now;
 }
 
-static unsigned local_alive(const struct tunnel_entry *e)
+void tunnel_entry_settle(struct tunnel_entry *e, int64_t now)
 {
-	unsigned n = 0;
-	for (const struct exposr_tunnel_conn *c = e->conns; c != NULL; c = c->next)
-		if (c->local && c->connected)
-			n++;
-	return n;
+	tunnel_entry_update(e, now);
+	if (e->waiters != NULL && e->alive == 0)
+		tunnel_entry_fire_waiters(e, EXPOSR_OK);
 }
 
-static void free_conn(struct exposr_tunnel_conn *c)
+static void local_changed(const char *tunnel_id)
+{
+	if (ts.on_local_change != NULL)
+		ts.on_local_change(tunnel_id);
+}
+
+void tunnel_conn_free(struct exposr_tunnel_conn *c)
 {
 	while (c->opens != NULL) {
 		struct open_req *r = c->opens;
@@ -134,7 +100,7 @@ static void free_entry(void *value)
 	while (e->conns != NULL) {
 		struct exposr_tunnel_conn *c = e->conns;
 		e->conns = c->next;
-		free_conn(c);
+		tunnel_conn_free(c);
 	}
 	while (e->waiters != NULL) {
 		struct disconnect_waiter *w = e->waiters;
@@ -154,13 +120,13 @@ static void on_sweep_timer(void *arg)
 
 /* The timer runs only while there is something to age, so an idle server (and a
  * test's event loop) has no repeating event. */
-static void ensure_sweep_timer(void)
+void tunnel_state_ensure_sweep_timer(void)
 {
 	if (ts.sweep_timer == NULL)
 		ts.sweep_timer = timer_add(NULL, TUNNEL_STATE_SWEEP_MS, true, on_sweep_timer, NULL);
 }
 
-static struct tunnel_entry *entry_create(const char *tunnel_id)
+struct tunnel_entry *tunnel_entry_create(const char *tunnel_id)
 {
 	if (ts.tunnels == NULL && (ts.tunnels = strmap_new()) == NULL)
 		return NULL;
@@ -175,7 +141,7 @@ static struct tunnel_entry *entry_create(const char *tunnel_id)
 	return e;
 }
 
-static void insert_sorted(struct tunnel_entry *e, struct exposr_tunnel_conn *c)
+void tunnel_entry_insert(struct tunnel_entry *e, struct exposr_tunnel_conn *c)
 {
 	struct exposr_tunnel_conn **link = &e->conns;
 	while (*link != NULL && strcmp((*link)->id, c->id) < 0)
@@ -195,7 +161,7 @@ struct exposr_tunnel_conn *tunnel_state_add(const char *tunnel_id, const char *p
 		return NULL;
 	bool created = false;
 	if (e == NULL) {
-		if ((e = entry_create(tunnel_id)) == NULL)
+		if ((e = tunnel_entry_create(tunnel_id)) == NULL)
 			return NULL;
 		created = true;
 	}
@@ -211,13 +177,15 @@ struct exposr_tunnel_conn *tunnel_state_add(const char *tunnel_id, const char *p
 	c->entry = e;
 	c->vt = vt;
 	c->conn = conn;
+	memcpy(c->node, ids_node_id(), IDS_NODE_ID_LEN);
 	c->local = true;
 	c->connected = true;
 	c->connected_at = now;
 	c->alive_at = now;
-	insert_sorted(e, c);
-	update_state(e, now);
-	ensure_sweep_timer();
+	tunnel_entry_insert(e, c);
+	tunnel_entry_update(e, now);
+	tunnel_state_ensure_sweep_timer();
+	local_changed(tunnel_id);
 	return c;
 }
 
@@ -235,7 +203,7 @@ static void unlink_open(struct open_req *r)
 	r->prev = r->next = NULL;
 }
 
-static void fire_waiters(struct tunnel_entry *e, int status)
+void tunnel_entry_fire_waiters(struct tunnel_entry *e, int status)
 {
 	/* Detached first: a callback may start another disconnect of this tunnel. */
 	struct disconnect_waiter *w = e->waiters;
@@ -272,9 +240,8 @@ void tunnel_state_remove(struct exposr_tunnel_conn *c)
 	c->vt = NULL;
 	c->conn = NULL;
 	struct tunnel_entry *e = c->entry;
-	update_state(e, now);
-	if (e->waiters != NULL && local_alive(e) == 0)
-		fire_waiters(e, EXPOSR_OK);
+	local_changed(e->id);
+	tunnel_entry_settle(e, now);
 }
 
 void tunnel_state_get(const char *tunnel_id, struct exposr_tunnel_state *out)
@@ -292,16 +259,19 @@ void tunnel_state_get(const char *tunnel_id, struct exposr_tunnel_state *out)
 
 /* Each connection is asked once per round. The list is searched again after every
  * call because a transport may remove the connection from inside disconnect(). */
-static void kick_entry(struct tunnel_entry *e, enum exposr_disconnect_reason reason)
+static void kick_entry(struct tunnel_entry *e, enum exposr_disconnect_reason reason,
+		       bool only_new)
 {
 	unsigned round = ++ts.kick_round;
 	for (;;) {
 		struct exposr_tunnel_conn *c = e->conns;
-		while (c != NULL && !(c->local && c->connected && c->kick_round != round))
+		while (c != NULL && !(c->local && c->connected && c->kick_round != round &&
+				      !(only_new && c->kicked)))
 			c = c->next;
 		if (c == NULL)
 			return;
 		c->kick_round = round;
+		c->kicked = true;
 		c->vt->disconnect(c->conn, reason);
 	}
 }
@@ -310,7 +280,14 @@ void tunnel_state_kick(const char *tunnel_id, enum exposr_disconnect_reason reas
 {
 	struct tunnel_entry *e = strmap_get(ts.tunnels, tunnel_id);
 	if (e != NULL)
-		kick_entry(e, reason);
+		kick_entry(e, reason, false);
+}
+
+void tunnel_state_kick_new(const char *tunnel_id, enum exposr_disconnect_reason reason)
+{
+	struct tunnel_entry *e = strmap_get(ts.tunnels, tunnel_id);
+	if (e != NULL)
+		kick_entry(e, reason, true);
 }
 
 static void on_waiter_timeout(void *arg)
@@ -329,13 +306,14 @@ void tunnel_state_disconnect(const char *tunnel_id, enum exposr_disconnect_reaso
 			     exposr_done_cb cb, void *arg)
 {
 	struct tunnel_entry *e = strmap_get(ts.tunnels, tunnel_id);
-	unsigned alive = e != NULL ? local_alive(e) : 0;
+	/* Cluster-wide: remote connections count until their node announces them gone. */
+	unsigned alive = e != NULL ? e->alive : 0;
 	if (alive == 0) {
 		cb(arg, EXPOSR_OK);
 		return;
 	}
-	kick_entry(e, reason);
-	if (local_alive(e) == 0) {
+	kick_entry(e, reason, false);
+	if (e->alive == 0) {
 		cb(arg, EXPOSR_OK);
 		return;
 	}
@@ -389,7 +367,8 @@ void *tunnel_state_open_stream(const char *tunnel_id, exposr_channel_cb cb, void
 	struct tunnel_entry *e = strmap_get(ts.tunnels, tunnel_id);
 	struct exposr_tunnel_conn *c = e != NULL ? next_connection(e) : NULL;
 	if (c == NULL) {
-		cb(arg, EXPOSR_NOT_FOUND, NULL);
+		/* Connected elsewhere: the caller goes there instead (route()). */
+		cb(arg, e != NULL && e->alive > 0 ? EXPOSR_DECLINED : EXPOSR_NOT_FOUND, NULL);
 		return NULL;
 	}
 	memcpy(e->last_chosen, c->id, sizeof(e->last_chosen));
@@ -436,25 +415,39 @@ void tunnel_state_cancel_open(void *token)
 	free(r);
 }
 
+struct sweep {
+	int64_t now;
+	bool settled; /* an entry with waiters lost its last alive connection */
+};
+
 static bool sweep_entry(void *arg, const char *key, void *value)
 {
 	(void)key;
-	int64_t now = *(const int64_t *)arg;
+	struct sweep *sw = arg;
+	int64_t now = sw->now;
 	struct tunnel_entry *e = value;
 	struct exposr_tunnel_conn **link = &e->conns;
 	while (*link != NULL) {
 		struct exposr_tunnel_conn *c = *link;
+		bool silent = now - c->alive_at >= TUNNEL_STATE_REMOTE_TIMEOUT_MS;
+		if (c->connected && !c->local && silent) {
+			/* Its node stopped announcing it: gone, as far as we can tell. */
+			c->connected = false;
+			c->disconnected_at = now;
+		}
 		if (c->connected) {
-			c->alive_at = now;
+			if (c->local)
+				c->alive_at = now;
 			link = &c->next;
 		} else if (now - c->disconnected_at < TUNNEL_STATE_CONN_FORGET_MS) {
 			link = &c->next;
 		} else {
 			*link = c->next;
-			free_conn(c);
+			tunnel_conn_free(c);
 		}
 	}
-	update_state(e, now);
+	tunnel_entry_update(e, now);
+	sw->settled = sw->settled || (e->waiters != NULL && e->alive == 0);
 	if (e->connected || e->conns != NULL || e->waiters != NULL ||
 	    (e->disconnected_at != 0 && now - e->disconnected_at <= TUNNEL_STATE_TUNNEL_FORGET_MS))
 		return false;
@@ -462,9 +455,37 @@ static bool sweep_entry(void *arg, const char *key, void *value)
 	return true;
 }
 
+/* Waiters are answered outside the map walk: their callbacks may call back in. */
+static bool collect_settled(void *arg, const char *key, void *value)
+{
+	(void)key;
+	struct tunnel_entry *e = value;
+	struct tunnel_entry ***next = arg;
+	if (e->waiters != NULL && e->alive == 0)
+		*(*next)++ = e;
+	return false;
+}
+
+static void answer_settled(void)
+{
+	size_t n = strmap_count(ts.tunnels);
+	struct tunnel_entry **list = calloc(n > 0 ? n : 1, sizeof(*list));
+	if (list == NULL)
+		return; /* their timers answer them instead */
+	struct tunnel_entry **end = list;
+	strmap_filter(ts.tunnels, collect_settled, &end);
+	/* Only a sweep frees entries: the collected ones outlive the callbacks. */
+	for (struct tunnel_entry **e = list; e < end; e++)
+		tunnel_entry_fire_waiters(*e, EXPOSR_OK);
+	free(list);
+}
+
 void tunnel_state_sweep(int64_t now_ms)
 {
-	strmap_filter(ts.tunnels, sweep_entry, &now_ms);
+	struct sweep sw = {.now = now_ms};
+	strmap_filter(ts.tunnels, sweep_entry, &sw);
+	if (sw.settled)
+		answer_settled();
 	if (strmap_count(ts.tunnels) == 0 && ts.sweep_timer != NULL) {
 		timer_cancel(ts.sweep_timer);
 		ts.sweep_timer = NULL;
@@ -477,7 +498,7 @@ static bool kick_for_shutdown(void *arg, const char *key, void *value)
 	(void)key;
 	/* Safe while iterating: with `stopping` set nothing adds entries, and entries
 	 * are only freed by the sweep, never from inside a transport's disconnect. */
-	kick_entry(value, EXPOSR_DISCONNECT_SHUTDOWN);
+	kick_entry(value, EXPOSR_DISCONNECT_SHUTDOWN, false);
 	return false;
 }
 
@@ -495,4 +516,5 @@ void tunnel_state_free(void)
 		timer_cancel(ts.sweep_timer);
 	ts.sweep_timer = NULL;
 	ts.stopping = false;
+	ts.on_local_change = NULL;
 }

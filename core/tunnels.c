@@ -1,9 +1,11 @@
 /* The tunnel service: configuration records, connection tokens, removal, listing; the
- * connection state lives in tunnel_state.c and alt-names in altnames.c. */
+ * connection state lives in tunnel_state.c, the cluster's part of it in cluster_*.c and
+ * alt-names in altnames.c. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "altnames.h"
+#include "cluster_tunnels.h"
 #include "ids.h"
 #include "keylock.h"
 #include "log.h"
@@ -249,7 +251,7 @@ static void on_remove_read(void *arg, int status, const cJSON *record)
 		remove_finish(op, EXPOSR_ERROR);
 		return;
 	}
-	tunnel_state_kick(op->tunnel_id, EXPOSR_DISCONNECT_REVOKED);
+	cluster_disconnect_tunnel(op->tunnel_id, EXPOSR_DISCONNECT_REVOKED);
 	altnames_release(op->tunnel_id, (const char *const *)op->alt_names, op->alt_count,
 			 on_altnames_released, op);
 }
@@ -451,7 +453,8 @@ const struct exposr_tunnel_api tunnels_api = {
 	.connection_add = tunnel_state_add,
 	.connection_remove = tunnel_state_remove,
 	.state = tunnel_state_get,
-	.disconnect = tunnel_state_disconnect,
+	.disconnect = cluster_tunnels_disconnect,
 	.open_stream = tunnel_state_open_stream,
 	.cancel_open = tunnel_state_cancel_open,
+	.route = cluster_tunnels_route,
 };

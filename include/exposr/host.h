@@ -6,6 +6,7 @@
 #include "accounts.h"
 #include "common.h"
 #include "config.h"
+#include "eventbus.h"
 #include "http.h"
 #include "registry.h"
 #include "stream.h"
@@ -60,6 +61,10 @@ struct exposr_host {
 	enum exposr_server_state (*server_state)(void);
 
 	const struct exposr_stream_api *streams;
+
+	/* The cluster service: bus modules hand it received messages, the admin API
+	 * lists the nodes (include/exposr/eventbus.h). */
+	const struct exposr_cluster_api *cluster;
 };
 
 #endif

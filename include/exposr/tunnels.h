@@ -18,6 +18,16 @@ struct exposr_tunnel_state {
 	int64_t alive_at;
 };
 
+/* Where an ingress reaches a tunnel (protocol.md §8.2, §8.6): through open_stream() on
+ * this node, or by connecting to the ingress port of the node that holds a connection. */
+#define EXPOSR_NODE_ID_LEN 40
+#define EXPOSR_ROUTE_IP_MAX 64
+struct exposr_tunnel_route {
+	bool local;
+	char node_id[EXPOSR_NODE_ID_LEN + 1]; /* remote only */
+	char ip[EXPOSR_ROUTE_IP_MAX];         /* remote only: the node's learned address */
+};
+
 /* One transport connection as registered with the service. */
 struct exposr_tunnel_conn;
 
@@ -71,14 +81,25 @@ struct exposr_tunnel_api {
 						     void *conn);
 	void (*connection_remove)(struct exposr_tunnel_conn *c);
 	void (*state)(const char *tunnel_id, struct exposr_tunnel_state *out);
-	/* Closes every connection of the tunnel; cb gets EXPOSR_OK when none is left. */
+	/* Closes every connection of the tunnel: this node's at once, the other nodes'
+	 * through a tunnel:disconnect message (protocol.md §2.6, §8.2). cb gets EXPOSR_OK
+	 * once none is alive anywhere as far as this node knows, EXPOSR_ERROR when one
+	 * still is after 500 ms per connection that was alive. */
 	void (*disconnect)(const char *tunnel_id, enum exposr_disconnect_reason reason,
 			   exposr_done_cb cb, void *arg);
-	/* Opens a channel on one of the tunnel's connections (round-robin). Returns a
-	 * cancel token, or NULL when cb already ran: EXPOSR_NOT_FOUND (not connected),
-	 * EXPOSR_AGAIN (out of channels), EXPOSR_ERROR. */
+	/* Opens a channel on one of the tunnel's local connections (round-robin). Returns
+	 * a cancel token, or NULL when cb already ran: EXPOSR_NOT_FOUND (not connected),
+	 * EXPOSR_DECLINED (connected on other nodes only: see route()), EXPOSR_AGAIN (out
+	 * of channels), EXPOSR_ERROR. */
 	void *(*open_stream)(const char *tunnel_id, exposr_channel_cb cb, void *arg);
 	void (*cancel_open)(void *token);
+
+	/* Where the tunnel is reachable: a local connection first, else the node of a
+	 * remote connected one, chosen round-robin among nodes that are known and not
+	 * stale. EXPOSR_OK (out filled); EXPOSR_NOT_FOUND: connected nowhere;
+	 * EXPOSR_ERROR: connected only through nodes that are unknown or stale (the
+	 * ingress answers 502 TUNNEL_TARGET_CON_FAILED). */
+	int (*route)(const char *tunnel_id, struct exposr_tunnel_route *out);
 };
 
 #endif

@@ -111,7 +111,7 @@ static void on_channel(void *arg, int status, struct exposr_stream *channel)
 static void open_channel(struct admission *a)
 {
 	/* NULL: on_channel already ran and `a` may be gone. */
-	void *token = a->in->host->tunnels->open_stream(a->tunnel.id, on_channel, a);
+	void *token = reroute_open_stream(a->in, &a->tunnel, a->req->local_port, on_channel, a);
 	if (token != NULL)
 		a->open_token = token;
 }
@@ -206,7 +206,7 @@ void admissions_abort_all(struct ingress *in)
 	while (in->admissions != NULL) {
 		struct admission *a = in->admissions;
 		if (a->open_token != NULL)
-			in->host->tunnels->cancel_open(a->open_token);
+			reroute_cancel_open(in, &a->tunnel, a->open_token);
 		in->host->http->respond(a->req, 503, NULL, NULL, 0);
 		admission_free(a);
 	}

@@ -247,12 +247,11 @@ static int channel_write(struct ingress_conn *c)
 static int forward_head(struct ingress_conn *c, const struct exposr_http_request *req)
 {
 	const struct exposr_host *host = c->in->host;
-	/* Re-routing to another node (§8.6) is not done here yet: every tunnel this node
-	 * can open a channel to counts as connected locally. */
+	/* Re-routed to the node that holds the tunnel (§8.6): that node adds the rest. */
 	struct rewrite_context ctx = {
 	        .node_id = host->node_id(),
 	        .peer_addr = c->peer_addr,
-	        .local = true,
+	        .local = !c->tunnel.remote,
 	        .target = &c->tunnel.target,
 	};
 	if (head_rewrite(req, &ctx, c->outgoing) != EXPOSR_OK) {

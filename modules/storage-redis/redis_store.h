@@ -6,6 +6,7 @@
 #include <exposr/storage.h>
 #include <hiredis/async.h>
 
+#include "redis_probe.h"
 #include "redis_url.h"
 
 /* Reconnect back-off after losing Redis: doubles from the first to the last. */
@@ -66,9 +67,6 @@ void redis_conn_drop(struct redis_store *r, const char *reason);
 int redis_watchdog_init(struct redis_store *r);
 void redis_watchdog_reset(struct redis_store *r);
 void redis_watchdog_fini(struct redis_store *r);
-
-/* redis_probe.c: a blocking connect, AUTH, SELECT and PING at start. */
-int redis_probe(const struct redis_url *url, long timeout_s, char *reason, size_t size);
 
 /* redis_ops.c: the storage vtable calls. */
 void redis_get(void *self, const char *ns, const char *key, exposr_storage_get_cb cb, void *arg);

@@ -1,7 +1,7 @@
 /* The redis:// URL parser: every form of §9, and the refusals. */
 #include <criterion/criterion.h>
 
-#include "../redis_url.h"
+#include "redis_url.h"
 
 static struct redis_url parse_ok(const char *text)
 {

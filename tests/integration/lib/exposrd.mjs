@@ -86,9 +86,10 @@ export function baseConfig(port, extra = {}) {
 
 /**
  * Starts exposrd. `config` is an object (or a function of the port) written as the
- * YAML file; waits until `waitPort` (default: the port) accepts connections.
+ * YAML file; waits until `waitPort` (default: the port) accepts connections on `host`
+ * (default 127.0.0.1; another loopback address for a node bound there).
  */
-export async function startExposrd({ config, args = [], env = {}, port, waitPort } = {}) {
+export async function startExposrd({ config, args = [], env = {}, port, waitPort, host = '127.0.0.1' } = {}) {
   port = port ?? await freePort();
   const cfg = typeof config === 'function' ? config(port) : (config ?? baseConfig(port));
   const file = writeConfig(cfg);
@@ -103,13 +104,14 @@ export async function startExposrd({ config, args = [], env = {}, port, waitPort
   exited.then((r) => { exitedEarly = r; });
   await waitFor(async () => {
     if (exitedEarly) throw new Error('exited');
-    return canConnect(waitPort ?? port, '127.0.0.1');
+    return canConnect(waitPort ?? port, host);
   }, { what: 'exposrd to listen', timeout: 15000 }).catch((e) => {
     proc.kill('SIGKILL');
     throw new Error(`exposrd did not start (${e.message}; exit ${JSON.stringify(exitedEarly)}):\n${stderr}`);
   });
   return {
     port,
+    host,
     proc,
     configFile: file,
     stderr: () => stderr,

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "redis_store.h"
+#include "redis_probe.h"
 
 static int probe_command(redisContext *c, int argc, const char **argv, const size_t *lens,
 			 char *reason, size_t size)

@@ -1,4 +1,4 @@
-/* Parsing of redis://[[user]:password@]host[:port][/db] storage URLs. */
+/* Parsing of redis://[[user]:password@]host[:port][/db] URLs (storage and cluster bus). */
 #include "redis_url.h"
 
 #include <ctype.h>

@@ -1,6 +1,6 @@
-/* Parsing of redis://[[user]:password@]host[:port][/db] storage URLs. */
-#ifndef EXPOSR_STORAGE_REDIS_URL_H
-#define EXPOSR_STORAGE_REDIS_URL_H
+/* Parsing of redis://[[user]:password@]host[:port][/db] URLs (storage and cluster bus). */
+#ifndef EXPOSR_REDIS_URL_H
+#define EXPOSR_REDIS_URL_H
 
 #include <stddef.h>
 

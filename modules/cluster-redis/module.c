@@ -1,0 +1,110 @@
+/* cluster-redis: the cluster bus on Redis pub/sub (protocol.md §8.4), shared with exposrd
+ * 0.12 nodes: settings, lifecycle and the event bus vtable. */
+#include <exposr/eventbus.h>
+#include <exposr/module.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "bus.h"
+#include "redis_probe.h"
+
+#define MAX_TIMEOUT_S 3600
+
+static const struct exposr_eventbus_vtable bus_vtable = {
+        .size = sizeof(struct exposr_eventbus_vtable),
+        .publish = bus_publish,
+};
+
+static int read_settings(struct redis_bus *bus, const struct exposr_cfg *cfg)
+{
+	static const char *const keys[] = {"enabled", "url", "connect-timeout", NULL};
+	static const char missing[] =
+	        "Missing required argument: cluster-redis-url (set "
+	        "modules.cluster-redis.url, --cluster-redis-url or --redis-url)";
+	const struct exposr_config_api *c = bus->host->config;
+	const char *url;
+	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
+	    c->get_string(cfg, "url", NULL, &url) != EXPOSR_OK ||
+	    c->get_int(cfg, "connect-timeout", BUS_DEFAULT_CONNECT_TIMEOUT_S, 1, MAX_TIMEOUT_S,
+	               &bus->connect_timeout_s) != EXPOSR_OK)
+		return EXPOSR_ERROR;
+	if (url == NULL || url[0] == '\0') {
+		if (cfg != NULL)
+			c->error(cfg, "url", "%s", missing);
+		else
+			bus->host->log(bus->mod, EXPOSR_LOG_ERROR, "%s", missing);
+		return EXPOSR_ERROR;
+	}
+	char reason[256];
+	if (redis_url_parse(url, &bus->url, reason, sizeof(reason)) != 0) {
+		c->error(c->child(cfg, "url"), NULL, "%s", reason);
+		return EXPOSR_ERROR;
+	}
+	return EXPOSR_OK;
+}
+
+static void bus_fini(void *state)
+{
+	struct redis_bus *bus = state;
+	if (bus == NULL)
+		return;
+	link_fini(&bus->pub);
+	link_fini(&bus->sub);
+	redis_url_free(&bus->url);
+	free(bus);
+}
+
+/* The core must have the cluster service that received messages go to. */
+static bool host_complete(const struct exposr_host *host, struct exposr_module_handle *mod)
+{
+	if (host->size >= offsetof(struct exposr_host, cluster) + sizeof(host->cluster) &&
+	    host->cluster != NULL && host->cluster->deliver != NULL)
+		return true;
+	host->log(mod, EXPOSR_LOG_ERROR, "this exposrd core has no cluster service");
+	return false;
+}
+
+static int bus_init(const struct exposr_host *host, struct exposr_module_handle *mod,
+                    const struct exposr_cfg *cfg, void **state)
+{
+	if (!host_complete(host, mod))
+		return EXPOSR_ERROR;
+	struct redis_bus *bus = calloc(1, sizeof(*bus));
+	if (bus == NULL)
+		return EXPOSR_ERROR;
+	bus->host = host;
+	bus->mod = mod;
+	bus->base = host->event_base();
+	if (link_init(&bus->pub, bus, LINK_PUBLISH) != EXPOSR_OK ||
+	    link_init(&bus->sub, bus, LINK_SUBSCRIBE) != EXPOSR_OK ||
+	    read_settings(bus, cfg) != EXPOSR_OK ||
+	    host->registry->add(mod, EXPOSR_KIND_EVENTBUS, "redis", &bus_vtable, bus) !=
+	            EXPOSR_OK) {
+		bus_fini(bus);
+		return EXPOSR_ERROR;
+	}
+	*state = bus;
+	return EXPOSR_OK;
+}
+
+static int bus_start(void *state)
+{
+	struct redis_bus *bus = state;
+	char reason[256];
+	/* A Redis that cannot be used stops the start, with the reason. */
+	if (redis_probe(&bus->url, bus->connect_timeout_s, reason, sizeof(reason)) != 0) {
+		bus->host->log(bus->mod, EXPOSR_LOG_ERROR, "cannot connect to %s: %s",
+		               bus->url.display, reason);
+		return EXPOSR_ERROR;
+	}
+	if (link_start(&bus->pub) != EXPOSR_OK || link_start(&bus->sub) != EXPOSR_OK)
+		return EXPOSR_ERROR;
+	bus->host->log(bus->mod, EXPOSR_LOG_DEBUG, "cluster bus on %s, channel %s",
+	               bus->url.display, BUS_CHANNEL);
+	return EXPOSR_OK;
+}
+
+/* No stop hook: shutdown announcements still go out while the other modules drain. */
+EXPOSR_MODULE_DEFINE(.name = "cluster-redis", .version = "1.0",
+                     .description = "cluster bus on Redis pub/sub (shared with exposrd 0.12)",
+                     .init = bus_init, .start = bus_start, .fini = bus_fini);
