@@ -9,6 +9,7 @@
 #include "log.h"
 #include "registry.h"
 #include "store.h"
+#include "tunnel_cache.h"
 #include "tunnel_state.h"
 
 int services_configure(const struct exposr_cfg *root)
@@ -46,6 +47,7 @@ void services_shutdown(void)
 void services_free(void)
 {
 	tunnel_state_free();
+	tunnel_cache_free();
 	keylock_free_all();
 	store_use(NULL, NULL);
 }

@@ -13,6 +13,7 @@
 #include "services.h"
 #include "services_int.h"
 #include "store.h"
+#include "tunnel_cache.h"
 #include "tunnel_state.h"
 
 static unsigned tunnels_max_connections(void)
@@ -121,13 +122,48 @@ static void tunnels_create(const char *tunnel_id, const char *account_id, exposr
 
 /* ---- get, update ---- */
 
-static void tunnels_get(const char *tunnel_id, exposr_record_cb cb, void *arg)
+struct get_op {
+	char *tunnel_id;
+	exposr_record_cb cb;
+	void *arg;
+};
+
+/* Reads of a connected tunnel refresh its cached copy; while the storage is down the
+ * copy answers instead, so the tunnel keeps carrying traffic. */
+static void on_tunnel_read(void *arg, int status, const cJSON *record)
 {
-	if (tunnel_id == NULL) {
-		cb(arg, EXPOSR_NOT_FOUND, NULL);
+	struct get_op op = *(struct get_op *)arg;
+	free(arg);
+	struct exposr_tunnel_state state;
+	tunnel_state_get(op.tunnel_id, &state);
+	const cJSON *cached = tunnel_cache_get(op.tunnel_id);
+	cJSON *fallback = NULL;
+	if (status == EXPOSR_OK && state.connected)
+		tunnel_cache_put(op.tunnel_id, record);
+	else if (status == EXPOSR_ERROR && state.connected && cached != NULL)
+		fallback = cJSON_Duplicate(cached, true);
+	else if (status != EXPOSR_ERROR)
+		tunnel_cache_drop(op.tunnel_id);
+	free(op.tunnel_id);
+	if (fallback != NULL) {
+		op.cb(op.arg, EXPOSR_OK, fallback);
+		cJSON_Delete(fallback);
 		return;
 	}
-	record_get(RECORD_TUNNEL, tunnel_id, cb, arg);
+	op.cb(op.arg, status, record);
+}
+
+static void tunnels_get(const char *tunnel_id, exposr_record_cb cb, void *arg)
+{
+	struct get_op *op = tunnel_id != NULL ? malloc(sizeof(*op)) : NULL;
+	if (op == NULL || (op->tunnel_id = strdup(tunnel_id)) == NULL) {
+		free(op);
+		cb(arg, tunnel_id == NULL ? EXPOSR_NOT_FOUND : EXPOSR_ERROR, NULL);
+		return;
+	}
+	op->cb = cb;
+	op->arg = arg;
+	record_get(RECORD_TUNNEL, tunnel_id, on_tunnel_read, op);
 }
 
 static void tunnels_update(const char *tunnel_id, exposr_tunnel_apply_fn apply, void *apply_arg,
@@ -137,6 +173,8 @@ static void tunnels_update(const char *tunnel_id, exposr_tunnel_apply_fn apply, 
 		cb(arg, tunnel_id == NULL ? EXPOSR_NOT_FOUND : EXPOSR_ERROR, NULL);
 		return;
 	}
+	/* The next read refills the cache with what was written. */
+	tunnel_cache_drop(tunnel_id);
 	record_update(RECORD_TUNNEL, tunnel_id, apply, apply_arg, cb, arg);
 }
 
@@ -282,6 +320,7 @@ void tunnel_remove_owned(const char *tunnel_id, const char *owner, exposr_done_c
 	}
 	op->cb = cb;
 	op->arg = arg;
+	tunnel_cache_drop(tunnel_id);
 	/* Under the tunnel's lock, so an update in flight cannot write it back. */
 	if (keylock_acquire(op->lock_key, remove_locked, op) != EXPOSR_OK) {
 		free(op->lock_key);

@@ -197,8 +197,10 @@ void admission_handle(void *self, struct exposr_http_request *req)
 	strcpy(a->tunnel.host, name);
 	if (tunnel_id_from_subdomain(name, in->settings.domain, a->tunnel.id, sizeof(a->tunnel.id)))
 		host->tunnels->get(a->tunnel.id, on_record, a);
-	else
+	else if (tunnel_alt_name_candidate(name))
 		host->tunnels->lookup_alt_name("http", name, on_alt_name, a);
+	else
+		admission_decline(a);
 }
 
 void admissions_abort_all(struct ingress *in)

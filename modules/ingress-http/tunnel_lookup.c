@@ -2,6 +2,7 @@
 #include "tunnel_lookup.h"
 
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <string.h>
 #include <strings.h>
 
@@ -54,6 +55,14 @@ static bool list_has(const char *list, const char *word)
 			return false;
 		p += len + 1;
 	}
+}
+
+bool tunnel_alt_name_candidate(const char *host)
+{
+	if (strchr(host, '.') == NULL || strchr(host, ':') != NULL)
+		return false;
+	struct in_addr v4;
+	return inet_pton(AF_INET, host, &v4) != 1;
 }
 
 bool tunnel_loop_detected(const struct exposr_http_request *req, const char *node_id)

@@ -14,6 +14,10 @@ bool tunnel_id_from_subdomain(const char *host, const char *domain, char *id, si
 
 /* True when one of the comma-separated entries of the request's exposr-via headers is
  * this node's id: the request came round through us before. */
+/* Alt-names are domain names of two labels or more (the API refuses others): an IP
+ * literal or a single label such as "localhost" is never looked up. */
+bool tunnel_alt_name_candidate(const char *host);
+
 bool tunnel_loop_detected(const struct exposr_http_request *req, const char *node_id);
 
 #endif

@@ -23,6 +23,16 @@ Test(lookup, host_is_lower_cased_and_cut_at_the_port)
 	cr_assert_not(tunnel_host_of("a-host-name-too-long-for-the-buffer", host, 8));
 }
 
+Test(lookup, only_domain_names_of_two_labels_are_alt_name_candidates)
+{
+	cr_assert(tunnel_alt_name_candidate("example.net"));
+	cr_assert(tunnel_alt_name_candidate("www.example.net"));
+	cr_assert_not(tunnel_alt_name_candidate("localhost"));
+	cr_assert_not(tunnel_alt_name_candidate("127.0.0.1"));
+	cr_assert_not(tunnel_alt_name_candidate("[::1]"));
+	cr_assert_not(tunnel_alt_name_candidate("::1"));
+}
+
 Test(lookup, one_label_under_the_domain_is_a_tunnel)
 {
 	char id[64];
