@@ -404,8 +404,16 @@ static int apply_storage(struct exposr_cfg *root, const char *url, const char *s
 			       source) != 0)
 			return -1;
 	}
-	return strcmp(chosen, "storage-memory") == 0 ? 0
-						      : set_module(root, chosen, "url", url, source);
+	if (strcmp(chosen, "storage-memory") == 0)
+		return 0;
+	if (set_module(root, chosen, "url", url, source) != 0)
+		return -1;
+	/* The cluster bus of `auto` uses the storage's Redis unless it was given its own. */
+	const struct exposr_cfg *bus =
+		cfg_api.child(cfg_api.child(cfg_api.child(root, "modules"), "cluster-redis"), "url");
+	if (strcmp(chosen, "storage-redis") == 0 && bus == NULL)
+		return set_module(root, "cluster-redis", "url", url, source);
+	return 0;
 }
 
 static int apply_cluster(struct exposr_cfg *root, const char *mode, const char *source)

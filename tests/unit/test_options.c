@@ -125,6 +125,27 @@ Test(options, storage_url_and_redis_url_pick_modules)
 	options_free(&o);
 }
 
+Test(options, redis_storage_url_alone_gives_the_cluster_the_same_redis)
+{
+	struct options o;
+	cr_assert_eq(parse(&o, NULL, 2, "--storage-url", "redis://10.0.0.9:6379/2"), 0);
+	struct exposr_cfg *root = cfg_new_root();
+	cr_assert_eq(options_apply(&o, root), 0);
+	cr_assert_str_eq(value_at(root, "modules.storage-redis.url"), "redis://10.0.0.9:6379/2");
+	cr_assert_str_eq(value_at(root, "modules.cluster-redis.enabled"), "true");
+	cr_assert_str_eq(value_at(root, "modules.cluster-redis.url"), "redis://10.0.0.9:6379/2");
+	cfg_free(root);
+	options_free(&o);
+	cr_assert_eq(parse(&o, NULL, 4, "--storage-url", "redis://a", "--cluster-redis-url",
+			   "redis://b"),
+		     0);
+	root = cfg_new_root();
+	cr_assert_eq(options_apply(&o, root), 0);
+	cr_assert_str_eq(value_at(root, "modules.cluster-redis.url"), "redis://b");
+	cfg_free(root);
+	options_free(&o);
+}
+
 Test(options, explicit_cluster_mode_wins_over_auto)
 {
 	struct options o;
