@@ -257,6 +257,28 @@ void tunnel_state_get(const char *tunnel_id, struct exposr_tunnel_state *out)
 	out->alive_at = e->alive_at;
 }
 
+void tunnel_state_connections(const char *tunnel_id,
+			       void (*fn)(void *arg, const struct exposr_tunnel_connection_info *c),
+			       void *arg)
+{
+	const struct tunnel_entry *e = strmap_get(ts.tunnels, tunnel_id);
+	for (const struct exposr_tunnel_conn *c = e != NULL ? e->conns : NULL; c != NULL;
+	     c = c->next) {
+		/* A local connection is as alive as its tunnel entry's last refresh. */
+		int64_t alive_at = c->local && c->connected ? e->alive_at : c->alive_at;
+		struct exposr_tunnel_connection_info info = {
+			.connection_id = c->id,
+			.node_id = c->node,
+			.peer = c->peer != NULL ? c->peer : "",
+			.connected = c->connected,
+			.connected_at = c->connected_at,
+			.disconnected_at = c->disconnected_at,
+			.alive_at = alive_at,
+		};
+		fn(arg, &info);
+	}
+}
+
 /* Each connection is asked once per round. The list is searched again after every
  * call because a transport may remove the connection from inside disconnect(). */
 static void kick_entry(struct tunnel_entry *e, enum exposr_disconnect_reason reason,

@@ -40,6 +40,9 @@ void tunnel_state_kick(const char *tunnel_id, enum exposr_disconnect_reason reas
 /* The same for the local connections not asked before (a tunnel:disconnect message:
  * those this node already closes keep the reason they were given). */
 void tunnel_state_kick_new(const char *tunnel_id, enum exposr_disconnect_reason reason);
+void tunnel_state_connections(const char *tunnel_id,
+			       void (*fn)(void *arg, const struct exposr_tunnel_connection_info *c),
+			       void *arg);
 void *tunnel_state_open_stream(const char *tunnel_id, exposr_channel_cb cb, void *arg);
 void tunnel_state_cancel_open(void *token);
 

@@ -496,4 +496,5 @@ const struct exposr_tunnel_api tunnels_api = {
 	.open_stream = tunnel_state_open_stream,
 	.cancel_open = tunnel_state_cancel_open,
 	.route = cluster_tunnels_route,
+	.connections = tunnel_state_connections,
 };

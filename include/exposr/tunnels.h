@@ -28,6 +28,16 @@ struct exposr_tunnel_route {
 	char ip[EXPOSR_ROUTE_IP_MAX];         /* remote only: the node's learned address */
 };
 
+/* One transport connection as the admin API lists it (protocol.md §3.2); times are
+ * epoch milliseconds, 0 when unknown. */
+struct exposr_tunnel_connection_info {
+	const char *connection_id; /* "<node id>:<uuid>" */
+	const char *node_id;
+	const char *peer;
+	bool connected;
+	int64_t connected_at, disconnected_at, alive_at;
+};
+
 /* One transport connection as registered with the service. */
 struct exposr_tunnel_conn;
 
@@ -100,6 +110,12 @@ struct exposr_tunnel_api {
 	 * EXPOSR_ERROR: connected only through nodes that are unknown or stale (the
 	 * ingress answers 502 TUNNEL_TARGET_CON_FAILED). */
 	int (*route)(const char *tunnel_id, struct exposr_tunnel_route *out);
+
+	/* Calls `fn` for every connection of the tunnel this node knows, its own and the
+	 * other nodes', also disconnected ones not yet forgotten (§8.2). */
+	void (*connections)(const char *tunnel_id,
+			    void (*fn)(void *arg, const struct exposr_tunnel_connection_info *c),
+			    void *arg);
 };
 
 #endif

@@ -2,6 +2,7 @@
 #include "common/tunnel_object.h"
 
 #include <cjson/cJSON.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -210,6 +211,53 @@ struct cJSON *tunnel_object_public(const struct exposr_host *host, const struct 
 	return obj;
 }
 
+struct connections_list {
+	cJSON *array;
+	bool failed;
+};
+
+static bool add_time_if(cJSON *obj, const char *key, int64_t ms)
+{
+	char iso[ISO_TIME_LEN];
+	if (ms == 0)
+		return true;
+	iso_time_format(ms, iso);
+	return cJSON_AddStringToObject(obj, key, iso) != NULL;
+}
+
+static void add_connection(void *arg, const struct exposr_tunnel_connection_info *c)
+{
+	struct connections_list *list = arg;
+	cJSON *o = list->failed ? NULL : cJSON_CreateObject();
+	if (o == NULL || cJSON_AddStringToObject(o, "connection_id", c->connection_id) == NULL ||
+	    cJSON_AddStringToObject(o, "node_id", c->node_id) == NULL ||
+	    cJSON_AddStringToObject(o, "peer", c->peer) == NULL ||
+	    cJSON_AddBoolToObject(o, "connected", c->connected) == NULL ||
+	    !add_time_if(o, "connected_at", c->connected_at) ||
+	    !add_time_if(o, "disconnected_at", c->disconnected_at) ||
+	    !add_time_if(o, "alive_at", c->alive_at) || !cJSON_AddItemToArray(list->array, o)) {
+		cJSON_Delete(o);
+		list->failed = true;
+	}
+}
+
+/* Every connection the tunnel service knows; an older core without the call: none. */
+static cJSON *connections_array(const struct exposr_host *host, const char *id)
+{
+	struct connections_list list = {cJSON_CreateArray(), false};
+	if (list.array == NULL)
+		return NULL;
+	if (host->tunnels->size >= offsetof(struct exposr_tunnel_api, connections) +
+					   sizeof(host->tunnels->connections) &&
+	    host->tunnels->connections != NULL)
+		host->tunnels->connections(id, add_connection, &list);
+	if (list.failed) {
+		cJSON_Delete(list.array);
+		return NULL;
+	}
+	return list.array;
+}
+
 struct cJSON *tunnel_object_admin(const struct exposr_host *host, const struct cJSON *record,
                                   const struct url_parts *base)
 {
@@ -218,8 +266,7 @@ struct cJSON *tunnel_object_admin(const struct exposr_host *host, const struct c
 	if (obj == NULL || id == NULL || cJSON_AddStringToObject(obj, "tunnel_id", id) == NULL ||
 	    !add_string_if(obj, "account_id", record_string(record, "account")) ||
 	    !add_item(obj, "connection", connection_object(host, id, true)) ||
-	    /* The tunnel service does not list individual connections (yet). */
-	    cJSON_AddArrayToObject(obj, "connections") == NULL ||
+	    !add_item(obj, "connections", connections_array(host, id)) ||
 	    !add_item(obj, "transport", transport_object(host, record, base, true)) ||
 	    !add_copy(obj, "ingress", record_at(record, "ingress")) ||
 	    !add_copy(obj, "target", record_at(record, "target")) ||

@@ -54,10 +54,26 @@ describe('a connected tunnel', () => {
     assert.equal(a.connection.connected, true);
     assert.match(a.connection.connected_at, ISO_RE);
     assert.match(a.connection.alive_at, ISO_RE);
+    // §3.2: every known connection, with its node and the client's address.
+    const node = (await admin(adminPort, 'GET', '/v1/admin/cluster', KEY)).json.nodes[0].node_id;
+    assert.equal(a.connections.length, 1, JSON.stringify(a.connections));
+    const c = a.connections[0];
+    assert.deepEqual(Object.keys(c), ['connection_id', 'node_id', 'peer', 'connected', 'connected_at', 'alive_at']);
+    assert.match(c.connection_id, new RegExp(`^${node}:[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`));
+    assert.equal(c.node_id, node);
+    assert.match(c.peer, /127\.0\.0\.1$/);
+    assert.equal(c.connected, true);
+    assert.match(c.connected_at, ISO_RE);
+    assert.match(c.alive_at, ISO_RE);
     ws.close();
     await closed;
     const gone = await waitForState(srv.port, alice, 'conn-state', (c) => !c.connected);
     assert.equal(gone.connection.connections, 0);
+    // A disconnected connection stays listed until it is forgotten (60 s).
+    const after = (await admin(adminPort, 'GET', '/v1/admin/tunnel/conn-state', KEY)).json;
+    assert.equal(after.connections.length, 1);
+    assert.equal(after.connections[0].connected, false);
+    assert.match(after.connections[0].disconnected_at, ISO_RE);
     assert.ok(Number.isInteger(gone.connection.disconnected_at));
   });
 
