@@ -115,8 +115,7 @@ for m in "${built_modules[@]}"; do
 	check "$MODULE_DIR/$m.so installed" test -f "$MODULE_DIR/$m.so"
 done
 # The Deployment docs give the environment form of every option exposrd has.
-docs=packaging/README-deploy.md
-grep -q '^## Deployment' README.md && docs=README.md
+docs=README.md
 undocumented=()
 for o in $(/usr/sbin/exposrd --help --show-hidden | grep -oE -- '--[a-z0-9-]+' | sort -u); do
 	case "$o" in --help | --version | --show-hidden) continue ;; esac
