@@ -3,16 +3,18 @@
 #include <string.h>
 
 #include "bus.h"
+#include "redis_auth.h"
 
 static bool both_up(const struct redis_bus *bus)
 {
-	return bus->pub.state == LINK_UP && bus->sub.state == LINK_UP;
+	return bus->pub.link.state == REDIS_LINK_UP && bus->sub.link.state == REDIS_LINK_UP;
 }
 
 void bus_link_changed(struct redis_bus *bus)
 {
 	const struct exposr_host *host = bus->host;
-	bool down = bus->pub.state == LINK_DOWN || bus->sub.state == LINK_DOWN;
+	bool down =
+	        bus->pub.link.state == REDIS_LINK_DOWN || bus->sub.link.state == REDIS_LINK_DOWN;
 	if (down && !bus->lost_logged) {
 		host->log(bus->mod, EXPOSR_LOG_WARN,
 		          "lost connection to %s; cluster messages are not exchanged until it is "
@@ -34,7 +36,7 @@ static bool refused(struct bus_link *l, redisAsyncContext *ac, const redisReply 
 		return false;
 	l->bus->host->log(l->bus->mod, EXPOSR_LOG_WARN, "%s: %s refused: %s", l->bus->url.display,
 	                  step, reply->str);
-	link_lost(l, ac, "handshake refused");
+	redis_link_lost(&l->link, ac, "handshake refused");
 	/* Inside a reply callback hiredis frees it once the callback returns. */
 	redisAsyncFree(ac);
 	return true;
@@ -43,25 +45,25 @@ static bool refused(struct bus_link *l, redisAsyncContext *ac, const redisReply 
 static void on_auth(redisAsyncContext *ac, void *reply_, void *privdata)
 {
 	(void)privdata;
-	struct bus_link *l = ac->data;
+	struct bus_link *l = redis_link_owner(ac);
 	if (reply_ == NULL) {
-		link_lost(l, ac, "connection closed");
+		redis_link_lost(&l->link, ac, "connection closed");
 		return;
 	}
-	if (ac == l->ac)
+	if (ac == l->link.ac)
 		refused(l, ac, reply_, "AUTH");
 }
 
 static void on_ping(redisAsyncContext *ac, void *reply_, void *privdata)
 {
 	(void)privdata;
-	struct bus_link *l = ac->data;
+	struct bus_link *l = redis_link_owner(ac);
 	if (reply_ == NULL) {
-		link_lost(l, ac, "connection closed");
+		redis_link_lost(&l->link, ac, "connection closed");
 		return;
 	}
-	if (ac == l->ac && !refused(l, ac, reply_, "PING"))
-		link_up(l);
+	if (ac == l->link.ac && !refused(l, ac, reply_, "PING"))
+		redis_link_up(&l->link);
 }
 
 static bool element_is(const redisReply *r, size_t i, const char *text)
@@ -74,16 +76,17 @@ static bool element_is(const redisReply *r, size_t i, const char *text)
 static void on_subscription(redisAsyncContext *ac, void *reply_, void *privdata)
 {
 	(void)privdata;
-	struct bus_link *l = ac->data;
+	struct bus_link *l = redis_link_owner(ac);
 	redisReply *reply = reply_;
 	if (reply == NULL) {
-		link_lost(l, ac, "connection closed");
+		redis_link_lost(&l->link, ac, "connection closed");
 		return;
 	}
-	if (ac != l->ac || refused(l, ac, reply, "SUBSCRIBE") || reply->type != REDIS_REPLY_ARRAY)
+	if (ac != l->link.ac || refused(l, ac, reply, "SUBSCRIBE") ||
+	    reply->type != REDIS_REPLY_ARRAY)
 		return;
 	if (element_is(reply, 0, "subscribe")) {
-		link_up(l);
+		redis_link_up(&l->link);
 	} else if (element_is(reply, 0, "message") && reply->elements == 3 &&
 	           reply->element[2]->type == REDIS_REPLY_STRING) {
 		l->bus->host->cluster->deliver(reply->element[2]->str, reply->element[2]->len);
@@ -92,12 +95,9 @@ static void on_subscription(redisAsyncContext *ac, void *reply_, void *privdata)
 
 int bus_send_handshake(struct bus_link *l, redisAsyncContext *ac)
 {
-	const char *argv[3];
-	size_t lens[3];
-	int argc = redis_url_auth_argv(&l->bus->url, argv, lens);
-	if (argc > 0 && redisAsyncCommandArgv(ac, on_auth, NULL, argc, argv, lens) != REDIS_OK)
-		return EXPOSR_ERROR;
 	/* Pub/sub ignores the database number: no SELECT. */
+	if (redis_auth_queue(&l->bus->url, ac, on_auth, false) != 0)
+		return EXPOSR_ERROR;
 	if (l->role == LINK_SUBSCRIBE) {
 		const char *sub[] = {"SUBSCRIBE", BUS_CHANNEL};
 		size_t sub_lens[] = {9, strlen(BUS_CHANNEL)};
@@ -116,10 +116,10 @@ int bus_send_handshake(struct bus_link *l, redisAsyncContext *ac)
 static void on_published(redisAsyncContext *ac, void *reply_, void *privdata)
 {
 	(void)privdata;
-	struct bus_link *l = ac->data;
+	struct bus_link *l = redis_link_owner(ac);
 	redisReply *reply = reply_;
 	if (reply == NULL) {
-		link_lost(l, ac, "connection closed");
+		redis_link_lost(&l->link, ac, "connection closed");
 		return;
 	}
 	if (reply->type == REDIS_REPLY_ERROR)
@@ -131,11 +131,12 @@ int bus_publish(void *self, const char *text, size_t len)
 	struct redis_bus *bus = self;
 	struct bus_link *l = &bus->pub;
 	/* While the handshake runs, the command is pipelined behind it. */
-	if (l->ac == NULL || (l->state != LINK_UP && l->state != LINK_OPENING))
+	if (l->link.ac == NULL ||
+	    (l->link.state != REDIS_LINK_UP && l->link.state != REDIS_LINK_OPENING))
 		return EXPOSR_ERROR;
 	const char *argv[] = {"PUBLISH", BUS_CHANNEL, text};
 	size_t lens[] = {7, strlen(BUS_CHANNEL), len};
-	return redisAsyncCommandArgv(l->ac, on_published, NULL, 3, argv, lens) == REDIS_OK
+	return redisAsyncCommandArgv(l->link.ac, on_published, NULL, 3, argv, lens) == REDIS_OK
 	               ? EXPOSR_OK
 	               : EXPOSR_ERROR;
 }

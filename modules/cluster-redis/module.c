@@ -48,8 +48,8 @@ static void bus_fini(void *state)
 	struct redis_bus *bus = state;
 	if (bus == NULL)
 		return;
-	link_fini(&bus->pub);
-	link_fini(&bus->sub);
+	redis_link_fini(&bus->pub.link);
+	redis_link_fini(&bus->sub.link);
 	redis_url_free(&bus->url);
 	free(bus);
 }
@@ -97,7 +97,8 @@ static int bus_start(void *state)
 		               bus->url.display, reason);
 		return EXPOSR_ERROR;
 	}
-	if (link_start(&bus->pub) != EXPOSR_OK || link_start(&bus->sub) != EXPOSR_OK)
+	if (redis_link_start(&bus->pub.link, bus->connect_timeout_s) != EXPOSR_OK ||
+	    redis_link_start(&bus->sub.link, bus->connect_timeout_s) != EXPOSR_OK)
 		return EXPOSR_ERROR;
 	bus->host->log(bus->mod, EXPOSR_LOG_DEBUG, "cluster bus on %s, channel %s",
 	               bus->url.display, BUS_CHANNEL);

@@ -138,7 +138,7 @@ void redis_lock(void *self, const char *key, void (*cb)(void *arg, int status, v
 		void *arg)
 {
 	struct redis_store *r = self;
-	struct redis_lock *l = key != NULL && r->state == REDIS_UP ? calloc(1, sizeof(*l)) : NULL;
+	struct redis_lock *l = key != NULL && redis_conn_usable(r) ? calloc(1, sizeof(*l)) : NULL;
 	if (l == NULL) {
 		cb(arg, EXPOSR_ERROR, NULL);
 		return;

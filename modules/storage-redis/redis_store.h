@@ -6,20 +6,9 @@
 #include <exposr/storage.h>
 #include <hiredis/async.h>
 
+#include "redis_link.h"
 #include "redis_probe.h"
 #include "redis_url.h"
-
-/* Reconnect back-off after losing Redis: doubles from the first to the last. */
-#define REDIS_BACKOFF_FIRST_MS 100
-#define REDIS_BACKOFF_MAX_MS   5000
-
-enum redis_state {
-	REDIS_IDLE = 0,   /* not started: every call fails */
-	REDIS_UP,         /* commands go to the connection (also while its handshake runs) */
-	REDIS_CONNECTING, /* reconnecting after a loss: calls fail until the handshake is done */
-	REDIS_DOWN,       /* waiting for the next reconnect attempt: calls fail */
-	REDIS_CLOSED,     /* finalising: calls fail */
-};
 
 struct redis_lock;
 
@@ -31,14 +20,11 @@ struct redis_store {
 	long connect_timeout_s;
 	long command_timeout_s;
 
-	enum redis_state state;
-	redisAsyncContext *ac; /* the live connection; hiredis frees it, we only drop it */
-	bool handshaking;      /* AUTH/SELECT/PING sent, PONG not yet seen */
+	/* The connection; commands are also pipelined behind the first handshake, not behind
+	 * one that reconnects after a loss. */
+	struct redis_link link;
 	bool lost_logged;      /* the loss was logged: log once when Redis is back */
 	char last_reason[256]; /* last AUTH/SELECT refusal warned about, not to repeat it */
-	uint64_t backoff_ms;
-	struct event *retry_timer;    /* next reconnect attempt */
-	struct event *connect_timer;  /* bounds connect + handshake */
 	struct event *watchdog_timer; /* pings a connection that is up */
 	bool ping_outstanding;
 	int64_t ping_sent_ms;
@@ -56,6 +42,8 @@ void redis_conn_fini(struct redis_store *r);
 /* Sends a command; EXPOSR_ERROR (and `fn` is never called) when Redis is not usable. */
 int redis_conn_command(struct redis_store *r, redisCallbackFn *fn, void *privdata, int argc,
 		       const char **argv, const size_t *argvlen);
+/* Whether commands can be sent now. */
+bool redis_conn_usable(const struct redis_store *r);
 /* For reply callbacks: a NULL reply means the connection `ac` is gone. */
 void redis_conn_reply_lost(struct redis_store *r, const redisAsyncContext *ac);
 /* Gives up the current connection (never from a hiredis callback): what is in flight

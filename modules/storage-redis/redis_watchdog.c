@@ -21,7 +21,7 @@ static int64_t monotonic_ms(void)
 static void on_pong(redisAsyncContext *ac, void *reply, void *privdata)
 {
 	struct redis_store *r = privdata;
-	if (ac != r->ac)
+	if (ac != r->link.ac)
 		return; /* a dropped connection failing what it had queued */
 	r->ping_outstanding = false;
 	if (reply == NULL)
@@ -34,7 +34,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct redis_store *r = arg;
 	/* A handshake in progress is bounded by the connect timeout instead. */
-	if (r->state != REDIS_UP || r->ac == NULL || r->handshaking)
+	if (r->link.state != REDIS_LINK_UP || r->link.ac == NULL)
 		return;
 	int64_t now = monotonic_ms();
 	if (r->ping_outstanding) {
