@@ -158,3 +158,37 @@ test('JSON logs with --log-format json', async () => {
     assert.ok(entry.time && entry.level && entry.message, line);
   }
 });
+
+test('the default config starts every module it names and answers 404 JSON for an unknown path', async () => {
+  const port = await freePort();
+  const server = await startExposrd({
+    port,
+    args: ['--config', path.join(SOURCE, 'config/exposrd.yaml'), '--bind-address', '127.0.0.1',
+      '--api-port', String(port), '--ingress-http-port', String(port),
+      '--ingress-http-url', `http://localhost:${port}`, '--log-level', 'info'],
+  });
+  const r = await request(port, { path: '/no/such/path' });
+  assert.equal(r.status, 404);
+  assert.equal(r.headers['content-type'], 'application/json');
+  assert.deepEqual(r.json, { error: 'NOT_FOUND' });
+  const api = await request(port, { method: 'POST', path: '/v1/account' });
+  assert.equal(api.status, 404, 'registration is off by default');
+  const stop = await server.stop();
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.match(stop.stderr, /running with 4 modules/);
+});
+
+test('the seed quick-start command line is accepted', async () => {
+  const port = await freePort();
+  const server = await startExposrd({
+    port,
+    args: ['--config', path.join(SOURCE, 'config/exposrd.yaml'), '--bind-address', '127.0.0.1',
+      '--api-port', String(port), '--ingress-http-port', String(port),
+      '--api-url', `http://host.docker.internal:${port}`, '--allow-registration',
+      '--http-ingress-domain', `http://localhost:${port}`],
+  });
+  const r = await request(port, { method: 'POST', path: '/v1/account', headers: { host: `host.docker.internal:${port}` } });
+  assert.equal(r.status, 201, r.body);
+  const stop = await server.stop();
+  assert.equal(stop.code, 0, stop.stderr);
+});
