@@ -230,11 +230,15 @@ static const char *code_of_status(int status)
 
 /* --- requests ------------------------------------------------------------------------ */
 
+static void channel_gone(struct ingress_conn *c);
+
 static int channel_write(struct ingress_conn *c)
 {
 	if (c->channel->vt->write(c->channel, c->outgoing) != EXPOSR_OK) {
+		/* The client closed the channel before this was written (e.g. its target
+		 * refused the connection at once). */
 		evbuffer_drain(c->outgoing, evbuffer_get_length(c->outgoing));
-		conn_close(c);
+		channel_gone(c);
 		return EXPOSR_ERROR;
 	}
 	if (!c->pub_paused && c->channel->vt->output_length(c->channel) > HIGH_WATER) {
@@ -539,6 +543,20 @@ static void channel_drained(void *arg, struct exposr_stream *stream)
 	leave(c);
 }
 
+/* The channel ended before the answers did. */
+static void channel_gone(struct ingress_conn *c)
+{
+	if (c->ring_count > 0 && !c->response_sent) {
+		/* Nothing of the answer went out: the client gets a proper one (§5.8). */
+		evbuffer_drain(c->held, evbuffer_get_length(c->held));
+		answer(c, 502, ERR_TARGET_CON_RESET, c->ring[c->ring_first].head_method);
+	} else {
+		/* Mid-response: the client sees the connection end, nothing appended. */
+		release_held(c);
+		conn_close(c);
+	}
+}
+
 static void channel_closed(void *arg, struct exposr_stream *stream, bool error)
 {
 	(void)stream;
@@ -549,17 +567,8 @@ static void channel_closed(void *arg, struct exposr_stream *stream, bool error)
 	/* A response that runs until the end of the connection is complete now. */
 	if (!c->closing && response_finish(&c->responses))
 		response_ended(c);
-	if (!c->closing) {
-		if (c->ring_count > 0 && !c->response_sent) {
-			/* Nothing of the answer went out: the client gets a proper one (§5.8). */
-			evbuffer_drain(c->held, evbuffer_get_length(c->held));
-			answer(c, 502, ERR_TARGET_CON_RESET, c->ring[c->ring_first].head_method);
-		} else {
-			/* Mid-response: the client sees the connection end, nothing appended. */
-			release_held(c);
-			conn_close(c);
-		}
-	}
+	if (!c->closing)
+		channel_gone(c);
 	leave(c);
 }
 
