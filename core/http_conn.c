@@ -487,6 +487,9 @@ void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct 
 			conn->remote_addr);
 		goto fail;
 	}
+	/* libevent writes at most 16 KiB per loop iteration unless told otherwise: a bulk
+	 * response would cost an epoll round and a write per 16 KiB. */
+	bufferevent_set_max_single_write(conn->bev, 512 * 1024);
 	/* From here http_conn_free() closes the socket. */
 	conn->next = connections;
 	if (connections != NULL)
