@@ -131,15 +131,12 @@ static void conn_unlink(struct ws_conn *c)
 		c->next->prev = c->prev;
 }
 
-static void conn_free(struct ws_conn *c)
+
+/* Everything a connection owns but its socket; frees the connection. */
+static void conn_free_owned(struct ws_conn *c)
 {
-	conn_unlink(c);
-	if (c->reg != NULL)
-		c->wm->host->tunnels->connection_remove(c->reg);
 	if (c->ws != NULL)
 		wslay_event_context_free(c->ws);
-	if (c->bev != NULL)
-		bufferevent_free(c->bev);
 	mux_free(c->mux);
 	if (c->keepalive != NULL)
 		event_free(c->keepalive);
@@ -152,6 +149,16 @@ static void conn_free(struct ws_conn *c)
 	free(c->tunnel_id);
 	free(c->peer);
 	free(c);
+}
+
+static void conn_free(struct ws_conn *c)
+{
+	conn_unlink(c);
+	if (c->reg != NULL)
+		c->wm->host->tunnels->connection_remove(c->reg);
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	conn_free_owned(c);
 }
 
 static void conn_start_linger(struct ws_conn *c)
@@ -629,20 +636,7 @@ fail_ws:
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 fail:
 	/* The caller still owns the bufferevent. */
-	if (c->ws != NULL)
-		wslay_event_context_free(c->ws);
-	mux_free(c->mux);
-	if (c->keepalive != NULL)
-		event_free(c->keepalive);
-	if (c->timer != NULL)
-		event_free(c->timer);
-	if (c->defer != NULL)
-		event_free(c->defer);
-	if (c->close_timer != NULL)
-		event_free(c->close_timer);
-	free(c->tunnel_id);
-	free(c->peer);
-	free(c);
+	conn_free_owned(c);
 	return NULL;
 }
 
