@@ -361,7 +361,7 @@ else
 	note "wrk is not installed: the 1 KiB rows are skipped (packaging/install-deps.sh test)"
 fi
 
-D_MBS=() T_MBS=() R_MBS=() CPU_GIB=() LC_DL_UTIL=()
+D_MBS=() T_MBS=() R_MBS=() CPU_GIB=() LC_DL_UTIL=() SRV_DL_UTIL=()
 case "$DOWNLOAD" in
 *k) DL_BYTES=$((${DOWNLOAD%k} * 1024)) ;;
 *m) DL_BYTES=$((${DOWNLOAD%m} * 1048576)) ;;
@@ -386,6 +386,7 @@ for run in $(seq 1 "$RUNS"); do
 	D_MBS+=("$(calc "$ds / 1e6")") T_MBS+=("$(calc "$ts / 1e6")") R_MBS+=("$(calc "$ts / $ds")")
 	CPU_GIB+=("$(calc "($s1 - $s0) / $CLK_TCK / ($DL_BYTES / 1073741824)")")
 	LC_DL_UTIL+=("$(calc "100 * ($l1 - $l0) / $CLK_TCK / (($end_ns - $start_ns) / 1e9)")")
+	SRV_DL_UTIL+=("$(calc "100 * ($s1 - $s0) / $CLK_TCK / (($end_ns - $start_ns) / 1e9)")")
 	note "$DOWNLOAD download run $run: direct $(calc "$ds / 1e6") MB/s, tunnel $(calc "$ts / 1e6") MB/s"
 done
 
@@ -471,6 +472,7 @@ verdict() { # verdict VALUE OP LIMIT
 	[ "${#CPU_10K[@]}" -gt 0 ] && echo "| 5 | Server CPU seconds per 10,000 requests (1 KiB) | | $(summary "%.3f" "${CPU_10K[@]}") | | |"
 	[ "${#SRV_UTIL[@]}" -gt 0 ] && echo "| – | exposrd CPU during the 1 KiB tunnel runs: % of a core | | $(summary "%.0f" "${SRV_UTIL[@]}") | | |"
 	[ "${#LC_UTIL[@]}" -gt 0 ] && echo "| – | Load client CPU during the 1 KiB tunnel runs: % of a core | | $(summary "%.0f" "${LC_UTIL[@]}") | | |"
+	echo "| – | exposrd CPU during the tunnel downloads: % of a core | | $(summary "%.0f" "${SRV_DL_UTIL[@]}") | | |"
 	echo "| – | Load client CPU during the tunnel downloads: % of a core | | $(summary "%.0f" "${LC_DL_UTIL[@]}") | | |"
 	echo
 	echo "Machine: $NCPU cores, $MODEL${VIRT:+ ($VIRT)}, ${MEM_GB} GB, Linux $KERNEL, libevent $LIBEVENT."

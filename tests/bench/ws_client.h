@@ -1,6 +1,8 @@
 /* The load client's websocket: the RFC 6455 upgrade written by hand, then wslay in client
- * mode (masked frames) over one bufferevent. Data messages are streamed to the owner in
- * chunks, never reassembled; outgoing messages are framed as ws-multiplex does it. */
+ * mode over one bufferevent: wslay parses the server's frames and writes the masked
+ * control frames (ping, pong, close). Data messages are streamed to the owner in chunks,
+ * never reassembled; outgoing messages are framed as ws-multiplex does it (a header
+ * frame, then one continuation frame) and masked here, eight bytes at a time. */
 #ifndef BENCH_WS_CLIENT_H
 #define BENCH_WS_CLIENT_H
 
