@@ -16,6 +16,7 @@
 #include <wslay/wslay.h>
 
 #include "mux.h"
+#include "sock_fill.h"
 
 /* protocol.md §4.5: ping at start and every 10 s, give up after 20 s without a pong.
  * The check runs twice as often as the ping so that a dead peer goes within 25 s. */
@@ -422,33 +423,7 @@ static void conn_receive(struct ws_conn *c)
  * to libevent's next read. */
 static void conn_fill(struct bufferevent *bev)
 {
-	struct evbuffer *input = bufferevent_get_input(bev);
-	evutil_socket_t fd = bufferevent_getfd(bev);
-	size_t have;
-	/* A socket bufferevent keeps the end of its input frozen outside its own reads. */
-	evbuffer_unfreeze(input, 0);
-	while ((have = evbuffer_get_length(input)) < WS_READ_BATCH) {
-		struct evbuffer_iovec v[2];
-		int n = evbuffer_reserve_space(input, (ev_ssize_t)(WS_READ_BATCH - have), v, 2);
-		if (n <= 0)
-			break;
-		ssize_t r = readv(fd, (struct iovec *)v, n);
-		if (r <= 0) {
-			evbuffer_commit_space(input, v, 0);
-			break;
-		}
-		size_t got = (size_t)r, reserved = 0;
-		for (int i = 0; i < n; i++) {
-			reserved += v[i].iov_len;
-			if (v[i].iov_len > got)
-				v[i].iov_len = got;
-			got -= v[i].iov_len;
-		}
-		evbuffer_commit_space(input, v, n);
-		if ((size_t)r < reserved)
-			break; /* the socket is empty */
-	}
-	evbuffer_freeze(input, 0);
+	sock_fill(bev, WS_READ_BATCH);
 }
 
 static void conn_readable(struct bufferevent *bev, void *arg)
