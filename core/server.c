@@ -14,6 +14,7 @@
 #include "loader.h"
 #include "log.h"
 #include "services.h"
+#include "streams.h"
 
 struct server {
 	struct event_base *base;
@@ -200,6 +201,7 @@ static void free_server(void)
 		event_free(server.drain_timeout);
 	if (server.cluster_drain != NULL)
 		event_free(server.cluster_drain);
+	stream_sockets_free_closing();
 	event_base_free(server.base);
 	memset(&server, 0, sizeof(server));
 }

@@ -29,7 +29,11 @@ struct socket_stream {
 	bool failed;    /* a socket error: nothing more can be sent */
 	bool closing;   /* close() was called: flushing, lingering, then freed */
 	bool lingering; /* flushed and shut down: waiting for the peer's end */
+	/* Closing streams belong to no owner any more: listed so that exit can free them. */
+	struct socket_stream *prev_closing, *next_closing;
 };
+
+static struct socket_stream *closing_streams;
 
 static const struct exposr_stream_vtable socket_vtable;
 
@@ -40,6 +44,14 @@ static struct socket_stream *socket_of(struct exposr_stream *stream)
 
 static void socket_free(struct socket_stream *s)
 {
+	if (s->closing) {
+		if (s->prev_closing != NULL)
+			s->prev_closing->next_closing = s->next_closing;
+		else
+			closing_streams = s->next_closing;
+		if (s->next_closing != NULL)
+			s->next_closing->prev_closing = s->prev_closing;
+	}
 	bufferevent_free(s->bev);
 	free(s);
 }
@@ -260,6 +272,10 @@ static void socket_close(struct exposr_stream *stream)
 	if (s->closing)
 		return;
 	s->closing = true;
+	s->next_closing = closing_streams;
+	if (closing_streams != NULL)
+		closing_streams->prev_closing = s;
+	closing_streams = s;
 	s->cbs = (struct exposr_stream_callbacks){0};
 	if (s->depth == 0)
 		begin_close(s);
@@ -295,4 +311,10 @@ struct exposr_stream *stream_socket_new(struct bufferevent *bev)
 	bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
 	bufferevent_setcb(bev, socket_read, socket_written, socket_event, s);
 	return &s->base;
+}
+
+void stream_sockets_free_closing(void)
+{
+	while (closing_streams != NULL)
+		socket_free(closing_streams);
 }

@@ -15,6 +15,9 @@ extern const struct exposr_stream_api stream_api;
  * NULL without memory (the bufferevent is then still the caller's). */
 struct exposr_stream *stream_socket_new(struct bufferevent *bev);
 
+/* Frees the closed streams still flushing or lingering: at exit, before the loop goes. */
+void stream_sockets_free_closing(void);
+
 /* The splice of include/exposr/stream.h. */
 int stream_splice(struct exposr_stream *a, struct exposr_stream *b, size_t high_water,
                   size_t low_water, void (*done)(void *arg), void *arg);

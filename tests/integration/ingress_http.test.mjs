@@ -675,31 +675,39 @@ test('the idle timeout closes idle connections only, never a slow answer', async
 test('SIGTERM with connections idle, upgraded and mid-transfer exits cleanly', async () => {
   const own = await startExposrd({ config: (p) => config(p) });
   const client = await TunnelClient.create({ port: own.port, target: targetUrl, retryDelay: 200 });
-  await client.connect();
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const idle = await ingress(client.id, { port: own.port, agent });
-  assert.equal(idle.status, 200);
-  const ws = new WebSocket(`ws://127.0.0.1:${own.port}/ws`, { headers: { Host: hostOf(client.id, own.port) } });
-  ws.on('error', () => {});
-  await once(ws, 'open');
-  let received = 0;
-  const download = new Promise((resolve) => {
-    http.get({ host: '127.0.0.1', port: own.port, path: '/huge', agent: false,
-      headers: { Host: hostOf(client.id, own.port) } }, (res) => {
-      res.on('data', (d) => { received += d.length; });
-      res.on('error', () => {});
-      res.on('close', () => resolve(res.complete));
-    }).on('error', () => resolve(false));
-  });
-  await waitFor(() => received > MiB, { what: 'the download to start' });
-  const started = Date.now();
-  const r = await own.stop();
-  assert.equal(r.code, 0, `exposrd exit ${r.code} ${r.signal}:\n${r.stderr}`);
-  assert.ok(Date.now() - started < 12000);
-  assert.equal(await download, false, 'the transfer was cut by the shutdown');
-  agent.destroy();
-  ws.terminate();
-  await client.stop();
+  let ws;
+  let request;
+  try {
+    await client.connect();
+    const idle = await ingress(client.id, { port: own.port, agent });
+    assert.equal(idle.status, 200);
+    ws = new WebSocket(`ws://127.0.0.1:${own.port}/ws`, { headers: { Host: hostOf(client.id, own.port) } });
+    ws.on('error', () => {});
+    await once(ws, 'open');
+    let received = 0;
+    const download = new Promise((resolve) => {
+      request = http.get({ host: '127.0.0.1', port: own.port, path: '/huge', agent: false,
+        headers: { Host: hostOf(client.id, own.port) } }, (res) => {
+        res.on('data', (d) => { received += d.length; });
+        res.on('error', () => {});
+        res.on('close', () => resolve(res.complete));
+      });
+      request.on('error', () => resolve(false));
+    });
+    await waitFor(() => received > MiB, { what: 'the download to start' });
+    const started = Date.now();
+    const r = await own.stop();
+    assert.equal(r.code, 0, `exposrd exit ${r.code} ${r.signal}:\n${r.stderr}`);
+    assert.ok(Date.now() - started < 12000);
+    assert.equal(await download, false, 'the transfer was cut by the shutdown');
+  } finally {
+    request?.destroy();
+    ws?.terminate();
+    agent.destroy();
+    await client.stop();
+    await own.stop();
+  }
 });
 
 // --- Back-pressure ------------------------------------------------------------------------

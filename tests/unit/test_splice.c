@@ -452,3 +452,32 @@ Test(splice, refuses_bad_arguments)
 	close(outer);
 	run_for(20);
 }
+
+/* At exit a closed stream may still be flushing to a peer that reads nothing: it is freed
+ * with its socket, and the peer sees the connection end. */
+Test(splice, closed_streams_still_flushing_are_freed_at_exit)
+{
+	int outer;
+	struct exposr_stream *s = socket_stream(&outer);
+	struct evbuffer *big = evbuffer_new();
+	cr_assert_not_null(big);
+	static const char block[65536];
+	for (int i = 0; i < 64; i++)
+		cr_assert_eq(evbuffer_add(big, block, sizeof(block)), 0);
+	cr_assert_eq(s->vt->write(s, big), EXPOSR_OK);
+	evbuffer_free(big);
+	s->vt->close(s);
+	run_for(20);
+	char buf[65536];
+	ssize_t r;
+	while ((r = read(outer, buf, sizeof(buf))) > 0)
+		;
+	cr_assert(r < 0 && errno == EAGAIN, "still flushing: no end yet");
+	stream_sockets_free_closing();
+	/* The socket itself closes when the loop runs the bufferevent's finalizer. */
+	run_for(20);
+	while ((r = read(outer, buf, sizeof(buf))) > 0)
+		;
+	cr_assert_eq(r, 0, "the peer sees the end");
+	close(outer);
+}
