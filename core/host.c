@@ -9,6 +9,7 @@
 #include "ids.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
 #include "registry.h"
 #include "server.h"
 #include "services.h"
@@ -52,6 +53,7 @@ static const struct exposr_host host = {
 	.server_state = server_state,
 	.streams = &stream_api,
 	.cluster = &cluster_api,
+	.metrics = &metrics_api,
 };
 
 const struct exposr_host *host_table(struct event_base *base)

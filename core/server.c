@@ -13,6 +13,7 @@
 #include "http_listener.h"
 #include "loader.h"
 #include "log.h"
+#include "metrics.h"
 #include "services.h"
 #include "streams.h"
 
@@ -248,5 +249,6 @@ out:
 	services_free();
 	http_listeners_free();
 	free_server();
+	metrics_free();
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "eventbus.h"
 #include "http.h"
+#include "metrics.h"
 #include "registry.h"
 #include "stream.h"
 #include "tunnels.h"
@@ -65,6 +66,9 @@ struct exposr_host {
 	/* The cluster service: bus modules hand it received messages, the admin API
 	 * lists the nodes (include/exposr/eventbus.h). */
 	const struct exposr_cluster_api *cluster;
+
+	/* Gauges and counters for the admin interface's /metrics (ABI 1.1). */
+	const struct exposr_metrics_api *metrics;
 };
 
 #endif

@@ -1,6 +1,9 @@
-/* The admin interface (protocol.md §3.1): /ping for liveness, /health for readiness. */
+/* The admin interface (protocol.md §3.1): /ping for liveness, /health for readiness, and
+ * /metrics, the core's metrics in the Prometheus text format. */
 #include <stdlib.h>
 #include <string.h>
+
+#include <event2/buffer.h>
 
 #include <exposr/module.h>
 
@@ -19,39 +22,68 @@ struct admin {
 	int port;
 };
 
-static bool is_probe(const struct exposr_http_request *req, bool *ping)
+enum admin_path { ADMIN_NONE, ADMIN_PING, ADMIN_HEALTH, ADMIN_METRICS };
+
+static enum admin_path admin_path_of(const struct exposr_http_request *req)
 {
+	static const struct {
+		const char *path;
+		enum admin_path which;
+	} paths[] = {{"/ping", ADMIN_PING}, {"/health", ADMIN_HEALTH}, {"/metrics", ADMIN_METRICS}};
 	struct path_params params;
-	if (!request_method_is(req, "GET"))
-		return false;
-	if (path_match(req->path, "/ping", &params) == PATH_MATCH) {
-		*ping = true;
-		return true;
-	}
-	if (path_match(req->path, "/health", &params) == PATH_MATCH) {
-		*ping = false;
-		return true;
-	}
-	return false;
+	if (req->upgrade || !request_method_is(req, "GET"))
+		return ADMIN_NONE;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
+		if (path_match(req->path, paths[i].path, &params) == PATH_MATCH)
+			return paths[i].which;
+	return ADMIN_NONE;
 }
 
 static bool admin_match(void *self, const struct exposr_http_request *req)
 {
 	(void)self;
-	bool ping;
-	return !req->upgrade && is_probe(req, &ping);
+	return admin_path_of(req) != ADMIN_NONE;
+}
+
+static void respond_metrics(struct admin *admin, struct exposr_http_request *req)
+{
+	static const struct exposr_http_header headers[] = {
+	        {"Content-Type", "text/plain; version=0.0.4; charset=utf-8"},
+	        {NULL, NULL},
+	};
+	struct evbuffer *text = evbuffer_new();
+	if (text == NULL || admin->host->metrics->write_text(text) != EXPOSR_OK) {
+		if (text != NULL)
+			evbuffer_free(text);
+		respond_text(admin->host, req, 500);
+		return;
+	}
+	size_t len = evbuffer_get_length(text);
+	admin->host->http->respond(req, 200, headers, (const char *)evbuffer_pullup(text, -1), len);
+	evbuffer_free(text);
 }
 
 /* /ping: alive from the end of start-up on, shutdown included; /health: only while
- * fully running. */
+ * fully running; /metrics: always. */
 static void admin_handle(void *self, struct exposr_http_request *req)
 {
 	struct admin *admin = self;
 	enum exposr_server_state state = admin->host->server_state();
-	bool ping = false;
-	bool up = is_probe(req, &ping) &&
-	          (ping ? state != EXPOSR_SERVER_STARTING : state == EXPOSR_SERVER_RUNNING);
-	respond_text(admin->host, req, up ? 200 : 404);
+	switch (admin_path_of(req)) {
+	case ADMIN_METRICS:
+		respond_metrics(admin, req);
+		return;
+	case ADMIN_PING:
+		respond_text(admin->host, req, state != EXPOSR_SERVER_STARTING ? 200 : 404);
+		return;
+	case ADMIN_HEALTH:
+		respond_text(admin->host, req, state == EXPOSR_SERVER_RUNNING ? 200 : 404);
+		return;
+	case ADMIN_NONE:
+	default:
+		respond_text(admin->host, req, 404);
+		return;
+	}
 }
 
 static void not_found(void *self, struct exposr_http_request *req)
@@ -100,5 +132,5 @@ static void admin_fini(void *state)
 }
 
 EXPOSR_MODULE_DEFINE(.name = "admin", .version = "1.0.0",
-                     .description = "admin interface (/ping, /health)", .init = admin_init,
-                     .fini = admin_fini);
+                     .description = "admin interface (/ping, /health, /metrics)",
+                     .init = admin_init, .fini = admin_fini);

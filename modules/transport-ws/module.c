@@ -57,6 +57,10 @@ static int ws_init(const struct exposr_host *host, struct exposr_module_handle *
 	wm->mod = mod;
 	wm->port = port;
 	wm->max_message = (size_t)max_message;
+	wm->conns_open = host->metrics->get("exposrd_transport_ws_connections", EXPOSR_METRIC_GAUGE,
+	                                    "Websocket transport connections open");
+	wm->channels_open = host->metrics->get("exposrd_transport_ws_channels", EXPOSR_METRIC_GAUGE,
+	                                       "Multiplex channels open or not yet freed");
 	if (ws_endpoint_register(wm) != EXPOSR_OK ||
 	    host->registry->add(mod, EXPOSR_KIND_TRANSPORT, "ws", &ws_transport_vt, wm) !=
 	            EXPOSR_OK) {

@@ -57,6 +57,8 @@ struct mux_ops {
 	uint64_t (*now)(void *arg);
 	/* Optional. */
 	void (*log)(void *arg, enum exposr_log_level level, const char *fmt, va_list ap);
+	/* Optional: a channel was created (+1) or freed (-1). */
+	void (*channels_changed)(void *arg, int delta);
 };
 
 /* NULL without memory. The ops table must outlive the multiplexer. */

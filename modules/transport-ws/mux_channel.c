@@ -34,6 +34,8 @@ struct mux_channel *chan_new(struct mux *m)
 	ch->state = CH_OPENING; /* callers set where it really starts */
 	ch->user = USER_NONE;
 	TAILQ_INSERT_TAIL(&m->all, ch, all_link);
+	if (m->ops->channels_changed != NULL)
+		m->ops->channels_changed(m->arg, 1);
 	return ch;
 }
 
@@ -55,6 +57,8 @@ void chan_destroy(struct mux_channel *ch)
 	evbuffer_free(ch->in);
 	evbuffer_free(ch->out);
 	free(ch);
+	if (m->ops->channels_changed != NULL)
+		m->ops->channels_changed(m->arg, -1);
 }
 
 void chan_maybe_free(struct mux_channel *ch)

@@ -130,6 +130,7 @@ static void conn_unlink(struct ws_conn *c)
 		wm->conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	wm->host->metrics->add(wm->conns_open, -1);
 }
 
 
@@ -292,6 +293,12 @@ static void mux_logv(void *arg, enum exposr_log_level level, const char *fmt, va
 	host->log(c->wm->mod, level, "tunnel %s from %s: %s", c->tunnel_id, c->peer, text);
 }
 
+static void mux_channels_changed(void *arg, int delta)
+{
+	struct ws_conn *c = arg;
+	c->wm->host->metrics->add(c->wm->channels_open, delta);
+}
+
 static const struct mux_ops conn_mux_ops = {
         .send = mux_send,
         .writable = mux_writable,
@@ -299,6 +306,7 @@ static const struct mux_ops conn_mux_ops = {
         .fail = mux_fail,
         .now = mux_clock,
         .log = mux_logv,
+        .channels_changed = mux_channels_changed,
 };
 
 /* Follows the frames in the bytes wslay takes, to know how much of the frame being read is
@@ -606,6 +614,7 @@ static struct ws_conn *conn_new(struct ws_module *wm, struct bufferevent *bev,
 	if (wm->conns != NULL)
 		wm->conns->prev = c;
 	wm->conns = c;
+	wm->host->metrics->add(wm->conns_open, 1);
 	return c;
 fail_ws:
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);

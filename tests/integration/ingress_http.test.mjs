@@ -10,8 +10,8 @@ import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket, { WebSocketServer } from 'ws';
-import { freePort, rawRequest, runExposrd, startExposrd, waitFor, writeConfig } from './lib/exposrd.mjs';
-import { TunnelClient, apiCall } from './lib/client.mjs';
+import { freePort, rawRequest, readMetrics, runExposrd, startExposrd, waitFor, writeConfig } from './lib/exposrd.mjs';
+import { TunnelClient, apiCall, spawnClient } from './lib/client.mjs';
 import { startDnsServer } from './lib/api.mjs';
 
 const MiB = 1024 * 1024;
@@ -672,12 +672,28 @@ test('the idle timeout closes idle connections only, never a slow answer', async
   }
 });
 
+// A download of /huge through `id` on `port`; `received` counts its bytes, `ended`
+// resolves with whether the response completed.
+function download(port, id) {
+  const dl = { received: 0 };
+  dl.ended = new Promise((resolve) => {
+    dl.request = http.get({ host: '127.0.0.1', port, path: '/huge', agent: false,
+      headers: { Host: hostOf(id, port) } }, (res) => {
+      res.on('data', (d) => { dl.received += d.length; });
+      res.on('error', () => {});
+      res.on('close', () => resolve(res.complete));
+    });
+    dl.request.on('error', () => resolve(false));
+  });
+  return dl;
+}
+
 test('SIGTERM with connections idle, upgraded and mid-transfer exits cleanly', async () => {
   const own = await startExposrd({ config: (p) => config(p) });
   const client = await TunnelClient.create({ port: own.port, target: targetUrl, retryDelay: 200 });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   let ws;
-  let request;
+  let dl;
   try {
     await client.connect();
     const idle = await ingress(client.id, { port: own.port, agent });
@@ -685,24 +701,15 @@ test('SIGTERM with connections idle, upgraded and mid-transfer exits cleanly', a
     ws = new WebSocket(`ws://127.0.0.1:${own.port}/ws`, { headers: { Host: hostOf(client.id, own.port) } });
     ws.on('error', () => {});
     await once(ws, 'open');
-    let received = 0;
-    const download = new Promise((resolve) => {
-      request = http.get({ host: '127.0.0.1', port: own.port, path: '/huge', agent: false,
-        headers: { Host: hostOf(client.id, own.port) } }, (res) => {
-        res.on('data', (d) => { received += d.length; });
-        res.on('error', () => {});
-        res.on('close', () => resolve(res.complete));
-      });
-      request.on('error', () => resolve(false));
-    });
-    await waitFor(() => received > MiB, { what: 'the download to start' });
+    dl = download(own.port, client.id);
+    await waitFor(() => dl.received > MiB, { what: 'the download to start' });
     const started = Date.now();
     const r = await own.stop();
     assert.equal(r.code, 0, `exposrd exit ${r.code} ${r.signal}:\n${r.stderr}`);
     assert.ok(Date.now() - started < 12000);
-    assert.equal(await download, false, 'the transfer was cut by the shutdown');
+    assert.equal(await dl.ended, false, 'the transfer was cut by the shutdown');
   } finally {
-    request?.destroy();
+    dl?.request.destroy();
     ws?.terminate();
     agent.destroy();
     await client.stop();
@@ -789,27 +796,54 @@ test('a target that reads slowly: PAUSE reaches the server, which stops reading 
   assert.ok(blocked > 0, 'the uploader was held back');
 });
 
-test('the tunnel client vanishing mid-transfer closes the public connection; other tunnels go on', async () => {
-  const doomed = await connectedClient();
-  let received = 0;
-  const ended = new Promise((resolve) => {
-    const req = http.get({ host: '127.0.0.1', port: srv.port, path: '/huge', agent: false,
-      headers: { Host: hostOf(doomed.id) } }, (res) => {
-      res.on('data', (d) => { received += d.length; });
-      res.on('error', () => {});
-      res.on('close', () => resolve(res.complete));
-    });
-    req.on('error', () => resolve(false));
+test('the tunnel client vanishing mid-transfer (sockets gone, or process killed) frees every channel; other tunnels go on', async () => {
+  const adminPort = await freePort();
+  const own = await startExposrd({
+    config: (p) => {
+      const c = config(p);
+      c.modules.admin = { port: adminPort };
+      return c;
+    },
   });
-  await waitFor(() => received > 4 * MiB, { what: 'the download to start', timeout: 20000 });
-  // No close frames: the client's TCP connections just go.
-  doomed.stopped = true;
-  for (const ws of doomed.sockets) ws?._socket?.destroy();
-  const complete = await Promise.race([ended, sleep(10000).then(() => 'still open')]);
-  assert.equal(complete, false, 'the public response was cut');
-  assert.ok(received < 1024 * MiB);
-  const r = await ingress(tunnel.id);
-  assert.equal(r.status, 200);
-  const idle = await ingress(doomed.id);
-  assert.equal(idle.status, 503);
+  const channels = async () => (await readMetrics(adminPort)).exposrd_transport_ws_channels;
+  const survivor = await TunnelClient.create({ port: own.port, target: targetUrl, retryDelay: 200 });
+  const doomed = await TunnelClient.create({ port: own.port, target: targetUrl, retryDelay: 200 });
+  let killed;
+  try {
+    await survivor.connect();
+    await doomed.connect();
+    // Sockets destroyed in this process: no close frames, the TCP connections just go.
+    const first = download(own.port, doomed.id);
+    await waitFor(() => first.received > 4 * MiB, { what: 'the download to start', timeout: 20000 });
+    assert.equal(await channels(), 1, 'the download holds one channel');
+    doomed.stopped = true;
+    for (const ws of doomed.sockets) ws?._socket?.destroy();
+    assert.equal(await Promise.race([first.ended, sleep(10000).then(() => 'still open')]), false,
+      'the public response was cut');
+    assert.ok(first.received < 1024 * MiB);
+    await waitFor(async () => (await channels()) === 0, { what: 'the channel freed' });
+    assertJsonError(await ingress(doomed.id, { port: own.port }), 503, 'TUNNEL_NOT_CONNECTED');
+    assert.equal((await ingress(survivor.id, { port: own.port })).status, 200);
+
+    // A client process killed mid-transfer.
+    killed = await spawnClient({ port: own.port, target: targetUrl });
+    const second = download(own.port, killed.id);
+    await waitFor(() => second.received > 4 * MiB, { what: 'the download to start', timeout: 20000 });
+    assert.equal(await channels(), 1);
+    killed.child.kill('SIGKILL');
+    assert.equal(await Promise.race([second.ended, sleep(10000).then(() => 'still open')]), false,
+      'the public response was cut');
+    await waitFor(async () => (await channels()) === 0, { what: 'the channel freed' });
+    assert.equal((await readMetrics(adminPort)).exposrd_transport_ws_connections, survivor.openCount,
+      'only the survivor\'s websockets are left');
+    const r = await ingress(survivor.id, { port: own.port });
+    assert.equal(r.status, 200);
+    assert.equal(await channels(), 0, 'a finished request frees its channel');
+  } finally {
+    killed?.child.kill('SIGKILL');
+    await doomed.stop();
+    await survivor.stop();
+    const r = await own.stop();
+    assert.equal(r.code, 0, r.stderr);
+  }
 });

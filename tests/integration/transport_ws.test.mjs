@@ -2,20 +2,17 @@
 // the real ws-multiplex client library and a raw multiplex client for what the library
 // would never send.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, request, startExposrd, waitFor } from './lib/exposrd.mjs';
-import { TunnelClient, apiCall, waitEvent } from './lib/client.mjs';
+import { freePort, readMetrics, request, startExposrd, waitFor } from './lib/exposrd.mjs';
+import { TunnelClient, apiCall, spawnClient, waitEvent } from './lib/client.mjs';
 import { T, T1, connectRaw, encode, encodeV1 } from './lib/rawmux.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const MODULE_DIR = process.env.EXPOSRD_MODULE_DIR;
 const HAVE_INGRESS = fs.existsSync(path.join(MODULE_DIR, 'ingress-http.so'));
 const NEEDS_INGRESS = HAVE_INGRESS ? false : 'needs the ingress-http module';
@@ -66,11 +63,19 @@ function startTarget() {
 }
 
 let srv;
+let adminPort; // the admin interface of srv, for /metrics
 let target;
 let targetUrl;
 
 before(async () => {
-  srv = await startExposrd({ config: (port) => config(port) });
+  adminPort = await freePort();
+  srv = await startExposrd({
+    config: (port) => {
+      const c = config(port);
+      c.modules.admin = { port: adminPort };
+      return c;
+    },
+  });
   target = await startTarget();
   targetUrl = `http://127.0.0.1:${target.address().port}/`;
 });
@@ -507,44 +512,35 @@ test('deleting the tunnel closes its connections with 1008 and the client stops'
 });
 
 test('the client vanishing (socket destroyed) leaves the tunnel connected:false', async () => {
+  const before = (await readMetrics(adminPort)).exposrd_transport_ws_connections;
   const client = await newTunnel({ connections: 1 });
   await client.connect();
   assert.equal((await connectedState(client)).connected, true);
+  assert.equal((await readMetrics(adminPort)).exposrd_transport_ws_connections, before + 1);
   client.stopped = true; // no reconnect
   client.sockets[0]._socket.destroy();
   await waitFor(async () => {
     const s = await connectedState(client);
     return !s.connected && s.connections === 0;
   }, { what: 'disconnected' });
+  await waitFor(async () => (await readMetrics(adminPort)).exposrd_transport_ws_connections === before,
+    { what: 'the connection gauge back where it was' });
   await client.stop();
 });
 
 test('the client process killed leaves the tunnel connected:false', async () => {
-  const script = `
-    import { TunnelClient } from './lib/client.mjs';
-    const c = await TunnelClient.create({ port: ${srv.port}, target: '${targetUrl}',
-      ingressHttp: ${HAVE_INGRESS} });
-    await c.connect();
-    process.stdout.write(JSON.stringify({ id: c.id, token: c.token }) + '\\n');
-    setInterval(() => {}, 1000);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: HERE, stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const { id, token } = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      if (out.includes('\n')) resolve(JSON.parse(out));
-    });
-    child.on('exit', (code) => reject(new Error(`child exited ${code}`)));
-  });
+  const before = (await readMetrics(adminPort)).exposrd_transport_ws_connections;
+  const { child, id, token } = await spawnClient({ port: srv.port, target: targetUrl, ingressHttp: HAVE_INGRESS });
   const state = async () => (await apiCall(srv.port, 'GET', `/v1/tunnel/${id}`, { token })).json.connection;
   assert.equal((await state()).connections, 2);
+  assert.equal((await readMetrics(adminPort)).exposrd_transport_ws_connections, before + 2);
   child.kill('SIGKILL');
   await waitFor(async () => {
     const s = await state();
     return !s.connected && s.connections === 0;
   }, { what: 'disconnected after the kill' });
+  await waitFor(async () => (await readMetrics(adminPort)).exposrd_transport_ws_connections === before,
+    { what: 'the connection gauge back where it was' });
 });
 
 // --- Channels through the HTTP ingress ------------------------------------------------------

@@ -21,6 +21,7 @@ struct fake {
 	size_t sent_len[MAX_SENT];
 	size_t count, cursor;
 	size_t total_sent;
+	long channels; /* created minus freed, as reported by channels_changed */
 };
 
 static struct fake fk;
@@ -71,12 +72,20 @@ static uint64_t fake_now(void *arg)
 	return fk.now;
 }
 
+static void fake_channels_changed(void *arg, int delta)
+{
+	(void)arg;
+	fk.channels += delta;
+	cr_assert_geq(fk.channels, 0, "more channels freed than created");
+}
+
 static const struct mux_ops fake_ops = {
         .send = fake_send,
         .writable = fake_writable,
         .wake = fake_wake,
         .fail = fake_fail,
         .now = fake_now,
+        .channels_changed = fake_channels_changed,
 };
 
 static void setup(void)
@@ -92,6 +101,7 @@ static void setup(void)
 static void teardown(void)
 {
 	mux_free(fk.m);
+	cr_expect_eq(fk.channels, 0, "every channel created was reported freed");
 	for (size_t i = 0; i < fk.count; i++)
 		free(fk.sent[i]);
 }
@@ -750,8 +760,10 @@ Test(mux, close_all)
 	cr_assert_null(open_for(&c));
 	cr_assert_eq(c.status, EXPOSR_ERROR);
 	cr_assert_not(mux_idle(fk.m)); /* a's user still holds the stream */
+	cr_assert_eq(fk.channels, 1);
 	user_fini(&a);
 	cr_assert(mux_idle(fk.m));
+	cr_assert_eq(fk.channels, 0);
 	user_fini(&b);
 	user_fini(&c);
 }

@@ -37,10 +37,13 @@
 //   'frame' (dir, slot, buf)      every multiplex message, dir 'in' or 'out'
 //   'ping'  (slot, payload)       a websocket ping from the server
 //   'channel' (slot, sock)        the server opened a channel
+import { spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import crypto from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { WebSocketMultiplex } from '@exposr/ws-multiplex';
@@ -312,6 +315,43 @@ export class TunnelClient extends EventEmitter {
       }
       return send(data, opts, cb);
     };
+  }
+}
+
+/**
+ * A TunnelClient in a child process, for tests that kill it: resolves with { child, id,
+ * token } once all its websockets are open. The caller kills the child.
+ */
+export async function spawnClient({ port, target, ingressHttp = true }) {
+  const script = `
+    import { TunnelClient } from './client.mjs';
+    const c = await TunnelClient.create({ port: ${port}, target: ${JSON.stringify(target)},
+      ingressHttp: ${ingressHttp} });
+    await c.connect();
+    process.stdout.write(JSON.stringify({ id: c.id, token: c.token }) + '\\n');
+    setInterval(() => {}, 1000);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: path.dirname(fileURLToPath(import.meta.url)), stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  try {
+    const started = await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('the client process did not connect')), 15000);
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (!out.includes('\n')) return;
+        clearTimeout(timer);
+        resolve(JSON.parse(out));
+      });
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the client process exited ${code}`));
+      });
+    });
+    return { child, ...started };
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
   }
 }
 

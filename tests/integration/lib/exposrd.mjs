@@ -150,6 +150,19 @@ export function request(port, { method = 'GET', path: p = '/', headers = {}, bod
   });
 }
 
+/** The admin interface's /metrics on `port` as { name: value }. */
+export async function readMetrics(port) {
+  const r = await request(port, { path: '/metrics' });
+  if (r.status !== 200) throw new Error(`/metrics: ${r.status} ${r.body}`);
+  const values = {};
+  for (const line of r.body.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const [name, value] = line.split(' ');
+    values[name] = Number(value);
+  }
+  return values;
+}
+
 /** Sends raw bytes on a fresh TCP connection and collects everything until close. */
 export function rawRequest(port, bytes, { host = '127.0.0.1', timeout = 10000 } = {}) {
   return new Promise((resolve, reject) => {
