@@ -104,6 +104,8 @@ int cluster_configure(const struct exposr_cfg *root)
 
 /* ---- sending ---- */
 
+static void deliver(const char *key, const char *text, size_t len);
+
 static void deliver_queued(void *arg)
 {
 	(void)arg;
@@ -113,7 +115,7 @@ static void deliver_queued(void *arg)
 	cl.queue_head = cl.queue_tail = NULL;
 	while (q != NULL) {
 		struct queued *next = q->next;
-		cluster_deliver(q->text, strlen(q->text));
+		deliver(NULL, q->text, strlen(q->text));
 		free(q->text);
 		free(q);
 		q = next;
@@ -147,8 +149,10 @@ int cluster_publish(const char *event, const cJSON *message)
 {
 	if (!cl.started)
 		return EXPOSR_ERROR;
-	char *text =
-	        cluster_message_encode(cl.key, &cl.self, event, message, cluster_now(), cl.seq++);
+	/* Alone, a message only comes back to this node: signing it would prove nothing
+	 * and would initialise OpenSSL's providers (about 2 MB resident) for it. */
+	const char *key = cl.bus != NULL ? cl.key : NULL;
+	char *text = cluster_message_encode(key, &cl.self, event, message, cluster_now(), cl.seq++);
 	if (text == NULL) {
 		log_msg("cluster", EXPOSR_LOG_WARN, "cannot encode a %s message", event);
 		return EXPOSR_ERROR;
@@ -203,13 +207,14 @@ static void dispatch(const struct cluster_message *m)
 	}
 }
 
-void cluster_deliver(const char *text, size_t len)
+/* `key` NULL for this node's own unsigned messages, queued when there is no bus. */
+static void deliver(const char *key, const char *text, size_t len)
 {
 	if (!cl.configured || text == NULL)
 		return;
 	struct cluster_message m;
 	const char *why = "unreadable";
-	if (cluster_message_decode(cl.key, text, len, &m, &why) != EXPOSR_OK) {
+	if (cluster_message_decode(key, text, len, &m, &why) != EXPOSR_OK) {
 		log_drop("dropped a cluster message: %s", why);
 		return;
 	}
@@ -243,6 +248,11 @@ void cluster_deliver(const char *text, size_t len)
 		log_msg("cluster", EXPOSR_LOG_WARN, "out of memory updating node %s", m.node_id);
 	dispatch(&m);
 	cluster_message_free(&m);
+}
+
+void cluster_deliver(const char *text, size_t len)
+{
+	deliver(cl.key, text, len);
 }
 
 /* ---- timers ---- */

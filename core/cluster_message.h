@@ -14,7 +14,8 @@ struct cluster_sender {
 };
 
 /* The wire text of a message: {"event","message","node":{id,host,ip},"ts","seq","s"}.
- * `message` is copied. Returns a malloc'ed string, or NULL on failure. */
+ * `message` is copied. Returns a malloc'ed string, or NULL on failure. A NULL `key`
+ * leaves `s` out: for a message that never leaves this process. */
 char *cluster_message_encode(const char *key, const struct cluster_sender *from,
 			     const char *event, const struct cJSON *message, int64_t ts,
 			     int64_t seq);
@@ -33,7 +34,8 @@ struct cluster_message {
 };
 
 /* Parses and verifies `text`. EXPOSR_ERROR with a reason in `why` (bad JSON, a missing
- * field, a bad signature). */
+ * field, a bad signature). A NULL `key` neither needs nor checks `s`: only for what
+ * cluster_message_encode wrote without a key in this same process. */
 int cluster_message_decode(const char *key, const char *text, size_t len,
 			   struct cluster_message *out, const char **why);
 void cluster_message_free(struct cluster_message *m);

@@ -1,18 +1,43 @@
 /* Identifiers, tokens and timestamps of protocol.md §1. */
 #include "ids.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+
+#include "log.h"
 
 static const char account_alphabet[] = "CDEFHJKMNPRTVWXY2345689";
 static const char hex_digits[] = "0123456789abcdef";
 
 static char node_id[IDS_NODE_ID_LEN + 1];
+
+/* The kernel's CSPRNG directly: drawing from OpenSSL's RAND would initialise its
+ * providers, about 2 MB of resident memory in a process that may never use them.
+ * (OpenSSL's encoding and comparison helpers below initialise nothing.) */
+int ids_random_bytes(void *buf, size_t len)
+{
+	unsigned char *p = buf;
+	while (len > 0) {
+		/* Flags 0: blocks until the pool is initialised, never returns weak bytes. */
+		ssize_t n = getrandom(p, len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			log_error("getrandom: %s", strerror(errno));
+			return EXPOSR_ERROR;
+		}
+		/* Large requests and signals give short reads. */
+		p += n;
+		len -= (size_t)n;
+	}
+	return EXPOSR_OK;
+}
 
 static bool in_account_alphabet(char c)
 {
@@ -56,11 +81,19 @@ void ids_account_format_hr(const char *canonical, char *out, size_t size)
 
 int ids_account_generate(char out[IDS_ACCOUNT_LEN + 1])
 {
+	const unsigned symbols = sizeof(account_alphabet) - 1;
+	/* Bytes at or above the largest multiple of the alphabet's size are redrawn, so
+	 * that every symbol is equally likely. */
+	const unsigned limit = 256 - 256 % symbols;
 	unsigned char bytes[IDS_ACCOUNT_LEN];
-	if (RAND_bytes(bytes, sizeof(bytes)) != 1)
-		return EXPOSR_ERROR;
-	for (size_t i = 0; i < IDS_ACCOUNT_LEN; i++)
-		out[i] = account_alphabet[bytes[i] % (sizeof(account_alphabet) - 1)];
+	size_t n = 0;
+	while (n < IDS_ACCOUNT_LEN) {
+		if (ids_random_bytes(bytes, sizeof(bytes)) != EXPOSR_OK)
+			return EXPOSR_ERROR;
+		for (size_t i = 0; i < sizeof(bytes) && n < IDS_ACCOUNT_LEN; i++)
+			if (bytes[i] < limit)
+				out[n++] = account_alphabet[bytes[i] % symbols];
+	}
 	out[IDS_ACCOUNT_LEN] = '\0';
 	return EXPOSR_OK;
 }
@@ -93,7 +126,7 @@ int ids_token_generate(char out[IDS_TOKEN_LEN + 1])
 {
 	unsigned char bytes[64];
 	unsigned char b64[4 * ((sizeof(bytes) + 2) / 3) + 1];
-	if (RAND_bytes(bytes, sizeof(bytes)) != 1)
+	if (ids_random_bytes(bytes, sizeof(bytes)) != EXPOSR_OK)
 		return EXPOSR_ERROR;
 	int n = EVP_EncodeBlock(b64, bytes, (int)sizeof(bytes));
 	OPENSSL_cleanse(bytes, sizeof(bytes));
@@ -129,7 +162,7 @@ static void hex_encode(const unsigned char *in, size_t n, char *out)
 int ids_uuid_v4(char out[IDS_UUID_LEN + 1])
 {
 	unsigned char b[16];
-	if (RAND_bytes(b, sizeof(b)) != 1)
+	if (ids_random_bytes(b, sizeof(b)) != EXPOSR_OK)
 		return EXPOSR_ERROR;
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40); /* version 4 */
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80); /* RFC 4122 variant */
@@ -158,7 +191,7 @@ int ids_node_id_init(void)
 	unsigned char b[IDS_NODE_ID_LEN / 2];
 	if (node_id[0] != '\0')
 		return EXPOSR_OK;
-	if (RAND_bytes(b, sizeof(b)) != 1)
+	if (ids_random_bytes(b, sizeof(b)) != EXPOSR_OK)
 		return EXPOSR_ERROR;
 	hex_encode(b, sizeof(b), node_id);
 	node_id[IDS_NODE_ID_LEN] = '\0';

@@ -14,6 +14,10 @@
 /* "2024-02-10T12:34:56.789Z" is 24 characters; room for years past 9999. */
 #define IDS_ISO_SIZE 32
 
+/* `len` bytes from the kernel's CSPRNG (getrandom(2)); EXPOSR_ERROR, logged, only if
+ * the kernel refuses. */
+int ids_random_bytes(void *buf, size_t len);
+
 /* Canonical form of any accepted spelling (spaces, dashes, lower case); false if it
  * is not 16 symbols of the account alphabet. */
 bool ids_account_normalize(const char *in, char out[IDS_ACCOUNT_LEN + 1]);

@@ -46,11 +46,20 @@ Test(cluster, a_bus_that_is_down_loses_the_message)
 	cJSON_Delete(msg);
 }
 
-Test(cluster_alone, messages_are_signed_and_delivered_locally)
+/* Delivers `text` and returns what was logged (caller frees). */
+static char *deliver_logged(const char *text)
+{
+	FILE *tmp;
+	int saved = capture_begin(&tmp);
+	cluster_deliver(text, strlen(text));
+	return capture_end(tmp, saved);
+}
+
+Test(cluster_alone, messages_are_delivered_locally)
 {
 	cr_assert(!cluster_multi_node());
 	cr_assert(cluster_ready());
-	/* The first heartbeat is on its way through the same checks as any message. */
+	/* The first heartbeat is on its way, unsigned but through the same replay window. */
 	cr_assert_eq(cluster_nodes_count(), 0);
 	cx_settle();
 	cr_assert_eq(cluster_nodes_count(), 1);
@@ -58,6 +67,24 @@ Test(cluster_alone, messages_are_signed_and_delivered_locally)
 	cr_assert_not_null(self);
 	cr_assert_eq(self->window.hi, 0);
 	cr_assert_eq(self->window.seen, 1);
+}
+
+Test(cluster_alone, what_arrives_from_outside_is_still_checked)
+{
+	/* Only this node's own queue skips the signature: the entry point modules call
+	 * refuses an unsigned message even without a bus. */
+	struct cluster_sender from = {.id = cx_node_b, .host = "1@x", .ip = "192.0.2.7"};
+	cJSON *empty = cJSON_CreateObject();
+	char *text = cluster_message_encode(NULL, &from, EVENT_HEARTBEAT, empty, cx_clock_ms, 0);
+	cJSON_Delete(empty);
+	cr_assert_not_null(text);
+	char *logged = deliver_logged(text);
+	cr_assert(strstr(logged, "missing field") != NULL, "logged: %s", logged);
+	cr_assert_null(cluster_nodes_find(cx_node_b));
+	free(logged);
+	free(text);
+	cx_deliver(cx_node_b, EVENT_HEARTBEAT, "{}", 0);
+	cr_assert_not_null(cluster_nodes_find(cx_node_b));
 }
 
 struct listed {
@@ -125,15 +152,6 @@ Test(cluster, nodes_are_learned_go_stale_and_are_forgotten)
 	cluster_nodes_sweep(t0 + 31000 + 60001);
 	cr_assert_null(cluster_nodes_find(cx_node_b));
 	cr_assert_eq(list_nodes().count, 1);
-}
-
-/* Delivers `text` and returns what was logged (caller frees). */
-static char *deliver_logged(const char *text)
-{
-	FILE *tmp;
-	int saved = capture_begin(&tmp);
-	cluster_deliver(text, strlen(text));
-	return capture_end(tmp, saved);
 }
 
 Test(cluster, a_bad_signature_is_dropped_and_logged)

@@ -93,6 +93,27 @@ Test(cluster_message, bad_signature_wrong_key_and_missing_fields_are_rejected)
 	cr_assert_eq(cluster_message_decode(key, "{", 1, &m, &why), EXPOSR_ERROR);
 }
 
+Test(cluster_message, without_a_key_nothing_is_signed_or_checked)
+{
+	cJSON *msg = cJSON_Parse(vectors[1].message);
+	char *wire = cluster_message_encode(NULL, &node_a, vectors[1].event, msg, vectors[1].ts,
+	                                    vectors[1].seq);
+	cJSON_Delete(msg);
+	cr_assert_str_eq(wire, vectors[1].text);
+	struct cluster_message m;
+	const char *why = NULL;
+	cr_assert_eq(cluster_message_decode(NULL, wire, strlen(wire), &m, &why), EXPOSR_OK, "%s",
+	             why);
+	cr_assert_str_eq(m.event, "tunnel:disconnect");
+	cr_assert_str_eq(m.node_id, node_a.id);
+	cr_assert_eq(m.seq, 2);
+	cluster_message_free(&m);
+	/* With a key, the same text is refused: it has no signature. */
+	cr_assert_eq(cluster_message_decode(key, wire, strlen(wire), &m, &why), EXPOSR_ERROR);
+	cr_assert_str_eq(why, "missing field");
+	free(wire);
+}
+
 Test(cluster_message, replay_window_as_exposrd)
 {
 	struct replay_window w = {0};

@@ -1,6 +1,8 @@
 /* Identifiers of protocol.md §1: account numbers, tunnel ids, tokens, node and
  * connection ids, timestamps. */
 #include <criterion/criterion.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -63,6 +65,43 @@ Test(ids, generated_account_numbers_are_canonical)
 	cr_assert(differs);
 }
 
+Test(ids, random_bytes_fill_any_length)
+{
+	cr_assert_eq(ids_random_bytes(NULL, 0), EXPOSR_OK);
+	/* Past 256 bytes getrandom(2) may return short: the whole buffer is still filled. */
+	size_t n = 1 << 20;
+	unsigned char *buf = calloc(1, n);
+	cr_assert_not_null(buf);
+	cr_assert_eq(ids_random_bytes(buf, n), EXPOSR_OK);
+	size_t counts[256] = {0};
+	for (size_t i = 0; i < n; i++)
+		counts[buf[i]]++;
+	/* 4096 expected of each value; 8 standard deviations either way. */
+	for (size_t v = 0; v < 256; v++)
+		cr_assert(counts[v] > 4096 - 512 && counts[v] < 4096 + 512, "byte %zu: %zu", v,
+		          counts[v]);
+	free(buf);
+}
+
+Test(ids, account_symbols_are_equally_likely)
+{
+	static const char alphabet[] = "CDEFHJKMNPRTVWXY2345689";
+	size_t counts[sizeof(alphabet) - 1] = {0};
+	char id[IDS_ACCOUNT_LEN + 1];
+	int accounts = 100000;
+	for (int i = 0; i < accounts; i++) {
+		cr_assert_eq(ids_account_generate(id), EXPOSR_OK);
+		for (size_t j = 0; j < IDS_ACCOUNT_LEN; j++)
+			counts[strchr(alphabet, id[j]) - alphabet]++;
+	}
+	/* A byte modulo 23 would give the first three symbols 12/256 instead of 1/23,
+	 * 8% too many: well outside these 3% (8 standard deviations). */
+	double expected = (double)accounts * IDS_ACCOUNT_LEN / (sizeof(alphabet) - 1);
+	for (size_t k = 0; k < sizeof(alphabet) - 1; k++)
+		cr_assert(counts[k] > expected * 0.97 && counts[k] < expected * 1.03, "%c: %zu",
+		          alphabet[k], counts[k]);
+}
+
 Test(ids, tunnel_id_follows_the_regex)
 {
 	char id65[66], id64[65], id63[64], id66[67];
@@ -100,6 +139,28 @@ Test(ids, tokens_are_86_base64url_characters)
 	cr_assert_eq(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
 		     86);
 	cr_assert_str_neq(a, b);
+}
+
+Test(ids, tokens_are_64_random_bytes_in_base64url)
+{
+	char token[IDS_TOKEN_LEN + 1], seen[100][IDS_TOKEN_LEN + 1];
+	for (int i = 0; i < 100; i++) {
+		cr_assert_eq(ids_token_generate(token), EXPOSR_OK);
+		for (int j = 0; j < i; j++)
+			cr_assert_str_neq(token, seen[j]);
+		memcpy(seen[i], token, sizeof(token));
+		/* Back to standard base64 with its padding: OpenSSL decodes 64 bytes (and two
+		 * of padding) that it encodes into the same text. */
+		char b64[IDS_TOKEN_LEN + 3];
+		for (int k = 0; k < IDS_TOKEN_LEN; k++)
+			b64[k] = token[k] == '-' ? '+' : token[k] == '_' ? '/' : token[k];
+		memcpy(b64 + IDS_TOKEN_LEN, "==", 3);
+		unsigned char bytes[66], again[89];
+		cr_assert_eq(EVP_DecodeBlock(bytes, (const unsigned char *)b64, IDS_TOKEN_LEN + 2),
+		             66);
+		cr_assert_eq(EVP_EncodeBlock(again, bytes, 64), 88);
+		cr_assert_str_eq((char *)again, b64);
+	}
 }
 
 Test(ids, token_comparison)
