@@ -55,6 +55,8 @@ void mux_free(struct mux *m)
 		return;
 	while (!TAILQ_EMPTY(&m->all))
 		chan_destroy(TAILQ_FIRST(&m->all));
+	if (m->rx_held != NULL)
+		evbuffer_free(m->rx_held);
 	free(m->buckets);
 	free(m);
 }
@@ -470,10 +472,8 @@ static void switch_to_v1(struct mux *m)
 	chan_send_close(stray, NULL);
 }
 
-void mux_input(struct mux *m, const uint8_t *msg, size_t len)
+static void handle_message(struct mux *m, const uint8_t *msg, size_t len)
 {
-	if (m->closed)
-		return;
 	struct mux_header h;
 	const uint8_t *payload;
 	size_t payload_len;
@@ -503,6 +503,112 @@ void mux_input(struct mux *m, const uint8_t *msg, size_t len)
 			handle_v2(m, &h, payload, payload_len);
 			break;
 		}
+	}
+}
+
+void mux_input(struct mux *m, const uint8_t *msg, size_t len)
+{
+	mux_input_begin(m);
+	mux_input_part(m, msg, len);
+	mux_input_end(m);
+}
+
+void mux_input_begin(struct mux *m)
+{
+	m->rx_mode = RX_HEAD;
+	m->rx_head_len = 0;
+	if (m->rx_held != NULL)
+		evbuffer_drain(m->rx_held, evbuffer_get_length(m->rx_held));
+}
+
+/* The channel a DATA payload is for, as handle_v1/handle_v2 find it. */
+static struct mux_channel *rx_channel(struct mux *m)
+{
+	return m->rx_dst != 0 || m->version == MUX_V1 ? mux_find(m, m->rx_dst) : NULL;
+}
+
+/* The header is complete: DATA of a known version streams, the rest is held. */
+static void rx_header_done(struct mux *m)
+{
+	struct mux_header h;
+	const uint8_t *payload;
+	size_t payload_len;
+	bool data = false;
+	if (m->version == MUX_V1)
+		data = mux_decode_v1(m->rx_head, m->rx_head_len, &h, &payload, &payload_len) ==
+		               MUX_DECODE_OK &&
+		       h.type == MUX_V1_DATA;
+	else if (m->version == MUX_V2)
+		data = mux_decode_v2(m->rx_head, m->rx_head_len, &h, &payload, &payload_len) ==
+		               MUX_DECODE_OK &&
+		       h.type == MUX_DATA;
+	if (!data) {
+		m->rx_mode = RX_HOLD;
+		return;
+	}
+	m->rx_mode = RX_DATA;
+	m->rx_dst = h.dst;
+	/* Each piece looks the channel up again, as its user may close it meanwhile; a number
+	 * with no channel now gets none that is open before this message ends (its ACK would
+	 * come in a later message), so the answer is given once, here. */
+	if (rx_channel(m) != NULL)
+		return;
+	if (m->version == MUX_V1)
+		mux_send_control(m, MUX_V1_FIN, h.dst, 0, NULL);
+	else
+		reply_not_open(m, h.src);
+}
+
+static void rx_out_of_memory(struct mux *m)
+{
+	mux_terminate(m, MUX_WS_INTERNAL_ERROR, "out of memory for a message");
+}
+
+void mux_input_part(struct mux *m, const uint8_t *bytes, size_t len)
+{
+	if (m->closed || len == 0)
+		return;
+	if (m->rx_mode == RX_HEAD) {
+		size_t need = m->version == MUX_V1 ? MUX_V1_HEADER_LEN : MUX_V2_HEADER_LEN;
+		size_t take = need - m->rx_head_len < len ? need - m->rx_head_len : len;
+		memcpy(m->rx_head + m->rx_head_len, bytes, take);
+		m->rx_head_len += take;
+		bytes += take;
+		len -= take;
+		if (m->rx_head_len < need)
+			return;
+		rx_header_done(m);
+		if (len == 0 || m->closed)
+			return;
+	}
+	if (m->rx_mode == RX_DATA) {
+		struct mux_channel *ch = rx_channel(m);
+		if (ch != NULL && ch->state == CH_OPEN)
+			chan_receive(ch, bytes, len);
+		return;
+	}
+	if ((m->rx_held == NULL && (m->rx_held = evbuffer_new()) == NULL) ||
+	    evbuffer_add(m->rx_held, bytes, len) != 0)
+		rx_out_of_memory(m);
+}
+
+void mux_input_end(struct mux *m)
+{
+	if (m->closed)
+		return;
+	size_t held = m->rx_held != NULL ? evbuffer_get_length(m->rx_held) : 0;
+	if (m->rx_mode == RX_HOLD && held > 0) {
+		held += m->rx_head_len;
+		uint8_t *msg = NULL;
+		if (evbuffer_prepend(m->rx_held, m->rx_head, m->rx_head_len) != 0 ||
+		    (msg = evbuffer_pullup(m->rx_held, (ev_ssize_t)held)) == NULL) {
+			rx_out_of_memory(m);
+			return;
+		}
+		handle_message(m, msg, held);
+		evbuffer_drain(m->rx_held, held);
+	} else if (m->rx_mode != RX_DATA) {
+		handle_message(m, m->rx_head, m->rx_head_len);
 	}
 	flush_queued(m);
 }

@@ -69,6 +69,12 @@ void mux_free(struct mux *m);
 
 /* One complete websocket data message from the client. */
 void mux_input(struct mux *m, const uint8_t *msg, size_t len);
+/* The same message in pieces split anywhere, as the websocket frames arrive: the payload
+ * of a DATA message goes to its channel without waiting for the end of the message;
+ * other messages (small) are held until mux_input_end(). */
+void mux_input_begin(struct mux *m);
+void mux_input_part(struct mux *m, const uint8_t *bytes, size_t len);
+void mux_input_end(struct mux *m);
 
 /* Opens a channel (exposr_transport_conn_vtable.open_channel): returns a cancel token,
  * or NULL when `cb` already ran (EXPOSR_AGAIN out of channels, EXPOSR_ERROR). */

@@ -68,6 +68,13 @@ struct mux_channel {
 
 TAILQ_HEAD(chan_list, mux_channel);
 
+/* Where the bytes of the message being received go (mux_input_begin .. mux_input_end). */
+enum mux_rx_mode {
+	RX_HEAD, /* gathering the header */
+	RX_DATA, /* a DATA payload: straight to its channel */
+	RX_HOLD, /* any other message: held whole until its end */
+};
+
 struct mux {
 	const struct mux_ops *ops;
 	void *arg;
@@ -87,6 +94,12 @@ struct mux {
 	struct chan_list dirty;
 	size_t nqueued;
 	struct mux_channel *probe; /* the one OPEN allowed while the version is unknown */
+
+	enum mux_rx_mode rx_mode;
+	uint8_t rx_head[MUX_MAX_HEADER_LEN];
+	size_t rx_head_len;
+	uint32_t rx_dst;          /* RX_DATA: the channel number the payload is for */
+	struct evbuffer *rx_held; /* RX_HOLD: what came after the header; made when needed */
 
 	bool diverged;
 	uint64_t diverged_deadline;

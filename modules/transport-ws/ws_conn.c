@@ -63,7 +63,10 @@ struct ws_conn {
 	enum ws_phase phase;
 	bool in_recv; /* inside wslay_event_recv(): its caller flushes */
 	struct ws_frame_track rx_track;
-	bool broken;  /* the output failed: dropped from the loop, not from inside a call */
+	bool rx_data;        /* the frame wslay is reading belongs to a data message */
+	bool rx_fin;         /* ... and is its last frame */
+	uint64_t rx_msg_len; /* payload announced so far for the data message */
+	bool broken;         /* the output failed: dropped from the loop, not from inside a call */
 	unsigned ticks;
 	uint64_t last_pong;
 	struct event *keepalive;
@@ -372,28 +375,69 @@ static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size
 	return (ssize_t)len;
 }
 
+/* Data messages are not buffered by wslay (no_buffering): their payload goes to the
+ * multiplexer frame by frame, piece by piece, as wslay unmasks it, instead of being
+ * reassembled into one allocation and copied again. Text and binary messages are parsed
+ * the same way, as ws-multiplex does. Control frames are still reassembled (ws_msg_cb). */
+static void ws_frame_start_cb(wslay_event_context_ptr ctx,
+                              const struct wslay_event_on_frame_recv_start_arg *arg, void *user)
+{
+	struct ws_conn *c = user;
+	/* RFC 6455 §5.2: opcodes with the high bit set are control frames, which may come
+	 * between the frames of a data message. */
+	c->rx_data = (arg->opcode & 0x8) == 0;
+	if (!c->rx_data)
+		return;
+	if (arg->opcode != WSLAY_CONTINUATION_FRAME) {
+		c->rx_msg_len = 0;
+		mux_input_begin(c->mux);
+	}
+	c->rx_fin = arg->fin;
+	/* Without buffering wslay holds each frame to the limit, not the whole message. */
+	if (arg->payload_length > c->wm->max_message - c->rx_msg_len) {
+		c->rx_data = false;
+		int rc = wslay_event_queue_close(ctx, WSLAY_CODE_MESSAGE_TOO_BIG, NULL, 0);
+		if (rc != 0 && rc != WSLAY_ERR_NO_MORE_MSG)
+			conn_fail_later(c);
+		wslay_event_shutdown_read(ctx);
+		return;
+	}
+	c->rx_msg_len += arg->payload_length;
+}
+
+static void ws_frame_chunk_cb(wslay_event_context_ptr ctx,
+                              const struct wslay_event_on_frame_recv_chunk_arg *arg, void *user)
+{
+	(void)ctx;
+	struct ws_conn *c = user;
+	if (c->rx_data && c->phase == WS_OPEN)
+		mux_input_part(c->mux, arg->data, arg->data_length);
+}
+
+static void ws_frame_end_cb(wslay_event_context_ptr ctx, void *user)
+{
+	(void)ctx;
+	struct ws_conn *c = user;
+	if (c->rx_data && c->rx_fin && c->phase == WS_OPEN)
+		mux_input_end(c->mux);
+}
+
 static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
                       void *user)
 {
 	(void)ctx;
 	struct ws_conn *c = user;
-	switch (arg->opcode) {
-	case WSLAY_BINARY_FRAME:
-	case WSLAY_TEXT_FRAME: /* parsed the same way, as ws-multiplex does */
-		if (c->phase == WS_OPEN)
-			mux_input(c->mux, arg->msg, arg->msg_length);
-		break;
-	case WSLAY_PONG:
+	/* Pings are answered by wslay; a close is handled after the read. */
+	if (arg->opcode == WSLAY_PONG)
 		c->last_pong = monotonic_ms();
-		break;
-	default:
-		break; /* pings are answered by wslay; a close is handled after the read */
-	}
 }
 
 static const struct wslay_event_callbacks ws_callbacks = {
         .recv_callback = ws_recv_cb,
         .send_callback = ws_send_cb,
+        .on_frame_recv_start_callback = ws_frame_start_cb,
+        .on_frame_recv_chunk_callback = ws_frame_chunk_cb,
+        .on_frame_recv_end_callback = ws_frame_end_cb,
         .on_msg_recv_callback = ws_msg_cb,
 };
 
@@ -601,6 +645,7 @@ static struct ws_conn *conn_new(struct ws_module *wm, struct bufferevent *bev,
 	    c->timer == NULL || c->defer == NULL || c->close_timer == NULL ||
 	    wslay_event_context_server_init(&c->ws, &ws_callbacks, c) != 0)
 		goto fail;
+	wslay_event_config_set_no_buffering(c->ws, 1);
 	wslay_event_config_set_max_recv_msg_length(c->ws, wm->max_message);
 	struct timeval tick = timeval_ms(WS_KEEPALIVE_TICK_MS);
 	if (event_add(c->keepalive, &tick) != 0)

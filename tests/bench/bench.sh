@@ -10,7 +10,8 @@
 #
 # Options: --build-dir DIR (use that build, do not build), --runs N, --duration S,
 # --download SIZE (e.g. 100m), --scale "1000 10000", --out FILE (also write the table
-# there), --keep (keep the logs), --no-pin.
+# there), --keep (keep the logs), --no-pin, --only LIST (comma-separated parts to run of
+# rps, download, latency, scale; default all).
 set -uo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -27,9 +28,10 @@ OUT=""
 KEEP=0
 PIN=1
 TINY=0
+ONLY=""
 
 usage() {
-	sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 }
 
@@ -46,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--out) OUT=$2; shift ;;
 	--keep) KEEP=1 ;;
 	--no-pin) PIN=0 ;;
+	--only) ONLY=$2; shift ;;
 	-h | --help) usage ;;
 	*) echo "bench.sh: unknown option $1" >&2; usage ;;
 	esac
@@ -55,6 +58,18 @@ done
 die() {
 	echo "bench.sh: $*" >&2
 	exit 1
+}
+
+for part in ${ONLY//,/ }; do
+	case "$part" in
+	rps | download | latency | scale) ;;
+	*) die "--only: unknown part $part (rps, download, latency, scale)" ;;
+	esac
+done
+
+# want PART: whether --only leaves that part of the measurement in.
+want() {
+	[ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]
 }
 
 note() {
@@ -332,7 +347,7 @@ code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Host: $TUNNEL_HOS
 
 D_RPS=() T_RPS=() R_RPS=() D_P50=() D_P99=() T_P50=() T_P99=() CPU_10K=() SRV_UTIL=() LC_UTIL=()
 WRK_ERRORS=0
-if [ "$HAVE_WRK" = 1 ]; then
+if [ "$HAVE_WRK" = 1 ] && want rps; then
 	for run in $(seq 1 "$RUNS"); do
 		d=$(pin "$LOAD_CPU" wrk -t2 -c50 -d"${DURATION}s" --latency "http://127.0.0.1:$TARGET_PORT/1k")
 		s0=$(cpu_ticks "$EXPOSRD_PID") l0=$(cpu_ticks "$TRAFFIC_PID")
@@ -357,7 +372,7 @@ if [ "$HAVE_WRK" = 1 ]; then
 		LC_UTIL+=("$(calc "100 * ($l1 - $l0) / $CLK_TCK / $DURATION")")
 		note "1 KiB run $run: direct $dr req/s, tunnel $tr req/s"
 	done
-else
+elif want rps; then
 	note "wrk is not installed: the 1 KiB rows are skipped (packaging/install-deps.sh test)"
 fi
 
@@ -368,7 +383,9 @@ case "$DOWNLOAD" in
 *g) DL_BYTES=$((${DOWNLOAD%g} * 1073741824)) ;;
 *) DL_BYTES=$DOWNLOAD ;;
 esac
-for run in $(seq 1 "$RUNS"); do
+DOWNLOAD_RUNS=$RUNS
+want download || DOWNLOAD_RUNS=0
+for run in $(seq 1 "$DOWNLOAD_RUNS"); do
 	d=$(pin "$LOAD_CPU" curl -s -o /dev/null --max-time 300 -w '%{speed_download} %{size_download} %{http_code}' \
 		"http://127.0.0.1:$TARGET_PORT/$DOWNLOAD")
 	s0=$(cpu_ticks "$EXPOSRD_PID") l0=$(cpu_ticks "$TRAFFIC_PID")
@@ -391,7 +408,9 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 D_L50=() D_L99=() T_L50=() T_L99=() A_L50=() A_L99=()
-for run in $(seq 1 "$RUNS"); do
+LATENCY_RUNS=$RUNS
+want latency || LATENCY_RUNS=0
+for run in $(seq 1 "$LATENCY_RUNS"); do
 	d=$(pin "$LOAD_CPU" "$TOOLS/latency" --port "$TARGET_PORT" --rate "$LATENCY_RATE" \
 		--duration "$LATENCY_DURATION" --warmup "$LATENCY_WARMUP") || die "latency probe (direct): $d"
 	t=$(pin "$LOAD_CPU" "$TOOLS/latency" --port "$API_PORT" --host-header "$TUNNEL_HOST" \
@@ -407,6 +426,7 @@ stop_pid "$TRAFFIC_PID"
 
 # --- 4: memory and connection rate with many idle tunnels -------------------------------
 declare -A RSS_CONN RSS_PER RSS_PER_CONN RATE CREATE_RATE PER_MEDIAN
+want scale || SCALE=""
 for n in $SCALE; do
 	conn=() per=() per_conn=() rate=() crate=()
 	for run in $(seq 1 "$RUNS"); do
@@ -454,12 +474,12 @@ verdict() { # verdict VALUE OP LIMIT
 		echo "| 1 | 1 KiB responses, \`wrk -t2 -c50 -d${DURATION}s\`: req/s | $(summary "%.0f" "${D_RPS[@]}") | $(summary "%.0f" "${T_RPS[@]}") | $(summary "%.3f" "${R_RPS[@]}") | ≥ 0.5: $(verdict "$(median "${R_RPS[@]}")" ">=" 0.5) |"
 		echo "| 1 | 1 KiB: latency p50, ms | $(summary "%.2f" "${D_P50[@]}") | $(summary "%.2f" "${T_P50[@]}") | | |"
 		echo "| 1 | 1 KiB: latency p99, ms | $(summary "%.2f" "${D_P99[@]}") | $(summary "%.2f" "${T_P99[@]}") | | |"
-	else
+	elif want rps; then
 		echo "| 1 | 1 KiB responses, wrk | n/a (wrk not installed) | | | ≥ 0.5 |"
 	fi
-	echo "| 2 | $DOWNLOAD download with curl: MB/s | $(summary "%.0f" "${D_MBS[@]}") | $(summary "%.0f" "${T_MBS[@]}") | $(summary "%.3f" "${R_MBS[@]}") | ≥ 0.8: $(verdict "$(median "${R_MBS[@]}")" ">=" 0.8) |"
-	echo "| 3 | Latency at $LATENCY_RATE req/s: p50, ms | $(summary "%.3f" "${D_L50[@]}") | $(summary "%.3f" "${T_L50[@]}") | +$(summary "%.3f" "${A_L50[@]}") ms | ≤ +0.1 ms: $(verdict "$(median "${A_L50[@]}")" "<=" 0.1) |"
-	echo "| 3 | Latency at $LATENCY_RATE req/s: p99, ms | $(summary "%.3f" "${D_L99[@]}") | $(summary "%.3f" "${T_L99[@]}") | +$(summary "%.3f" "${A_L99[@]}") ms | |"
+	[ "${#D_MBS[@]}" -gt 0 ] && echo "| 2 | $DOWNLOAD download with curl: MB/s | $(summary "%.0f" "${D_MBS[@]}") | $(summary "%.0f" "${T_MBS[@]}") | $(summary "%.3f" "${R_MBS[@]}") | ≥ 0.8: $(verdict "$(median "${R_MBS[@]}")" ">=" 0.8) |"
+	[ "${#D_L50[@]}" -gt 0 ] && echo "| 3 | Latency at $LATENCY_RATE req/s: p50, ms | $(summary "%.3f" "${D_L50[@]}") | $(summary "%.3f" "${T_L50[@]}") | +$(summary "%.3f" "${A_L50[@]}") ms | ≤ +0.1 ms: $(verdict "$(median "${A_L50[@]}")" "<=" 0.1) |"
+	[ "${#D_L99[@]}" -gt 0 ] && echo "| 3 | Latency at $LATENCY_RATE req/s: p99, ms | $(summary "%.3f" "${D_L99[@]}") | $(summary "%.3f" "${T_L99[@]}") | +$(summary "%.3f" "${A_L99[@]}") ms | |"
 	idle_mb=$(calc "$(median "${IDLE_RSS[@]}") / 1024")
 	echo "| 4 | Server RSS, idle: MB | | $(summary "%.1f" "$(for v in "${IDLE_RSS[@]}"; do calc "$v / 1024"; echo; done)") | | ≤ 5 MB: $(verdict "$idle_mb" "<=" 5) |"
 	for n in $SCALE; do
@@ -472,8 +492,8 @@ verdict() { # verdict VALUE OP LIMIT
 	[ "${#CPU_10K[@]}" -gt 0 ] && echo "| 5 | Server CPU seconds per 10,000 requests (1 KiB) | | $(summary "%.3f" "${CPU_10K[@]}") | | |"
 	[ "${#SRV_UTIL[@]}" -gt 0 ] && echo "| – | exposrd CPU during the 1 KiB tunnel runs: % of a core | | $(summary "%.0f" "${SRV_UTIL[@]}") | | |"
 	[ "${#LC_UTIL[@]}" -gt 0 ] && echo "| – | Load client CPU during the 1 KiB tunnel runs: % of a core | | $(summary "%.0f" "${LC_UTIL[@]}") | | |"
-	echo "| – | exposrd CPU during the tunnel downloads: % of a core | | $(summary "%.0f" "${SRV_DL_UTIL[@]}") | | |"
-	echo "| – | Load client CPU during the tunnel downloads: % of a core | | $(summary "%.0f" "${LC_DL_UTIL[@]}") | | |"
+	[ "${#SRV_DL_UTIL[@]}" -gt 0 ] && echo "| – | exposrd CPU during the tunnel downloads: % of a core | | $(summary "%.0f" "${SRV_DL_UTIL[@]}") | | |"
+	[ "${#LC_DL_UTIL[@]}" -gt 0 ] && echo "| – | Load client CPU during the tunnel downloads: % of a core | | $(summary "%.0f" "${LC_DL_UTIL[@]}") | | |"
 	echo
 	echo "Machine: $NCPU cores, $MODEL${VIRT:+ ($VIRT)}, ${MEM_GB} GB, Linux $KERNEL, libevent $LIBEVENT."
 	echo "Build: ${BUILD_TYPE:-?}${SANITIZED:+, sanitizers $SANITIZED}, exposrd $REV. Pinning: $PINNING."

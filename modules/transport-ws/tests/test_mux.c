@@ -290,6 +290,39 @@ Test(mux, worked_example_v2)
 	user_fini(&u);
 }
 
+/* The websocket hands messages over as their frames arrive: cut anywhere, the header too. */
+static void input_in_pieces(const char *hex, size_t piece)
+{
+	uint8_t msg[256];
+	size_t n = unhex(hex, msg);
+	mux_input_begin(fk.m);
+	for (size_t at = 0; at < n; at += piece)
+		mux_input_part(fk.m, msg + at, n - at < piece ? n - at : piece);
+	mux_input_end(fk.m);
+}
+
+Test(mux, messages_in_pieces)
+{
+	struct user u;
+	open_first_v2(&u);
+	input_in_pieces("0002 0001 00000001 00000001 00000005 68656c6c6f", 1);
+	input_in_pieces("0002 0001 00000001 00000001 00000003 616263", 7);
+	mux_run(fk.m);
+	cr_assert(user_got(&u, "helloabc"));
+	/* DATA for nobody is answered once, whatever the pieces. */
+	input_in_pieces("0002 0001 00000009 00000009 00000003 616263", 5);
+	expect_sent("0002 0004 00000009 00000000 00000018 "
+	            "4552525f57534d5f4348414e4e454c5f4e4f545f4f50454e");
+	/* Other messages are held whole: a CLOSE with a reason ends the stream in error. */
+	input_in_pieces("0002 0004 00000001 00000001 00000003 627965", 3);
+	expect_sent("0002 0003 00000001 00000001 00000000");
+	mux_run(fk.m);
+	cr_assert(u.closed);
+	cr_assert(u.error);
+	expect_nothing_sent();
+	user_fini(&u);
+}
+
 Test(mux, data_for_unknown_channel)
 {
 	struct user u;
