@@ -68,7 +68,7 @@ static bool create_step(void *arg)
 		return false;
 	}
 	store_set(STORE_NS_ACCOUNT, id, op->text, strlen(op->text), EXPOSR_STORAGE_IF_ABSENT, 0,
-		  on_account_stored, op);
+	          on_account_stored, op);
 	return true;
 }
 
@@ -128,7 +128,7 @@ static void remove_finish(struct remove_op *op, int status)
 static void on_account_deleted(void *arg, int status)
 {
 	remove_finish(arg,
-		      status == EXPOSR_OK || status == EXPOSR_NOT_FOUND ? status : EXPOSR_ERROR);
+	              status == EXPOSR_OK || status == EXPOSR_NOT_FOUND ? status : EXPOSR_ERROR);
 }
 
 static void delete_locked(void *arg)
@@ -254,7 +254,8 @@ static void on_disabled_written(void *arg, int status, const cJSON *account)
 		cJSON_ArrayForEach(item, records_at(account, "tunnels"))
 		{
 			if (cJSON_IsString(item))
-				cluster_disconnect_tunnel(item->valuestring, EXPOSR_DISCONNECT_REVOKED);
+				cluster_disconnect_tunnel(item->valuestring,
+				                          EXPOSR_DISCONNECT_REVOKED);
 		}
 	}
 	op->cb(op->arg, status, account);
@@ -263,7 +264,7 @@ static void on_disabled_written(void *arg, int status, const cJSON *account)
 }
 
 static void accounts_set_disabled(const char *account_id, bool disabled, const char *reason,
-				  exposr_record_cb cb, void *arg)
+                                  exposr_record_cb cb, void *arg)
 {
 	char id[IDS_ACCOUNT_LEN + 1];
 	if (!ids_account_normalize(account_id, id)) {
@@ -341,7 +342,7 @@ static void on_list_record(void *arg, int status, const cJSON *account)
 	struct list_op *op = slot->op;
 	if (status == EXPOSR_OK) {
 		slot->record = op->verbose ? cJSON_Duplicate(account, true)
-					   : records_account_summary(account);
+		                           : records_account_summary(account);
 		if (slot->record == NULL)
 			op->status = EXPOSR_ERROR;
 	} else if (status != EXPOSR_NOT_FOUND) {
@@ -351,7 +352,7 @@ static void on_list_record(void *arg, int status, const cJSON *account)
 }
 
 static void on_account_keys(void *arg, int status, const char *const *keys, size_t count,
-			    const char *next_cursor)
+                            const char *next_cursor)
 {
 	struct list_op *op = arg;
 	if (status != EXPOSR_OK ||
@@ -371,7 +372,7 @@ static void on_account_keys(void *arg, int status, const char *const *keys, size
 }
 
 static void accounts_list(const char *cursor, size_t count, bool verbose, exposr_page_cb cb,
-			  void *arg)
+                          void *arg)
 {
 	struct list_op *op = calloc(1, sizeof(*op));
 	if (op == NULL) {
@@ -383,16 +384,16 @@ static void accounts_list(const char *cursor, size_t count, bool verbose, exposr
 	op->cb = cb;
 	op->arg = arg;
 	store_list(STORE_NS_ACCOUNT, cursor, count > 0 ? count : SERVICES_LIST_DEFAULT_COUNT,
-		   on_account_keys, op);
+	           on_account_keys, op);
 }
 
 const struct exposr_account_api accounts_api = {
-	.size = sizeof(struct exposr_account_api),
-	.normalize = ids_account_normalize,
-	.format_hr = ids_account_format_hr,
-	.create = accounts_create,
-	.get = accounts_get,
-	.remove = accounts_remove,
-	.set_disabled = accounts_set_disabled,
-	.list = accounts_list,
+        .size = sizeof(struct exposr_account_api),
+        .normalize = ids_account_normalize,
+        .format_hr = ids_account_format_hr,
+        .create = accounts_create,
+        .get = accounts_get,
+        .remove = accounts_remove,
+        .set_disabled = accounts_set_disabled,
+        .list = accounts_list,
 };

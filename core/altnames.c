@@ -113,8 +113,8 @@ static enum claim_holder holder_of(const char *tunnel_id, const char *value, siz
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(claim, "tunnelId");
 	/* Anything unreadable counts as someone else's: it is never taken over. */
 	enum claim_holder h = cJSON_IsString(id) && strcmp(id->valuestring, tunnel_id) == 0
-				      ? HOLDER_US
-				      : HOLDER_OTHER;
+	                              ? HOLDER_US
+	                              : HOLDER_OTHER;
 	cJSON_Delete(claim);
 	return h;
 }
@@ -222,8 +222,8 @@ static bool op_step(void *arg)
 			}
 			op->phase = PH_CLAIM_DONE;
 			store_set(STORE_NS_ALTNAMES, op->key, op->claim_value,
-				  strlen(op->claim_value), EXPOSR_STORAGE_IF_ABSENT, 0, on_done,
-				  op);
+			          strlen(op->claim_value), EXPOSR_STORAGE_IF_ABSENT, 0, on_done,
+			          op);
 			return true;
 		case PH_CLAIM_DONE:
 			if (op->last == EXPOSR_OK) {
@@ -245,7 +245,7 @@ static bool op_step(void *arg)
 				op->conflict = op->names[op->index];
 				start_rollback(op, EXPOSR_EXISTS);
 			} else if (op->last == HOLDER_NONE &&
-				   ++op->retries <= ALTNAMES_MAX_RETRIES) {
+			           ++op->retries <= ALTNAMES_MAX_RETRIES) {
 				op->phase = PH_CLAIM;
 			} else {
 				start_rollback(op, EXPOSR_ERROR);
@@ -330,7 +330,7 @@ static void start_locked(void *arg)
 }
 
 void altnames_set(const char *tunnel_id, const char *const *names, size_t count, altnames_set_cb cb,
-		  void *arg)
+                  void *arg)
 {
 	struct altname_op *op = calloc(1, sizeof(*op));
 	if (op == NULL)
@@ -358,7 +358,7 @@ fail:
 }
 
 void altnames_release(const char *tunnel_id, const char *const *names, size_t count,
-		      exposr_done_cb cb, void *arg)
+                      exposr_done_cb cb, void *arg)
 {
 	struct altname_op *op = calloc(1, sizeof(*op));
 	if (op == NULL || tunnel_id == NULL || (count > 0 && names == NULL) ||

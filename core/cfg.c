@@ -25,7 +25,7 @@ struct exposr_cfg {
 };
 
 static struct exposr_cfg *node_new(enum exposr_cfg_type type, const char *key,
-				   const struct exposr_cfg *parent, const char *origin)
+                                   const struct exposr_cfg *parent, const char *origin)
 {
 	struct exposr_cfg *n = calloc(1, sizeof(*n));
 	if (n == NULL)
@@ -87,7 +87,7 @@ static void report(const struct exposr_cfg *n, const char *key, const char *fmt,
 	}
 	if (n->from_file)
 		fprintf(stderr, "%s:%d:%d: %s: %s\n", n->origin, n->line, n->column,
-			path ? path : "(top level)", reason);
+		        path ? path : "(top level)", reason);
 	else
 		fprintf(stderr, "%s: %s: %s\n", n->origin, path ? path : "(top level)", reason);
 }
@@ -103,10 +103,10 @@ static void cfg_error(const struct exposr_cfg *n, const char *key, const char *f
 /* ---- YAML loading ---- */
 
 static struct exposr_cfg *convert(yaml_document_t *doc, yaml_node_t *yn, const char *key,
-				  const struct exposr_cfg *parent, const char *file, int depth);
+                                  const struct exposr_cfg *parent, const char *file, int depth);
 
 static int convert_mapping(yaml_document_t *doc, yaml_node_t *yn, struct exposr_cfg *n,
-			   const char *file, int depth)
+                           const char *file, int depth)
 {
 	for (yaml_node_pair_t *p = yn->data.mapping.pairs.start; p < yn->data.mapping.pairs.top;
 	     p++) {
@@ -116,15 +116,15 @@ static int convert_mapping(yaml_document_t *doc, yaml_node_t *yn, struct exposr_
 			return EXPOSR_ERROR;
 		if (kn->type != YAML_SCALAR_NODE) {
 			fprintf(stderr, "%s:%zu:%zu: %s: keys must be plain strings\n", file,
-				kn->start_mark.line + 1, kn->start_mark.column + 1,
-				n->path[0] ? n->path : "(top level)");
+			        kn->start_mark.line + 1, kn->start_mark.column + 1,
+			        n->path[0] ? n->path : "(top level)");
 			return EXPOSR_ERROR;
 		}
 		const char *k = (const char *)kn->data.scalar.value;
 		if (cfg_api.child(n, k) != NULL) {
 			fprintf(stderr, "%s:%zu:%zu: %s%s%s: duplicate key\n", file,
-				kn->start_mark.line + 1, kn->start_mark.column + 1, n->path,
-				n->path[0] ? "." : "", k);
+			        kn->start_mark.line + 1, kn->start_mark.column + 1, n->path,
+			        n->path[0] ? "." : "", k);
 			return EXPOSR_ERROR;
 		}
 		struct exposr_cfg *c = convert(doc, vn, k, n, file, depth + 1);
@@ -139,16 +139,16 @@ static int convert_mapping(yaml_document_t *doc, yaml_node_t *yn, struct exposr_
 }
 
 static struct exposr_cfg *convert(yaml_document_t *doc, yaml_node_t *yn, const char *key,
-				  const struct exposr_cfg *parent, const char *file, int depth)
+                                  const struct exposr_cfg *parent, const char *file, int depth)
 {
 	if (depth > 32) {
 		fprintf(stderr, "%s:%zu:%zu: nesting too deep\n", file, yn->start_mark.line + 1,
-			yn->start_mark.column + 1);
+		        yn->start_mark.column + 1);
 		return NULL;
 	}
 	enum exposr_cfg_type type = yn->type == YAML_SCALAR_NODE     ? EXPOSR_CFG_SCALAR
-				    : yn->type == YAML_SEQUENCE_NODE ? EXPOSR_CFG_SEQUENCE
-								     : EXPOSR_CFG_MAPPING;
+	                            : yn->type == YAML_SEQUENCE_NODE ? EXPOSR_CFG_SEQUENCE
+	                                                             : EXPOSR_CFG_MAPPING;
 	struct exposr_cfg *n = node_new(type, key, parent, file);
 	if (n == NULL)
 		return NULL;
@@ -163,7 +163,8 @@ static struct exposr_cfg *convert(yaml_document_t *doc, yaml_node_t *yn, const c
 		for (yaml_node_item_t *it = yn->data.sequence.items.start;
 		     rc == EXPOSR_OK && it < yn->data.sequence.items.top; it++) {
 			yaml_node_t *in = yaml_document_get_node(doc, *it);
-			struct exposr_cfg *c = in ? convert(doc, in, NULL, n, file, depth + 1) : NULL;
+			struct exposr_cfg *c =
+			        in ? convert(doc, in, NULL, n, file, depth + 1) : NULL;
 			if (c == NULL || node_append(n, c) != EXPOSR_OK) {
 				cfg_free(c);
 				rc = EXPOSR_ERROR;
@@ -197,8 +198,9 @@ struct exposr_cfg *cfg_load_file(const char *path)
 	yaml_parser_set_input_file(&parser, f);
 	if (!yaml_parser_load(&parser, &doc)) {
 		fprintf(stderr, "%s:%zu:%zu: %s%s%s\n", path, parser.problem_mark.line + 1,
-			parser.problem_mark.column + 1, parser.problem ? parser.problem : "invalid YAML",
-			parser.context ? " " : "", parser.context ? parser.context : "");
+		        parser.problem_mark.column + 1,
+		        parser.problem ? parser.problem : "invalid YAML", parser.context ? " " : "",
+		        parser.context ? parser.context : "");
 		goto out_parser;
 	}
 	yaml_node_t *top = yaml_document_get_root_node(&doc);
@@ -206,7 +208,7 @@ struct exposr_cfg *cfg_load_file(const char *path)
 		root = cfg_new_root(); /* an empty file is an empty configuration */
 	} else if (top->type != YAML_MAPPING_NODE) {
 		fprintf(stderr, "%s:%zu:%zu: (top level): must be a mapping\n", path,
-			top->start_mark.line + 1, top->start_mark.column + 1);
+		        top->start_mark.line + 1, top->start_mark.column + 1);
 	} else {
 		root = convert(&doc, top, NULL, NULL, path, 0);
 	}
@@ -235,7 +237,8 @@ int cfg_set(struct exposr_cfg *root, const char *path, const char *value, const 
 	struct exposr_cfg *n = root;
 	int rc = EXPOSR_ERROR;
 	char *save = NULL;
-	for (char *seg = strtok_r(copy, ".", &save); seg != NULL; seg = strtok_r(NULL, ".", &save)) {
+	for (char *seg = strtok_r(copy, ".", &save); seg != NULL;
+	     seg = strtok_r(NULL, ".", &save)) {
 		bool last = save == NULL || *save == '\0';
 		if (n->type != EXPOSR_CFG_MAPPING) {
 			cfg_error(n, NULL, "must be a mapping to hold %s (set by %s)", seg, origin);
@@ -321,7 +324,7 @@ static int scalar_of(const struct exposr_cfg *n, const char *key, const struct e
 }
 
 static int cfg_get_string(const struct exposr_cfg *n, const char *key, const char *def,
-			  const char **out)
+                          const char **out)
 {
 	const struct exposr_cfg *s;
 	if (scalar_of(n, key, &s) != EXPOSR_OK)
@@ -331,7 +334,7 @@ static int cfg_get_string(const struct exposr_cfg *n, const char *key, const cha
 }
 
 static int cfg_get_int(const struct exposr_cfg *n, const char *key, long def, long min, long max,
-		       long *out)
+                       long *out)
 {
 	const struct exposr_cfg *s;
 	if (scalar_of(n, key, &s) != EXPOSR_OK)
@@ -411,8 +414,8 @@ static int split_scalar(struct exposr_cfg *s)
 	return rc;
 }
 
-static int cfg_get_string_list(const struct exposr_cfg *n, const char *key,
-			       const char *const **out, size_t *count)
+static int cfg_get_string_list(const struct exposr_cfg *n, const char *key, const char *const **out,
+                               size_t *count)
 {
 	struct exposr_cfg *s = (struct exposr_cfg *)cfg_child(n, key);
 	*out = NULL;
@@ -465,14 +468,14 @@ static int cfg_check_keys(const struct exposr_cfg *n, const char *const allowed[
 }
 
 const struct exposr_config_api cfg_api = {
-	.size = sizeof(struct exposr_config_api),
-	.child = cfg_child,
-	.type = cfg_type,
-	.path = cfg_path,
-	.get_string = cfg_get_string,
-	.get_int = cfg_get_int,
-	.get_bool = cfg_get_bool,
-	.get_string_list = cfg_get_string_list,
-	.check_keys = cfg_check_keys,
-	.error = cfg_error,
+        .size = sizeof(struct exposr_config_api),
+        .child = cfg_child,
+        .type = cfg_type,
+        .path = cfg_path,
+        .get_string = cfg_get_string,
+        .get_int = cfg_get_int,
+        .get_bool = cfg_get_bool,
+        .get_string_list = cfg_get_string_list,
+        .check_keys = cfg_check_keys,
+        .error = cfg_error,
 };

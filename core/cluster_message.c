@@ -15,7 +15,7 @@ void cluster_message_sign(const char *key, const char *text, size_t len, char ou
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int mac_len = 0;
 	if (HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)text, len, mac,
-		 &mac_len) == NULL)
+	         &mac_len) == NULL)
 		mac_len = 0;
 	static const char hex[] = "0123456789abcdef";
 	for (unsigned i = 0; i < mac_len && i < 32; i++) {
@@ -34,8 +34,8 @@ static char *print_unsigned(const cJSON *root)
 	return cJSON_PrintUnformatted(root);
 }
 
-char *cluster_message_encode(const char *key, const struct cluster_sender *from,
-			     const char *event, const cJSON *message, int64_t ts, int64_t seq)
+char *cluster_message_encode(const char *key, const struct cluster_sender *from, const char *event,
+                             const cJSON *message, int64_t ts, int64_t seq)
 {
 	char *text = NULL, *wire = NULL;
 	cJSON *root = cJSON_CreateObject();
@@ -98,7 +98,7 @@ static bool signature_valid(const char *key, const cJSON *root, const char *sig)
 }
 
 int cluster_message_decode(const char *key, const char *text, size_t len,
-			   struct cluster_message *out, const char **why)
+                           struct cluster_message *out, const char **why)
 {
 	memset(out, 0, sizeof(*out));
 	out->root = cJSON_ParseWithLength(text, len);

@@ -8,7 +8,7 @@
 struct cJSON;
 
 struct cluster_sender {
-	const char *id;	  /* node id, 40 hex characters */
+	const char *id;   /* node id, 40 hex characters */
 	const char *host; /* "<pid>@<hostname>" */
 	const char *ip;
 };
@@ -16,9 +16,8 @@ struct cluster_sender {
 /* The wire text of a message: {"event","message","node":{id,host,ip},"ts","seq","s"}.
  * `message` is copied. Returns a malloc'ed string, or NULL on failure. A NULL `key`
  * leaves `s` out: for a message that never leaves this process. */
-char *cluster_message_encode(const char *key, const struct cluster_sender *from,
-			     const char *event, const struct cJSON *message, int64_t ts,
-			     int64_t seq);
+char *cluster_message_encode(const char *key, const struct cluster_sender *from, const char *event,
+                             const struct cJSON *message, int64_t ts, int64_t seq);
 
 /* Lower-case hex HMAC-SHA256 of `len` bytes with `key` into out (65 bytes). */
 void cluster_message_sign(const char *key, const char *text, size_t len, char out[65]);
@@ -37,7 +36,7 @@ struct cluster_message {
  * field, a bad signature). A NULL `key` neither needs nor checks `s`: only for what
  * cluster_message_encode wrote without a key in this same process. */
 int cluster_message_decode(const char *key, const char *text, size_t len,
-			   struct cluster_message *out, const char **why);
+                           struct cluster_message *out, const char **why);
 void cluster_message_free(struct cluster_message *m);
 
 /* exposrd's replay window: the highest sequence seen and a 16-bit bitmap of the

@@ -18,8 +18,8 @@
 
 static struct event_base *host_base;
 
-static void host_log(struct exposr_module_handle *mod, enum exposr_log_level level,
-		     const char *fmt, ...)
+static void host_log(struct exposr_module_handle *mod, enum exposr_log_level level, const char *fmt,
+                     ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -33,27 +33,27 @@ static struct event_base *host_event_base(void)
 }
 
 static const struct exposr_host host = {
-	.abi_major = EXPOSR_ABI_MAJOR,
-	.abi_minor = EXPOSR_ABI_MINOR,
-	.size = sizeof(struct exposr_host),
-	.server_version = EXPOSR_VERSION,
-	.log_enabled = log_enabled,
-	.log = host_log,
-	.event_base = host_event_base,
-	.timer_add = timer_add,
-	.timer_cancel = timer_cancel,
-	.drained = loader_module_drained,
-	.config = &cfg_api,
-	.registry = &registry_api,
-	.http = &http_api,
-	.accounts = &accounts_api,
-	.tunnels = &tunnels_api,
-	.node_id = ids_node_id,
-	.now_ms = ids_now_ms,
-	.server_state = server_state,
-	.streams = &stream_api,
-	.cluster = &cluster_api,
-	.metrics = &metrics_api,
+        .abi_major = EXPOSR_ABI_MAJOR,
+        .abi_minor = EXPOSR_ABI_MINOR,
+        .size = sizeof(struct exposr_host),
+        .server_version = EXPOSR_VERSION,
+        .log_enabled = log_enabled,
+        .log = host_log,
+        .event_base = host_event_base,
+        .timer_add = timer_add,
+        .timer_cancel = timer_cancel,
+        .drained = loader_module_drained,
+        .config = &cfg_api,
+        .registry = &registry_api,
+        .http = &http_api,
+        .accounts = &accounts_api,
+        .tunnels = &tunnels_api,
+        .node_id = ids_node_id,
+        .now_ms = ids_now_ms,
+        .server_state = server_state,
+        .streams = &stream_api,
+        .cluster = &cluster_api,
+        .metrics = &metrics_api,
 };
 
 const struct exposr_host *host_table(struct event_base *base)

@@ -92,21 +92,31 @@ int http_conn_arm_timer(struct http_conn *conn, unsigned ms)
 void http_conn_fail(struct http_conn *conn, int status)
 {
 	static const struct exposr_http_header json[] = {
-		{"Content-Type", "application/json"},
-		{NULL, NULL},
+	        {"Content-Type", "application/json"},
+	        {NULL, NULL},
 	};
 	const char *code;
 	switch (status) {
-	case 400: code = "BAD_REQUEST"; break;
-	case 408: code = "REQUEST_TIMEOUT"; break;
-	case 413: code = "PAYLOAD_TOO_LARGE"; break;
-	case 431: code = "REQUEST_HEADER_FIELDS_TOO_LARGE"; break;
-	default: code = "INTERNAL_ERROR"; break;
+	case 400:
+		code = "BAD_REQUEST";
+		break;
+	case 408:
+		code = "REQUEST_TIMEOUT";
+		break;
+	case 413:
+		code = "PAYLOAD_TOO_LARGE";
+		break;
+	case 431:
+		code = "REQUEST_HEADER_FIELDS_TOO_LARGE";
+		break;
+	default:
+		code = "INTERNAL_ERROR";
+		break;
 	}
 	char body[64];
 	int len = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", code);
 	log_msg("http", EXPOSR_LOG_DEBUG, "%s:%d: %d %s", conn->remote_addr, conn->remote_port,
-		status, code);
+	        status, code);
 	if (conn->req != NULL) {
 		http_request_free(conn->req);
 		conn->req = NULL;
@@ -233,7 +243,7 @@ static int on_header_value_complete(llhttp_t *parser)
 		lead++;
 	if (lead > 0) {
 		memmove(strings->data + start, strings->data + start + lead,
-			strings->len - start - lead);
+		        strings->len - start - lead);
 		strings->len -= lead;
 	}
 	return end_string(parser);
@@ -268,15 +278,15 @@ static int on_message_complete(llhttp_t *parser)
 }
 
 static const llhttp_settings_t parser_settings = {
-	.on_url = append_string,
-	.on_url_complete = end_string,
-	.on_header_field = on_header_field,
-	.on_header_field_complete = on_header_field_complete,
-	.on_header_value = append_string,
-	.on_header_value_complete = on_header_value_complete,
-	.on_headers_complete = on_headers_complete,
-	.on_body = on_body,
-	.on_message_complete = on_message_complete,
+        .on_url = append_string,
+        .on_url_complete = end_string,
+        .on_header_field = on_header_field,
+        .on_header_field_complete = on_header_field_complete,
+        .on_header_value = append_string,
+        .on_header_value_complete = on_header_value_complete,
+        .on_headers_complete = on_headers_complete,
+        .on_body = on_body,
+        .on_message_complete = on_message_complete,
 };
 
 static void conn_head_complete(struct http_conn *conn)
@@ -317,7 +327,7 @@ static int conn_consume(struct http_conn *conn, const char *data, size_t used)
 		conn->body_consumed = true;
 	}
 	return evbuffer_drain(bufferevent_get_input(conn->bev), used) == 0 ? EXPOSR_OK
-									   : EXPOSR_ERROR;
+	                                                                   : EXPOSR_ERROR;
 }
 
 /* llhttp stopped on purpose: at the end of a head or of a message. */
@@ -369,8 +379,8 @@ void http_conn_process(struct http_conn *conn)
 		llhttp_errno_t err = llhttp_execute(&conn->parser, data, feed);
 		if (err != HPE_OK && err != HPE_PAUSED) {
 			log_msg("http", EXPOSR_LOG_DEBUG, "%s:%d: bad request: %s",
-				conn->remote_addr, conn->remote_port,
-				llhttp_get_error_reason(&conn->parser));
+			        conn->remote_addr, conn->remote_port,
+			        llhttp_get_error_reason(&conn->parser));
 			http_conn_fail(conn, conn->error_status != 0 ? conn->error_status : 400);
 			return;
 		}
@@ -439,7 +449,7 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 	struct http_conn *conn = arg;
 	if (what & BEV_EVENT_ERROR)
 		log_msg("http", EXPOSR_LOG_DEBUG, "%s:%d: %s", conn->remote_addr, conn->remote_port,
-			evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		        evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 	http_conn_free(conn);
 }
 
@@ -455,8 +465,8 @@ static void conn_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct sockaddr *addr,
-		      socklen_t addr_len, int route_port, int local_port,
-		      const struct http_limits *limits)
+                      socklen_t addr_len, int route_port, int local_port,
+                      const struct http_limits *limits)
 {
 	struct http_conn *conn = calloc(1, sizeof(*conn));
 	if (conn == NULL) {
@@ -466,10 +476,10 @@ void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct 
 	}
 	char port[NI_MAXSERV];
 	int rc = getnameinfo(addr, addr_len, conn->remote_addr, sizeof(conn->remote_addr), port,
-			     sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+	                     sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
 	if (rc != 0) {
 		log_msg("http", EXPOSR_LOG_WARN, "cannot read a peer address: %s",
-			gai_strerror(rc));
+		        gai_strerror(rc));
 		goto fail;
 	}
 	conn->remote_port = atoi(port);
@@ -480,11 +490,11 @@ void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct 
 	int one = 1;
 	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) != 0)
 		log_msg("http", EXPOSR_LOG_DEBUG, "TCP_NODELAY: %s",
-			evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+		        evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 	conn->bev = bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (conn->bev == NULL) {
 		log_msg("http", EXPOSR_LOG_WARN, "cannot set up a connection from %s",
-			conn->remote_addr);
+		        conn->remote_addr);
 		goto fail;
 	}
 	/* libevent writes at most 16 KiB per loop iteration unless told otherwise: a bulk
@@ -507,7 +517,7 @@ void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct 
 	    bufferevent_set_timeouts(conn->bev, NULL, &write_timeout) != 0 ||
 	    bufferevent_enable(conn->bev, EV_READ | EV_WRITE) != 0) {
 		log_msg("http", EXPOSR_LOG_WARN, "cannot set up a connection from %s",
-			conn->remote_addr);
+		        conn->remote_addr);
 		http_conn_free(conn);
 	}
 	return;

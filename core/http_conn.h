@@ -31,9 +31,9 @@ struct growbuf {
 
 struct http_request {
 	struct exposr_http_request pub; /* first: handlers only see this part */
-	struct http_conn *conn;		/* NULL once taken over or the connection is gone */
-	bool handler_owns;		/* between handle() and respond/decline/takeover */
-	bool taken_over;		/* alive until release() */
+	struct http_conn *conn;         /* NULL once taken over or the connection is gone */
+	bool handler_owns;              /* between handle() and respond/decline/takeover */
+	bool taken_over;                /* alive until release() */
 	bool body_read;
 	size_t route_index; /* the route that has it, or is having its body read */
 	size_t body_limit;
@@ -62,10 +62,10 @@ struct http_conn {
 	int remote_port;
 	char remote_addr[NI_MAXHOST];
 	struct http_request *req; /* the request being read or handled */
-	size_t head_bytes;	  /* bytes of the current head given to llhttp */
-	bool message_done;	  /* llhttp has seen the end of the current request */
-	bool body_consumed;	  /* bytes after the head were parsed: no takeover any more */
-	int error_status;	  /* why a parser callback failed */
+	size_t head_bytes;        /* bytes of the current head given to llhttp */
+	bool message_done;        /* llhttp has seen the end of the current request */
+	bool body_consumed;       /* bytes after the head were parsed: no takeover any more */
+	int error_status;         /* why a parser callback failed */
 };
 
 /* Adds `len` bytes to the buffer and returns where they start, or NULL without memory. */
@@ -102,8 +102,8 @@ const struct exposr_http_route *http_route_get(size_t index);
 
 /* Serves an accepted socket (closed on failure). `limits` must outlive the connection. */
 void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct sockaddr *addr,
-		      socklen_t addr_len, int route_port, int local_port,
-		      const struct http_limits *limits);
+                      socklen_t addr_len, int route_port, int local_port,
+                      const struct http_limits *limits);
 /* Closes every connection the listeners still own. */
 void http_conns_close_all(void);
 /* Lets every connection finish the response it owes, then closes it; `done` runs
@@ -126,13 +126,13 @@ void http_request_offer(struct http_request *req, size_t first_route);
 void http_request_body_complete(struct http_request *req);
 /* Queues a whole response; nothing is queued on failure. */
 int http_write_response(struct bufferevent *bev, int status,
-			const struct exposr_http_header *headers, const char *body, size_t len,
-			bool close, bool head_only, bool http10_keep_alive);
+                        const struct exposr_http_header *headers, const char *body, size_t len,
+                        bool close, bool head_only, bool http10_keep_alive);
 
 /* The request half of struct exposr_http_api. */
 const char *http_header(const struct exposr_http_request *req, const char *name);
 void http_respond(struct exposr_http_request *req, int status,
-		  const struct exposr_http_header *headers, const char *body, size_t len);
+                  const struct exposr_http_header *headers, const char *body, size_t len);
 void http_decline(struct exposr_http_request *req);
 struct bufferevent *http_takeover(struct exposr_http_request *req);
 void http_release(struct exposr_http_request *req);

@@ -47,7 +47,7 @@ int http_route_add(struct exposr_module_handle *mod, const struct exposr_http_ro
 {
 	if (route == NULL || route->handle == NULL || route->port < 0 || route->port > 65535) {
 		log_msg("http", EXPOSR_LOG_ERROR, "route %s rejected: needs a handler and a port",
-			route != NULL && route->name != NULL ? route->name : "(unnamed)");
+		        route != NULL && route->name != NULL ? route->name : "(unnamed)");
 		return EXPOSR_ERROR;
 	}
 	if (route_count == route_capacity) {
@@ -71,7 +71,7 @@ int http_route_add(struct exposr_module_handle *mod, const struct exposr_http_ro
 	routes[at].mod = mod;
 	route_count++;
 	log_msg("http", EXPOSR_LOG_DEBUG, "route %s on port %d, priority %d", name, route->port,
-		route->priority);
+	        route->priority);
 	return EXPOSR_OK;
 }
 
@@ -96,11 +96,11 @@ static struct listener *listener_find(int route_port)
 }
 
 static void listener_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *addr,
-			    int addr_len, void *arg)
+                            int addr_len, void *arg)
 {
 	struct listener *l = arg;
-	http_conn_accept(evconnlistener_get_base(evl), fd, addr, (socklen_t)addr_len,
-			 l->route_port, l->bound_port, &limits);
+	http_conn_accept(evconnlistener_get_base(evl), fd, addr, (socklen_t)addr_len, l->route_port,
+	                 l->bound_port, &limits);
 }
 
 /* A listening socket, or -1 with errno set. */
@@ -129,13 +129,15 @@ fail:
 /* Every interface: a dual-stack IPv6 socket, or IPv4 alone where IPv6 is unavailable. */
 static int listen_any(int port)
 {
-	struct sockaddr_in6 any6 = {.sin6_family = AF_INET6, .sin6_addr = in6addr_any,
-				    .sin6_port = htons((uint16_t)port)};
+	struct sockaddr_in6 any6 = {.sin6_family = AF_INET6,
+	                            .sin6_addr = in6addr_any,
+	                            .sin6_port = htons((uint16_t)port)};
 	int fd = listen_socket((struct sockaddr *)&any6, sizeof(any6), true);
 	if (fd >= 0 || (errno != EAFNOSUPPORT && errno != EADDRNOTAVAIL))
 		return fd;
-	struct sockaddr_in any4 = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY),
-				   .sin_port = htons((uint16_t)port)};
+	struct sockaddr_in any4 = {.sin_family = AF_INET,
+	                           .sin_addr.s_addr = htonl(INADDR_ANY),
+	                           .sin_port = htons((uint16_t)port)};
 	return listen_socket((struct sockaddr *)&any4, sizeof(any4), false);
 }
 
@@ -159,7 +161,7 @@ static int listener_open(struct event_base *base, const char *bind_address, int 
 		fd = listen_any(port);
 	} else {
 		struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-					 .ai_socktype = SOCK_STREAM};
+		                         .ai_socktype = SOCK_STREAM};
 		struct addrinfo *found;
 		char service[16];
 		snprintf(service, sizeof(service), "%d", port);
@@ -187,12 +189,12 @@ static int listener_open(struct event_base *base, const char *bind_address, int 
 		goto fail_listener;
 	}
 	l->route_port = port;
-	l->bound_port = ntohs(bound.ss_family == AF_INET6
-				      ? ((struct sockaddr_in6 *)&bound)->sin6_port
-				      : ((struct sockaddr_in *)&bound)->sin_port);
+	l->bound_port =
+	        ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+	                                          : ((struct sockaddr_in *)&bound)->sin_port);
 	/* Backlog 0: the socket already listens. */
 	l->evl = evconnlistener_new(base, listener_accept, l,
-				    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, 0, fd);
+	                            LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE, 0, fd);
 	if (l->evl == NULL) {
 		error = "cannot create the listener";
 		goto fail_listener;
@@ -223,14 +225,14 @@ static void listeners_free_until(struct listener *stop)
 }
 
 int http_listeners_open(struct event_base *base, const char *bind_address,
-			const struct http_limits *configured)
+                        const struct http_limits *configured)
 {
 	/* Zero means the default. */
 	static const struct http_limits defaults = {
-		.max_head_bytes = HTTP_DEFAULT_MAX_HEAD_BYTES,
-		.max_headers = HTTP_DEFAULT_MAX_HEADERS,
-		.head_timeout_ms = HTTP_DEFAULT_HEAD_TIMEOUT_MS,
-		.idle_timeout_ms = HTTP_DEFAULT_IDLE_TIMEOUT_MS,
+	        .max_head_bytes = HTTP_DEFAULT_MAX_HEAD_BYTES,
+	        .max_headers = HTTP_DEFAULT_MAX_HEADERS,
+	        .head_timeout_ms = HTTP_DEFAULT_HEAD_TIMEOUT_MS,
+	        .idle_timeout_ms = HTTP_DEFAULT_IDLE_TIMEOUT_MS,
 	};
 	limits = configured != NULL ? *configured : defaults;
 	if (limits.max_head_bytes == 0)
@@ -264,7 +266,7 @@ void http_listeners_stop_accepting(void)
 	for (struct listener *l = listeners; l != NULL; l = l->next)
 		if (evconnlistener_disable(l->evl) != 0)
 			log_msg("http", EXPOSR_LOG_WARN, "cannot stop accepting on port %d",
-				l->bound_port);
+			        l->bound_port);
 }
 
 void http_listeners_quiesce(void (*done)(void))
@@ -285,12 +287,12 @@ void http_listeners_free(void)
 }
 
 const struct exposr_http_api http_api = {
-	.size = sizeof(struct exposr_http_api),
-	.route_add = http_route_add,
-	.header = http_header,
-	.respond = http_respond,
-	.decline = http_decline,
-	.takeover = http_takeover,
-	.release = http_release,
-	.reason = http_reason,
+        .size = sizeof(struct exposr_http_api),
+        .route_add = http_route_add,
+        .header = http_header,
+        .respond = http_respond,
+        .decline = http_decline,
+        .takeover = http_takeover,
+        .release = http_release,
+        .reason = http_reason,
 };

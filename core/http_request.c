@@ -12,8 +12,8 @@
 #include "log.h"
 
 static const struct exposr_http_header json_headers[] = {
-	{"Content-Type", "application/json"},
-	{NULL, NULL},
+        {"Content-Type", "application/json"},
+        {NULL, NULL},
 };
 
 static struct http_request *request_of(struct exposr_http_request *pub)
@@ -34,32 +34,58 @@ void http_request_free(struct http_request *req)
 const char *http_reason(int status)
 {
 	switch (status) {
-	case 100: return "Continue";
-	case 101: return "Switching Protocols";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 202: return "Accepted";
-	case 204: return "No Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 508: return "Loop Detected";
-	default: return "Unknown";
+	case 100:
+		return "Continue";
+	case 101:
+		return "Switching Protocols";
+	case 200:
+		return "OK";
+	case 201:
+		return "Created";
+	case 202:
+		return "Accepted";
+	case 204:
+		return "No Content";
+	case 301:
+		return "Moved Permanently";
+	case 302:
+		return "Found";
+	case 304:
+		return "Not Modified";
+	case 400:
+		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 409:
+		return "Conflict";
+	case 413:
+		return "Payload Too Large";
+	case 429:
+		return "Too Many Requests";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 508:
+		return "Loop Detected";
+	default:
+		return "Unknown";
 	}
 }
 
@@ -76,18 +102,18 @@ static void format_date(char *out, size_t size)
 {
 	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
 	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	snprintf(out, size, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	         months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 /* Built aside first, so that a failure leaves no half response on the connection. */
 int http_write_response(struct bufferevent *bev, int status,
-			const struct exposr_http_header *headers, const char *body, size_t len,
-			bool close, bool head_only, bool http10_keep_alive)
+                        const struct exposr_http_header *headers, const char *body, size_t len,
+                        bool close, bool head_only, bool http10_keep_alive)
 {
 	struct evbuffer *out = evbuffer_new();
 	if (out == NULL)
@@ -186,7 +212,7 @@ static bool headers_ask_close(const struct exposr_http_header *headers)
 
 /* Writes the response and lets go of the request; the connection goes on once it is sent. */
 static void request_answer(struct http_request *req, int status,
-			   const struct exposr_http_header *headers, const char *body, size_t len)
+                           const struct exposr_http_header *headers, const char *body, size_t len)
 {
 	struct http_conn *conn = req->conn;
 	const struct exposr_http_request *pub = &req->pub;
@@ -194,7 +220,7 @@ static void request_answer(struct http_request *req, int status,
 	bool close = !pub->keep_alive || pub->upgrade || headers_ask_close(headers);
 	bool http10 = pub->http_major == 1 && pub->http_minor == 0;
 	int rc = http_write_response(conn->bev, status, headers, body, len, close,
-				     strcmp(pub->method, "HEAD") == 0, http10);
+	                             strcmp(pub->method, "HEAD") == 0, http10);
 	conn->req = NULL;
 	http_request_free(req); /* only now: the body may point into it */
 	if (rc != EXPOSR_OK) {
@@ -249,8 +275,8 @@ static void request_hand(struct http_request *req, size_t route_index)
 		 * are gone, so the connection cannot be handed on intact. Routes that take
 		 * connections over must come first (lower priority numbers). */
 		log_msg("http", EXPOSR_LOG_ERROR,
-			"route %s cannot have %s %s: an earlier route read its body", route->name,
-			req->pub.method, req->pub.path);
+		        "route %s cannot have %s %s: an earlier route read its body", route->name,
+		        req->pub.method, req->pub.path);
 		http_conn_fail(conn, 500);
 		return;
 	}
@@ -297,7 +323,7 @@ static bool request_reclaim(struct http_request *req, const char *call)
 {
 	if (!req->handler_owns) {
 		log_msg("http", EXPOSR_LOG_ERROR, "%s: request %s %s is not the handler's", call,
-			req->pub.method, req->pub.path);
+		        req->pub.method, req->pub.path);
 		return false;
 	}
 	req->handler_owns = false;
@@ -305,7 +331,7 @@ static bool request_reclaim(struct http_request *req, const char *call)
 }
 
 void http_respond(struct exposr_http_request *pub, int status,
-		  const struct exposr_http_header *headers, const char *body, size_t len)
+                  const struct exposr_http_header *headers, const char *body, size_t len)
 {
 	struct http_request *req = request_of(pub);
 	if (!request_reclaim(req, "respond"))
@@ -356,7 +382,7 @@ void http_release(struct exposr_http_request *pub)
 	struct http_request *req = request_of(pub);
 	if (!req->taken_over) {
 		log_msg("http", EXPOSR_LOG_ERROR, "release: request %s %s was not taken over",
-			pub->method, pub->path);
+		        pub->method, pub->path);
 		return;
 	}
 	http_request_free(req);

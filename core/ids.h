@@ -6,9 +6,9 @@
 #include <exposr/common.h>
 
 #define IDS_ACCOUNT_LEN 16
-#define IDS_TOKEN_LEN 86   /* 64 random bytes, base64url without padding */
+#define IDS_TOKEN_LEN   86 /* 64 random bytes, base64url without padding */
 #define IDS_NODE_ID_LEN 40 /* 20 random bytes in lower-case hex */
-#define IDS_UUID_LEN 36
+#define IDS_UUID_LEN    36
 /* "<node id>:<uuid v4>" */
 #define IDS_CONNECTION_ID_LEN (IDS_NODE_ID_LEN + 1 + IDS_UUID_LEN)
 /* "2024-02-10T12:34:56.789Z" is 24 characters; room for years past 9999. */

@@ -58,22 +58,22 @@ static void undo_registrations(struct exposr_module_handle *m)
 	timers_remove_module(m);
 }
 
-static const char *check_descriptor(const struct exposr_module *d, const char *name,
-				    char *why, size_t why_size)
+static const char *check_descriptor(const struct exposr_module *d, const char *name, char *why,
+                                    size_t why_size)
 {
 	if (d->abi_major != EXPOSR_ABI_MAJOR) {
 		snprintf(why, why_size, "built for module ABI %u.%u, exposrd has %u.%u",
-			 d->abi_major, d->abi_minor, EXPOSR_ABI_MAJOR, EXPOSR_ABI_MINOR);
+		         d->abi_major, d->abi_minor, EXPOSR_ABI_MAJOR, EXPOSR_ABI_MINOR);
 		return why;
 	}
 	if (d->abi_minor > EXPOSR_ABI_MINOR) {
 		snprintf(why, why_size, "needs module ABI %u.%u, exposrd has %u.%u", d->abi_major,
-			 d->abi_minor, EXPOSR_ABI_MAJOR, EXPOSR_ABI_MINOR);
+		         d->abi_minor, EXPOSR_ABI_MAJOR, EXPOSR_ABI_MINOR);
 		return why;
 	}
 	if (d->name == NULL || strcmp(d->name, name) != 0) {
 		snprintf(why, why_size, "declares the name '%s', expected '%s'",
-			 d->name ? d->name : "(none)", name);
+		         d->name ? d->name : "(none)", name);
 		return why;
 	}
 	if (d->init == NULL)
@@ -84,7 +84,7 @@ static const char *check_descriptor(const struct exposr_module *d, const char *n
 }
 
 int loader_init_one(const struct exposr_host *host, const char *name, const char *path,
-		    const struct exposr_cfg *cfg)
+                    const struct exposr_cfg *cfg)
 {
 	struct exposr_module_handle *m = calloc(1, sizeof(*m));
 	if (m == NULL || (m->name = strdup(name)) == NULL || (m->path = strdup(path)) == NULL) {
@@ -99,7 +99,7 @@ int loader_init_one(const struct exposr_host *host, const char *name, const char
 	m->desc = dlsym(m->dl, EXPOSR_MODULE_SYMBOL);
 	if (m->desc == NULL) {
 		fprintf(stderr, "%s: not an exposrd module: no '%s' symbol\n", path,
-			EXPOSR_MODULE_SYMBOL);
+		        EXPOSR_MODULE_SYMBOL);
 		goto fail;
 	}
 	char why[160];
@@ -117,7 +117,7 @@ int loader_init_one(const struct exposr_host *host, const char *name, const char
 	m->next = modules_head;
 	modules_head = m;
 	log_debug("loaded module %s %s from %s", name, m->desc->version ? m->desc->version : "",
-		  path);
+	          path);
 	return EXPOSR_OK;
 fail:
 	if (m != NULL)
@@ -152,7 +152,7 @@ static int module_enabled(const struct exposr_cfg *entry, bool *enabled)
 }
 
 int loader_init_all(const struct exposr_host *host, const char *module_dir,
-		    const struct exposr_cfg *modules)
+                    const struct exposr_cfg *modules)
 {
 	if (modules != NULL && cfg_api.type(modules) != EXPOSR_CFG_MAPPING) {
 		cfg_api.error(modules, NULL, "must be a mapping of module names");
@@ -178,7 +178,7 @@ int loader_init_all(const struct exposr_host *host, const char *module_dir,
 		if (asprintf(&path, "%s/%s.so", module_dir, name) < 0)
 			goto fail;
 		const struct exposr_cfg *settings =
-			cfg_api.type(entry) == EXPOSR_CFG_MAPPING ? entry : NULL;
+		        cfg_api.type(entry) == EXPOSR_CFG_MAPPING ? entry : NULL;
 		int rc = loader_init_one(host, name, path, settings);
 		free(path);
 		if (rc != EXPOSR_OK)

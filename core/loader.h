@@ -12,10 +12,10 @@ struct exposr_cfg;
  * the module file and the reason, undoes that module, finalises the ones already
  * initialised and fails. */
 int loader_init_all(const struct exposr_host *host, const char *module_dir,
-		    const struct exposr_cfg *modules);
+                    const struct exposr_cfg *modules);
 /* Loads and initialises one module file; used by the above and by tests. */
 int loader_init_one(const struct exposr_host *host, const char *name, const char *path,
-		    const struct exposr_cfg *cfg);
+                    const struct exposr_cfg *cfg);
 int loader_start_all(void);
 /* Asks every module to stop; `all_drained` runs once each has drained (possibly
  * before this returns). */

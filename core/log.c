@@ -11,7 +11,8 @@
 static enum exposr_log_level current_level = EXPOSR_LOG_INFO;
 static enum log_format current_format = LOG_FORMAT_TEXT;
 
-static const char *const level_names[] = {"trace", "debug", "info", "warn", "error", "fatal", "off"};
+static const char *const level_names[] = {"trace", "debug", "info", "warn",
+                                          "error", "fatal", "off"};
 
 void log_configure(enum exposr_log_level level, enum log_format format)
 {

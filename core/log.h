@@ -14,11 +14,11 @@ int log_level_parse(const char *name);
 bool log_enabled(enum exposr_log_level level);
 void log_msgv(const char *component, enum exposr_log_level level, const char *fmt, va_list ap);
 void log_msg(const char *component, enum exposr_log_level level, const char *fmt, ...)
-	EXPOSR_PRINTF(3, 4);
+        EXPOSR_PRINTF(3, 4);
 
 #define log_error(...) log_msg("core", EXPOSR_LOG_ERROR, __VA_ARGS__)
-#define log_warn(...) log_msg("core", EXPOSR_LOG_WARN, __VA_ARGS__)
-#define log_info(...) log_msg("core", EXPOSR_LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_msg("core", EXPOSR_LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_msg("core", EXPOSR_LOG_INFO, __VA_ARGS__)
 #define log_debug(...) log_msg("core", EXPOSR_LOG_DEBUG, __VA_ARGS__)
 
 #endif

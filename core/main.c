@@ -64,11 +64,11 @@ int main(int argc, char **argv)
 	bool in_build_tree = build_tree_dir(exe_dir, sizeof(exe_dir));
 	snprintf(build_modules, sizeof(build_modules), "%s/modules", exe_dir);
 	const char *config_file = opts.config_file != NULL ? opts.config_file
-				  : in_build_tree	   ? EXPOSR_SOURCE_CONFIG_FILE
-							   : EXPOSR_CONFIG_FILE;
+	                          : in_build_tree          ? EXPOSR_SOURCE_CONFIG_FILE
+	                                                   : EXPOSR_CONFIG_FILE;
 	const char *module_dir = opts.module_dir != NULL ? opts.module_dir
-				 : in_build_tree	 ? build_modules
-							 : EXPOSR_MODULE_DIR;
+	                         : in_build_tree         ? build_modules
+	                                                 : EXPOSR_MODULE_DIR;
 	struct exposr_cfg *root = cfg_load_file(config_file);
 	if (root == NULL || options_apply(&opts, root) != 0) {
 		cfg_free(root);

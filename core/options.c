@@ -15,11 +15,11 @@ enum opt_kind {
 	OPT_STRING,
 	OPT_INT,
 	OPT_BOOL,
-	OPT_CHOICE,	 /* one of `choices` */
-	OPT_SELECT,	 /* comma list of `choices`: enables modules.<prefix><choice> */
+	OPT_CHOICE,      /* one of `choices` */
+	OPT_SELECT,      /* comma list of `choices`: enables modules.<prefix><choice> */
 	OPT_STORAGE_URL, /* scheme picks modules.storage-<scheme> */
-	OPT_REDIS_URL,	 /* storage and cluster bus on one Redis */
-	OPT_CLUSTER,	 /* auto, single-node, udp, redis */
+	OPT_REDIS_URL,   /* storage and cluster bus on one Redis */
+	OPT_CLUSTER,     /* auto, single-node, udp, redis */
 	OPT_CONFIG,
 	OPT_MODULE_DIR,
 	OPT_HELP,
@@ -31,121 +31,303 @@ struct option_def {
 	const char *name;
 	char short_name;
 	enum opt_kind kind;
-	const char *paths[3];	/* YAML settings it sets; for OPT_SELECT a prefix */
+	const char *paths[3];   /* YAML settings it sets; for OPT_SELECT a prefix */
 	const char *choices[5]; /* OPT_CHOICE, OPT_SELECT */
 	bool hidden;
 	const char *help;
 };
 
-#define PATHS(...) .paths = {__VA_ARGS__}
+#define PATHS(...)   .paths = {__VA_ARGS__}
 #define CHOICES(...) .choices = {__VA_ARGS__}
 
 /* Aliases come before the option they stand for, so the real one wins when both
  * are given. */
 static const struct option_def defs[] = {
-	{"config", 'c', OPT_CONFIG, {0}, {0}, false, "YAML configuration file"},
-	{"module-dir", 0, OPT_MODULE_DIR, {0}, {0}, false, "directory of module shared objects"},
-	{"bind-address", 0, OPT_STRING, PATHS("http.bind"), {0}, false,
-	 "address every listener binds (default: all interfaces)"},
-	{"ingress", 0, OPT_SELECT, PATHS("modules.ingress-"), CHOICES("http", "sni"), false,
-	 "ingress types to run (http, sni)"},
-	{"http-ingress-domain", 0, OPT_STRING, PATHS("modules.ingress-http.url"), {0}, true,
-	 "alias of --ingress-http-url"},
-	{"ingress-http-domain", 0, OPT_STRING, PATHS("modules.ingress-http.url"), {0}, true,
-	 "alias of --ingress-http-url"},
-	{"ingress-http-url", 0, OPT_STRING, PATHS("modules.ingress-http.url"), {0}, false,
-	 "base URL of the HTTP ingress; tunnel <id> is <id>.<host>"},
-	{"ingress-http-port", 0, OPT_INT, PATHS("modules.ingress-http.port"), {0}, true,
-	 "HTTP ingress port"},
-	{"ingress-http-agent-idle-timeout", 0, OPT_INT, PATHS("modules.ingress-http.idle-timeout"),
-	 {0}, true, "seconds an idle ingress connection is kept"},
-	{"ingress-sni-port", 0, OPT_INT, PATHS("modules.ingress-sni.port"), {0}, false,
-	 "SNI ingress port"},
-	{"ingress-sni-host", 0, OPT_STRING, PATHS("modules.ingress-sni.host"), {0}, true,
-	 "host[:port] of the SNI ingress URLs"},
-	{"ingress-sni-cert", 0, OPT_STRING, PATHS("modules.ingress-sni.cert"), {0}, false,
-	 "PEM certificate chain with a wildcard name"},
-	{"ingress-sni-key", 0, OPT_STRING, PATHS("modules.ingress-sni.key"), {0}, false,
-	 "PEM private key of the certificate"},
-	{"transport", 0, OPT_SELECT, PATHS("modules.transport-"), CHOICES("ws", "ssh"), false,
-	 "transports to run (ws, ssh)"},
-	{"transport-max-connections", 0, OPT_INT, PATHS("tunnels.max-connections"), {0}, false,
-	 "transport connections per tunnel, cluster-wide"},
-	{"transport-ssh-port", 0, OPT_INT, PATHS("modules.transport-ssh.port"), {0}, false,
-	 "SSH transport port"},
-	{"transport-ssh-host", 0, OPT_STRING, PATHS("modules.transport-ssh.host"), {0}, true,
-	 "host[:port] handed out for SSH"},
-	{"transport-ssh-key", 0, OPT_STRING, PATHS("modules.transport-ssh.key"), {0}, true,
-	 "SSH host key: path, key text or base64 of it"},
-	{"transport-ssh-allow-insecure-target", 0, OPT_BOOL,
-	 PATHS("modules.transport-ssh.allow-insecure-target"), {0}, true,
-	 "do not verify TLS targets of SSH tunnels"},
-	{"admin-enable", 0, OPT_BOOL, PATHS("modules.admin.enabled"), {0}, false,
-	 "admin interface (/ping, /health)"},
-	{"admin-port", 0, OPT_INT, PATHS("modules.admin.port"), {0}, false, "admin interface port"},
-	{"admin-api-enable", 0, OPT_BOOL, PATHS("modules.admin-api.enabled"), {0}, false,
-	 "admin API"},
-	{"admin-api-port", 0, OPT_INT, PATHS("modules.admin-api.port"), {0}, false, "admin API port"},
-	{"admin-api-key", 0, OPT_STRING, PATHS("modules.admin-api.key"), {0}, false,
-	 "admin API key"},
-	{"admin-api-allow-access-without-key", 0, OPT_BOOL,
-	 PATHS("modules.admin-api.allow-access-without-key"), {0}, true,
-	 "admin API without a key"},
-	{"api-url", 0, OPT_STRING, PATHS("modules.api-v1.url"), {0}, false,
-	 "answer the API only for this host"},
-	{"api-port", 'p', OPT_INT, PATHS("modules.api-v1.port", "modules.transport-ws.port"), {0},
-	 false, "API and websocket endpoint port"},
-	{"allow-registration", 0, OPT_BOOL, PATHS("modules.api-v1.allow-registration"), {0}, false,
-	 "allow POST /v1/account"},
-	{"cluster", 0, OPT_CLUSTER, {0}, CHOICES("auto", "single-node", "udp", "redis"), false,
-	 "cluster mode"},
-	{"cluster-key", 0, OPT_STRING, PATHS("cluster.key"), {0}, false,
-	 "key that signs cluster messages"},
-	{"cluster-advertise-address", 0, OPT_STRING, PATHS("cluster.advertise-address"), {0},
-	 false, "IP address other nodes reach this one at (default: the bind address, else "
-		"the first non-loopback one)"},
-	{"cluster-udp-discovery", 0, OPT_CHOICE, PATHS("modules.cluster-udp.discovery"),
-	 CHOICES("auto", "multicast", "kubernetes"), false, "UDP peer discovery"},
-	{"cluster-udp-port", 0, OPT_INT, PATHS("modules.cluster-udp.port"), {0}, false,
-	 "UDP cluster port"},
-	{"cluster-udp-discovery-multicast-group", 0, OPT_STRING,
-	 PATHS("modules.cluster-udp.multicast-group"), {0}, true, "multicast group"},
-	{"cluster-udp-discovery-kubernetes-service", 0, OPT_STRING,
-	 PATHS("modules.cluster-udp.kubernetes-service"), {0}, true, "headless service"},
-	{"cluster-udp-discovery-kubernetes-namespace", 0, OPT_STRING,
-	 PATHS("modules.cluster-udp.kubernetes-namespace"), {0}, true, "namespace"},
-	{"cluster-udp-discovery-kubernetes-service-env", 0, OPT_STRING,
-	 PATHS("modules.cluster-udp.kubernetes-service-env"), {0}, true,
-	 "variable naming the service"},
-	{"cluster-udp-discovery-kubernetes-namespace-env", 0, OPT_STRING,
-	 PATHS("modules.cluster-udp.kubernetes-namespace-env"), {0}, true,
-	 "variable naming the namespace"},
-	{"cluster-udp-discovery-kubernetes-cluster-domain", 0, OPT_STRING,
-	 PATHS("modules.cluster-udp.kubernetes-cluster-domain"), {0}, true, "cluster domain"},
-	{"cluster-redis-url", 0, OPT_STRING, PATHS("modules.cluster-redis.url"), {0}, false,
-	 "Redis for the cluster bus"},
-	{"redis-url", 0, OPT_REDIS_URL, {0}, {0}, true,
-	 "Redis for storage and cluster bus (deprecated)"},
-	{"storage-url", 0, OPT_STORAGE_URL, {0}, {0}, false,
-	 "memory://, redis://..., sqlite://<path>, postgres://..."},
-	{"storage-pgsql-connection-pool-size", 0, OPT_INT,
-	 PATHS("modules.storage-postgres.pool-size"), {0}, true, "PostgreSQL pool size"},
-	{"log-level", 0, OPT_CHOICE, PATHS("log.level"),
-	 CHOICES("all", "trace", "debug", "info", NULL), false,
-	 "all, trace, debug, info, warn, error, fatal, off"},
-	{"log-format", 0, OPT_CHOICE, PATHS("log.format"), CHOICES("text", "json"), false,
-	 "text or json"},
-	{"version", 'v', OPT_VERSION, {0}, {0}, false, "print the version"},
-	{"help", 'h', OPT_HELP, {0}, {0}, false, "print this help"},
-	{"show-hidden", 0, OPT_SHOW_HIDDEN, {0}, {0}, false, "list hidden options in --help"},
+        {"config", 'c', OPT_CONFIG, {0}, {0}, false, "YAML configuration file"},
+        {"module-dir", 0, OPT_MODULE_DIR, {0}, {0}, false, "directory of module shared objects"},
+        {"bind-address",
+         0,
+         OPT_STRING,
+         PATHS("http.bind"),
+         {0},
+         false,
+         "address every listener binds (default: all interfaces)"},
+        {"ingress", 0, OPT_SELECT, PATHS("modules.ingress-"), CHOICES("http", "sni"), false,
+         "ingress types to run (http, sni)"},
+        {"http-ingress-domain",
+         0,
+         OPT_STRING,
+         PATHS("modules.ingress-http.url"),
+         {0},
+         true,
+         "alias of --ingress-http-url"},
+        {"ingress-http-domain",
+         0,
+         OPT_STRING,
+         PATHS("modules.ingress-http.url"),
+         {0},
+         true,
+         "alias of --ingress-http-url"},
+        {"ingress-http-url",
+         0,
+         OPT_STRING,
+         PATHS("modules.ingress-http.url"),
+         {0},
+         false,
+         "base URL of the HTTP ingress; tunnel <id> is <id>.<host>"},
+        {"ingress-http-port",
+         0,
+         OPT_INT,
+         PATHS("modules.ingress-http.port"),
+         {0},
+         true,
+         "HTTP ingress port"},
+        {"ingress-http-agent-idle-timeout",
+         0,
+         OPT_INT,
+         PATHS("modules.ingress-http.idle-timeout"),
+         {0},
+         true,
+         "seconds an idle ingress connection is kept"},
+        {"ingress-sni-port",
+         0,
+         OPT_INT,
+         PATHS("modules.ingress-sni.port"),
+         {0},
+         false,
+         "SNI ingress port"},
+        {"ingress-sni-host",
+         0,
+         OPT_STRING,
+         PATHS("modules.ingress-sni.host"),
+         {0},
+         true,
+         "host[:port] of the SNI ingress URLs"},
+        {"ingress-sni-cert",
+         0,
+         OPT_STRING,
+         PATHS("modules.ingress-sni.cert"),
+         {0},
+         false,
+         "PEM certificate chain with a wildcard name"},
+        {"ingress-sni-key",
+         0,
+         OPT_STRING,
+         PATHS("modules.ingress-sni.key"),
+         {0},
+         false,
+         "PEM private key of the certificate"},
+        {"transport", 0, OPT_SELECT, PATHS("modules.transport-"), CHOICES("ws", "ssh"), false,
+         "transports to run (ws, ssh)"},
+        {"transport-max-connections",
+         0,
+         OPT_INT,
+         PATHS("tunnels.max-connections"),
+         {0},
+         false,
+         "transport connections per tunnel, cluster-wide"},
+        {"transport-ssh-port",
+         0,
+         OPT_INT,
+         PATHS("modules.transport-ssh.port"),
+         {0},
+         false,
+         "SSH transport port"},
+        {"transport-ssh-host",
+         0,
+         OPT_STRING,
+         PATHS("modules.transport-ssh.host"),
+         {0},
+         true,
+         "host[:port] handed out for SSH"},
+        {"transport-ssh-key",
+         0,
+         OPT_STRING,
+         PATHS("modules.transport-ssh.key"),
+         {0},
+         true,
+         "SSH host key: path, key text or base64 of it"},
+        {"transport-ssh-allow-insecure-target",
+         0,
+         OPT_BOOL,
+         PATHS("modules.transport-ssh.allow-insecure-target"),
+         {0},
+         true,
+         "do not verify TLS targets of SSH tunnels"},
+        {"admin-enable",
+         0,
+         OPT_BOOL,
+         PATHS("modules.admin.enabled"),
+         {0},
+         false,
+         "admin interface (/ping, /health)"},
+        {"admin-port", 0, OPT_INT, PATHS("modules.admin.port"), {0}, false, "admin interface port"},
+        {"admin-api-enable",
+         0,
+         OPT_BOOL,
+         PATHS("modules.admin-api.enabled"),
+         {0},
+         false,
+         "admin API"},
+        {"admin-api-port",
+         0,
+         OPT_INT,
+         PATHS("modules.admin-api.port"),
+         {0},
+         false,
+         "admin API port"},
+        {"admin-api-key",
+         0,
+         OPT_STRING,
+         PATHS("modules.admin-api.key"),
+         {0},
+         false,
+         "admin API key"},
+        {"admin-api-allow-access-without-key",
+         0,
+         OPT_BOOL,
+         PATHS("modules.admin-api.allow-access-without-key"),
+         {0},
+         true,
+         "admin API without a key"},
+        {"api-url",
+         0,
+         OPT_STRING,
+         PATHS("modules.api-v1.url"),
+         {0},
+         false,
+         "answer the API only for this host"},
+        {"api-port",
+         'p',
+         OPT_INT,
+         PATHS("modules.api-v1.port", "modules.transport-ws.port"),
+         {0},
+         false,
+         "API and websocket endpoint port"},
+        {"allow-registration",
+         0,
+         OPT_BOOL,
+         PATHS("modules.api-v1.allow-registration"),
+         {0},
+         false,
+         "allow POST /v1/account"},
+        {"cluster",
+         0,
+         OPT_CLUSTER,
+         {0},
+         CHOICES("auto", "single-node", "udp", "redis"),
+         false,
+         "cluster mode"},
+        {"cluster-key",
+         0,
+         OPT_STRING,
+         PATHS("cluster.key"),
+         {0},
+         false,
+         "key that signs cluster messages"},
+        {"cluster-advertise-address",
+         0,
+         OPT_STRING,
+         PATHS("cluster.advertise-address"),
+         {0},
+         false,
+         "IP address other nodes reach this one at (default: the bind address, else "
+         "the first non-loopback one)"},
+        {"cluster-udp-discovery", 0, OPT_CHOICE, PATHS("modules.cluster-udp.discovery"),
+         CHOICES("auto", "multicast", "kubernetes"), false, "UDP peer discovery"},
+        {"cluster-udp-port",
+         0,
+         OPT_INT,
+         PATHS("modules.cluster-udp.port"),
+         {0},
+         false,
+         "UDP cluster port"},
+        {"cluster-udp-discovery-multicast-group",
+         0,
+         OPT_STRING,
+         PATHS("modules.cluster-udp.multicast-group"),
+         {0},
+         true,
+         "multicast group"},
+        {"cluster-udp-discovery-kubernetes-service",
+         0,
+         OPT_STRING,
+         PATHS("modules.cluster-udp.kubernetes-service"),
+         {0},
+         true,
+         "headless service"},
+        {"cluster-udp-discovery-kubernetes-namespace",
+         0,
+         OPT_STRING,
+         PATHS("modules.cluster-udp.kubernetes-namespace"),
+         {0},
+         true,
+         "namespace"},
+        {"cluster-udp-discovery-kubernetes-service-env",
+         0,
+         OPT_STRING,
+         PATHS("modules.cluster-udp.kubernetes-service-env"),
+         {0},
+         true,
+         "variable naming the service"},
+        {"cluster-udp-discovery-kubernetes-namespace-env",
+         0,
+         OPT_STRING,
+         PATHS("modules.cluster-udp.kubernetes-namespace-env"),
+         {0},
+         true,
+         "variable naming the namespace"},
+        {"cluster-udp-discovery-kubernetes-cluster-domain",
+         0,
+         OPT_STRING,
+         PATHS("modules.cluster-udp.kubernetes-cluster-domain"),
+         {0},
+         true,
+         "cluster domain"},
+        {"cluster-redis-url",
+         0,
+         OPT_STRING,
+         PATHS("modules.cluster-redis.url"),
+         {0},
+         false,
+         "Redis for the cluster bus"},
+        {"redis-url",
+         0,
+         OPT_REDIS_URL,
+         {0},
+         {0},
+         true,
+         "Redis for storage and cluster bus (deprecated)"},
+        {"storage-url",
+         0,
+         OPT_STORAGE_URL,
+         {0},
+         {0},
+         false,
+         "memory://, redis://..., sqlite://<path>, postgres://..."},
+        {"storage-pgsql-connection-pool-size",
+         0,
+         OPT_INT,
+         PATHS("modules.storage-postgres.pool-size"),
+         {0},
+         true,
+         "PostgreSQL pool size"},
+        {"log-level", 0, OPT_CHOICE, PATHS("log.level"),
+         CHOICES("all", "trace", "debug", "info", NULL), false,
+         "all, trace, debug, info, warn, error, fatal, off"},
+        {"log-format", 0, OPT_CHOICE, PATHS("log.format"), CHOICES("text", "json"), false,
+         "text or json"},
+        {"version", 'v', OPT_VERSION, {0}, {0}, false, "print the version"},
+        {"help", 'h', OPT_HELP, {0}, {0}, false, "print this help"},
+        {"show-hidden", 0, OPT_SHOW_HIDDEN, {0}, {0}, false, "list hidden options in --help"},
 };
 
 #define DEF_COUNT (sizeof(defs) / sizeof(defs[0]))
 
 static const char *const storage_schemes[][2] = {
-	{"memory", "storage-memory"},	{"redis", "storage-redis"},
-	{"rediss", "storage-redis"},	{"sqlite", "storage-sqlite"},
-	{"postgres", "storage-postgres"}, {"postgresql", "storage-postgres"},
+        {"memory", "storage-memory"},     {"redis", "storage-redis"},
+        {"rediss", "storage-redis"},      {"sqlite", "storage-sqlite"},
+        {"postgres", "storage-postgres"}, {"postgresql", "storage-postgres"},
 };
 #define SCHEME_COUNT (sizeof(storage_schemes) / sizeof(storage_schemes[0]))
 
@@ -189,21 +371,24 @@ static int validate(const struct option_def *d, const char *source, const char *
 		errno = 0;
 		long n = strtol(v, &end, 10);
 		if (v[0] == '\0' || *end != '\0' || errno != 0 || n < 0) {
-			fprintf(stderr, "exposrd: %s: '%s' is not a non-negative integer\n", source, v);
+			fprintf(stderr, "exposrd: %s: '%s' is not a non-negative integer\n", source,
+			        v);
 			return -1;
 		}
 		return 0;
 	}
 	case OPT_BOOL:
 		if (!is_bool_word(v)) {
-			fprintf(stderr, "exposrd: %s: '%s' is not a boolean (true or false)\n", source, v);
+			fprintf(stderr, "exposrd: %s: '%s' is not a boolean (true or false)\n",
+			        source, v);
 			return -1;
 		}
 		return 0;
 	case OPT_CHOICE:
 		if (d->paths[0] != NULL && strcmp(d->paths[0], "log.level") == 0) {
 			if (log_level_parse(v) < 0) {
-				fprintf(stderr, "exposrd: %s: unknown level '%s' (%s)\n", source, v, d->help);
+				fprintf(stderr, "exposrd: %s: unknown level '%s' (%s)\n", source, v,
+				        d->help);
 				return -1;
 			}
 			return 0;
@@ -211,10 +396,11 @@ static int validate(const struct option_def *d, const char *source, const char *
 		/* fall through */
 	case OPT_CLUSTER:
 		if (!in_choices(d, v)) {
-			fprintf(stderr, "exposrd: %s: '%s' is not one of %s%s%s%s%s%s%s\n", source, v,
-				d->choices[0], d->choices[1] ? ", " : "", d->choices[1] ? d->choices[1] : "",
-				d->choices[2] ? ", " : "", d->choices[2] ? d->choices[2] : "",
-				d->choices[3] ? ", " : "", d->choices[3] ? d->choices[3] : "");
+			fprintf(stderr, "exposrd: %s: '%s' is not one of %s%s%s%s%s%s%s\n", source,
+			        v, d->choices[0], d->choices[1] ? ", " : "",
+			        d->choices[1] ? d->choices[1] : "", d->choices[2] ? ", " : "",
+			        d->choices[2] ? d->choices[2] : "", d->choices[3] ? ", " : "",
+			        d->choices[3] ? d->choices[3] : "");
 			return -1;
 		}
 		return 0;
@@ -226,7 +412,8 @@ static int validate(const struct option_def *d, const char *source, const char *
 			while (isspace((unsigned char)*p))
 				p++;
 			if (!in_choices(d, p)) {
-				fprintf(stderr, "exposrd: %s: unknown %s '%s'\n", source, d->name, p);
+				fprintf(stderr, "exposrd: %s: unknown %s '%s'\n", source, d->name,
+				        p);
 				rc = -1;
 			}
 		}
@@ -236,9 +423,9 @@ static int validate(const struct option_def *d, const char *source, const char *
 	case OPT_STORAGE_URL:
 		if (storage_module(v) == NULL) {
 			fprintf(stderr,
-				"exposrd: %s: unsupported storage URL '%s' (memory://, redis://, "
-				"sqlite://, postgres://)\n",
-				source, v);
+			        "exposrd: %s: unsupported storage URL '%s' (memory://, redis://, "
+			        "sqlite://, postgres://)\n",
+			        source, v);
 			return -1;
 		}
 		return 0;
@@ -332,8 +519,8 @@ int options_parse(int argc, char **argv, struct options *out)
 		} else if (value == NULL) {
 			/* A boolean may be followed by an explicit true/false. */
 			value = d->kind == OPT_BOOL && i + 1 < argc && is_bool_word(argv[i + 1])
-					? argv[++i]
-					: "true";
+			                ? argv[++i]
+			                : "true";
 		}
 		char source[96];
 		snprintf(source, sizeof(source), "--%s", d->name);
@@ -344,8 +531,8 @@ int options_parse(int argc, char **argv, struct options *out)
 	for (size_t i = 0; i < DEF_COUNT; i++) {
 		if (defs[i].kind != OPT_CONFIG && defs[i].kind != OPT_MODULE_DIR)
 			continue;
-		const char *env = getenv(defs[i].kind == OPT_CONFIG ? "EXPOSR_CONFIG"
-								     : "EXPOSR_MODULE_DIR");
+		const char *env =
+		        getenv(defs[i].kind == OPT_CONFIG ? "EXPOSR_CONFIG" : "EXPOSR_MODULE_DIR");
 		if (out->values[i] == NULL && env != NULL && env[0] != '\0' &&
 		    store(out, &defs[i], env) != 0)
 			return -1;
@@ -354,7 +541,7 @@ int options_parse(int argc, char **argv, struct options *out)
 }
 
 static int set_all(struct exposr_cfg *root, const struct option_def *d, const char *v,
-		   const char *source)
+                   const char *source)
 {
 	for (size_t i = 0; i < 3 && d->paths[i] != NULL; i++)
 		if (cfg_set(root, d->paths[i], v, source) != 0)
@@ -362,8 +549,8 @@ static int set_all(struct exposr_cfg *root, const struct option_def *d, const ch
 	return 0;
 }
 
-static int set_module(struct exposr_cfg *root, const char *module, const char *key,
-		      const char *v, const char *source)
+static int set_module(struct exposr_cfg *root, const char *module, const char *key, const char *v,
+                      const char *source)
 {
 	char path[128];
 	snprintf(path, sizeof(path), "modules.%s.%s", module, key);
@@ -371,14 +558,15 @@ static int set_module(struct exposr_cfg *root, const char *module, const char *k
 }
 
 static int apply_select(struct exposr_cfg *root, const struct option_def *d, const char *v,
-			const char *source)
+                        const char *source)
 {
 	for (size_t i = 0; i < 5 && d->choices[i] != NULL; i++) {
 		bool on = false;
 		char *copy = strdup(v), *save = NULL;
 		if (copy == NULL)
 			return -1;
-		for (char *p = strtok_r(copy, ",", &save); p != NULL; p = strtok_r(NULL, ",", &save)) {
+		for (char *p = strtok_r(copy, ",", &save); p != NULL;
+		     p = strtok_r(NULL, ",", &save)) {
 			while (isspace((unsigned char)*p))
 				p++;
 			on = on || strcmp(p, d->choices[i]) == 0;
@@ -386,7 +574,7 @@ static int apply_select(struct exposr_cfg *root, const struct option_def *d, con
 		free(copy);
 		char module[64];
 		snprintf(module, sizeof(module), "%s%s", d->paths[0] + strlen("modules."),
-			 d->choices[i]);
+		         d->choices[i]);
 		if (set_module(root, module, "enabled", on ? "true" : "false", source) != 0)
 			return -1;
 	}
@@ -400,8 +588,8 @@ static int apply_storage(struct exposr_cfg *root, const char *url, const char *s
 		const char *module = storage_schemes[i][1];
 		if (i > 0 && strcmp(module, storage_schemes[i - 1][1]) == 0)
 			continue;
-		if (set_module(root, module, "enabled", strcmp(module, chosen) == 0 ? "true" : "false",
-			       source) != 0)
+		if (set_module(root, module, "enabled",
+		               strcmp(module, chosen) == 0 ? "true" : "false", source) != 0)
 			return -1;
 	}
 	if (strcmp(chosen, "storage-memory") == 0)
@@ -409,8 +597,8 @@ static int apply_storage(struct exposr_cfg *root, const char *url, const char *s
 	if (set_module(root, chosen, "url", url, source) != 0)
 		return -1;
 	/* The cluster bus of `auto` uses the storage's Redis unless it was given its own. */
-	const struct exposr_cfg *bus =
-		cfg_api.child(cfg_api.child(cfg_api.child(root, "modules"), "cluster-redis"), "url");
+	const struct exposr_cfg *bus = cfg_api.child(
+	        cfg_api.child(cfg_api.child(root, "modules"), "cluster-redis"), "url");
 	if (strcmp(chosen, "storage-redis") == 0 && bus == NULL)
 		return set_module(root, "cluster-redis", "url", url, source);
 	return 0;
@@ -445,7 +633,7 @@ static const char *resolve_auto(const char *const values[])
 }
 
 static int apply_one(struct exposr_cfg *root, const struct option_def *d, const char *v,
-		     const char *source, const char *const values[])
+                     const char *source, const char *const values[])
 {
 	switch (d->kind) {
 	case OPT_STRING:
@@ -504,7 +692,7 @@ static int apply_layer(struct exposr_cfg *root, const char *const values[], bool
 	}
 	const char *implied = cluster_given ? NULL : resolve_auto(values);
 	return implied != NULL ? apply_cluster(root, implied, env ? "environment" : "command line")
-			       : 0;
+	                       : 0;
 }
 
 int options_apply(const struct options *opts, struct exposr_cfg *root)
@@ -516,9 +704,10 @@ int options_apply(const struct options *opts, struct exposr_cfg *root)
 		const char *v = getenv(name);
 		bool usable = v != NULL && v[0] != '\0' && takes_value(defs[i].kind);
 		usable = usable || (v != NULL && defs[i].kind == OPT_BOOL && v[0] != '\0');
-		env_values[i] = usable && defs[i].kind != OPT_CONFIG && defs[i].kind != OPT_MODULE_DIR
-					? v
-					: NULL;
+		env_values[i] =
+		        usable && defs[i].kind != OPT_CONFIG && defs[i].kind != OPT_MODULE_DIR
+		                ? v
+		                : NULL;
 	}
 	if (apply_layer(root, env_values, true) != 0)
 		return -1;
@@ -528,9 +717,9 @@ int options_apply(const struct options *opts, struct exposr_cfg *root)
 void options_print_help(FILE *out, bool show_hidden)
 {
 	fprintf(out, "Usage: exposrd [options]\n\n"
-		     "Every option can also be set as EXPOSR_<NAME> in the environment\n"
-		     "(e.g. --ingress-http-url -> EXPOSR_INGRESS_HTTP_URL) and in the YAML file.\n"
-		     "Precedence: command line > environment > YAML file > defaults.\n\n");
+	             "Every option can also be set as EXPOSR_<NAME> in the environment\n"
+	             "(e.g. --ingress-http-url -> EXPOSR_INGRESS_HTTP_URL) and in the YAML file.\n"
+	             "Precedence: command line > environment > YAML file > defaults.\n\n");
 	for (size_t i = 0; i < DEF_COUNT; i++) {
 		const struct option_def *d = &defs[i];
 		if (d->hidden && !show_hidden)

@@ -10,7 +10,7 @@ struct exposr_cfg;
 
 struct options {
 	const char *config_file; /* --config / EXPOSR_CONFIG, NULL if not given */
-	const char *module_dir;	 /* --module-dir / EXPOSR_MODULE_DIR, NULL if not given */
+	const char *module_dir;  /* --module-dir / EXPOSR_MODULE_DIR, NULL if not given */
 	bool help, show_hidden, version;
 	/* Values given on the command line, by option index; NULL when absent. */
 	char **values;

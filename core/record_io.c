@@ -124,7 +124,7 @@ static void on_read(void *arg, int status, const char *value, size_t len)
 		return;
 	}
 	store_set(records_namespace(op->kind), op->key, op->text, strlen(op->text), 0, 0,
-		  on_written, op);
+	          on_written, op);
 }
 
 static void update_start(void *arg)
@@ -134,7 +134,7 @@ static void update_start(void *arg)
 }
 
 void record_update(enum record_kind kind, const char *key, record_apply_fn apply, void *apply_arg,
-		   exposr_record_cb cb, void *arg)
+                   exposr_record_cb cb, void *arg)
 {
 	struct update_op *op = calloc(1, sizeof(*op));
 	if (op == NULL || (op->key = strdup(key)) == NULL ||

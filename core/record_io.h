@@ -16,7 +16,7 @@ void record_get(enum record_kind kind, const char *key, exposr_record_cb cb, voi
  * the written record (still under the lock: an update it starts on the same record
  * runs after this one). */
 void record_update(enum record_kind kind, const char *key, record_apply_fn apply, void *apply_arg,
-		   exposr_record_cb cb, void *arg);
+                   exposr_record_cb cb, void *arg);
 /* The keylock key of a record, "<namespace>:<key>"; caller frees. */
 char *record_lock_key(enum record_kind kind, const char *key);
 

@@ -33,59 +33,59 @@ struct field {
 static const struct field enabled_only[] = {BOOL("enabled"), END};
 
 static const struct field tunnel_transport[] = {
-	STRING("token"),
-	NUMBER("max_connections", 1),
-	OBJECT("ws", enabled_only),
-	OBJECT("ssh", enabled_only),
-	END,
+        STRING("token"),
+        NUMBER("max_connections", 1),
+        OBJECT("ws", enabled_only),
+        OBJECT("ssh", enabled_only),
+        END,
 };
 
 static const struct field tunnel_ingress_http[] = {
-	BOOL("enabled"), STRING("url"), STRINGS("urls"), STRINGS("alt_names"), END,
+        BOOL("enabled"), STRING("url"), STRINGS("urls"), STRINGS("alt_names"), END,
 };
 
 /* protocol.md §2.5: an enabled SNI block carries its url like the HTTP one. */
 static const struct field tunnel_ingress_sni[] = {
-	BOOL("enabled"),
-	STRING("url"),
-	STRINGS("urls"),
-	END,
+        BOOL("enabled"),
+        STRING("url"),
+        STRINGS("urls"),
+        END,
 };
 
 static const struct field tunnel_ingress[] = {
-	OBJECT("http", tunnel_ingress_http),
-	OBJECT("sni", tunnel_ingress_sni),
-	END,
+        OBJECT("http", tunnel_ingress_http),
+        OBJECT("sni", tunnel_ingress_sni),
+        END,
 };
 
 static const struct field tunnel_target[] = {STRING("url"), END};
 
 static const struct field tunnel_fields[] = {
-	OBJECT("transport", tunnel_transport),
-	OBJECT("ingress", tunnel_ingress),
-	OBJECT("target", tunnel_target),
-	STRING("id"),
-	STRING("account"),
-	STRING("created_at"),
-	STRING("updated_at"),
-	END,
+        OBJECT("transport", tunnel_transport),
+        OBJECT("ingress", tunnel_ingress),
+        OBJECT("target", tunnel_target),
+        STRING("id"),
+        STRING("account"),
+        STRING("created_at"),
+        STRING("updated_at"),
+        END,
 };
 
 static const struct field account_status[] = {
-	BOOL("disabled"),
-	STRING("disabled_at"),
-	STRING("disabled_reason"),
-	END,
+        BOOL("disabled"),
+        STRING("disabled_at"),
+        STRING("disabled_reason"),
+        END,
 };
 
 static const struct field account_fields[] = {
-	STRING("accountId"),
-	STRING("id"),
-	STRING("created_at"),
-	STRING("updated_at"),
-	STRINGS("tunnels"),
-	OBJECT("status", account_status),
-	END,
+        STRING("accountId"),
+        STRING("id"),
+        STRING("created_at"),
+        STRING("updated_at"),
+        STRINGS("tunnels"),
+        OBJECT("status", account_status),
+        END,
 };
 
 static const struct field *schema_of(enum record_kind kind)
@@ -129,7 +129,7 @@ static cJSON *merge_object(const struct field *fields, const cJSON *src)
 		return NULL;
 	for (const struct field *f = fields; f->name != NULL; f++) {
 		const cJSON *s =
-			cJSON_IsObject(src) ? cJSON_GetObjectItemCaseSensitive(src, f->name) : NULL;
+		        cJSON_IsObject(src) ? cJSON_GetObjectItemCaseSensitive(src, f->name) : NULL;
 		bool absent = false;
 		cJSON *v = merge_field(f, s, &absent);
 		if (absent)
@@ -203,7 +203,7 @@ cJSON *records_account_new(const char *account_id, const char *now_iso)
 }
 
 cJSON *records_tunnel_new(const char *tunnel_id, const char *account_id, const char *token,
-			  const char *now_iso)
+                          const char *now_iso)
 {
 	cJSON *src = cJSON_CreateObject();
 	cJSON *transport = cJSON_AddObjectToObject(src, "transport");
@@ -275,8 +275,8 @@ int records_set_string(cJSON *object, const char *key, const char *value)
 		return EXPOSR_ERROR;
 	/* cJSON_HasObjectItem ignores case; record keys do not. */
 	bool ok = cJSON_GetObjectItemCaseSensitive(object, key) != NULL
-			  ? cJSON_ReplaceItemInObjectCaseSensitive(object, key, s)
-			  : cJSON_AddItemToObject(object, key, s);
+	                  ? cJSON_ReplaceItemInObjectCaseSensitive(object, key, s)
+	                  : cJSON_AddItemToObject(object, key, s);
 	if (!ok) {
 		cJSON_Delete(s);
 		return EXPOSR_ERROR;

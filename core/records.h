@@ -14,7 +14,7 @@ const char *records_namespace(enum record_kind kind);
 /* New records; NULL when out of memory. */
 cJSON *records_account_new(const char *account_id, const char *now_iso);
 cJSON *records_tunnel_new(const char *tunnel_id, const char *account_id, const char *token,
-			  const char *now_iso);
+                          const char *now_iso);
 
 /* A copy of `src` in canonical form: every default present, every known field of `src`
  * that has the right type copied over it, unknown fields dropped, in 0.12's order.

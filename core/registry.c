@@ -14,7 +14,7 @@ struct registry_item {
 static struct registry_item *items_head;
 
 int registry_add(struct exposr_module_handle *mod, const char *kind, const char *name,
-		 const void *vtable, void *instance)
+                 const void *vtable, void *instance)
 {
 	if (kind == NULL || name == NULL || vtable == NULL)
 		return EXPOSR_ERROR;
@@ -51,7 +51,7 @@ const struct exposr_registry_entry *registry_find(const char *kind, const char *
 }
 
 static void registry_each(const char *kind,
-			  void (*fn)(void *arg, const struct exposr_registry_entry *e), void *arg)
+                          void (*fn)(void *arg, const struct exposr_registry_entry *e), void *arg)
 {
 	for (struct registry_item *it = items_head; it != NULL; it = it->next)
 		if (strcmp(it->entry.kind, kind) == 0)
@@ -83,8 +83,8 @@ size_t registry_count(void)
 }
 
 const struct exposr_registry_api registry_api = {
-	.size = sizeof(struct exposr_registry_api),
-	.add = registry_add,
-	.find = registry_find,
-	.each = registry_each,
+        .size = sizeof(struct exposr_registry_api),
+        .add = registry_add,
+        .find = registry_find,
+        .each = registry_each,
 };

@@ -7,7 +7,7 @@
 extern const struct exposr_registry_api registry_api;
 
 int registry_add(struct exposr_module_handle *mod, const char *kind, const char *name,
-		 const void *vtable, void *instance);
+                 const void *vtable, void *instance);
 const struct exposr_registry_entry *registry_find(const char *kind, const char *name);
 /* Drops every entry `mod` added (undo of a failed or unloaded module). */
 void registry_remove_module(struct exposr_module_handle *mod);

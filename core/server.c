@@ -29,11 +29,11 @@ struct server {
 
 static struct server server;
 
-static const char *const top_keys[] = {"log", "http", "shutdown-timeout", "modules", "tunnels",
-				       "cluster", NULL};
+static const char *const top_keys[] = {"log",     "http", "shutdown-timeout", "modules", "tunnels",
+                                       "cluster", NULL};
 static const char *const log_keys[] = {"level", "format", NULL};
-static const char *const http_keys[] = {"bind", "max-head-size", "max-headers", "head-timeout",
-					"idle-timeout", NULL};
+static const char *const http_keys[] = {"bind",         "max-head-size", "max-headers",
+                                        "head-timeout", "idle-timeout",  NULL};
 static const char *const tunnels_keys[] = {"max-connections", NULL};
 static const char *const cluster_keys[] = {"key", "advertise-address", NULL};
 
@@ -47,8 +47,10 @@ static int read_log(const struct exposr_cfg *root)
 		return -1;
 	int lv = log_level_parse(level);
 	if (lv < 0) {
-		cfg_api.error(log, "level", "unknown level '%s' (trace, debug, info, warn, error, "
-					    "fatal, off)", level);
+		cfg_api.error(log, "level",
+		              "unknown level '%s' (trace, debug, info, warn, error, "
+		              "fatal, off)",
+		              level);
 		return -1;
 	}
 	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
@@ -56,7 +58,7 @@ static int read_log(const struct exposr_cfg *root)
 		return -1;
 	}
 	log_configure((enum exposr_log_level)lv,
-		      strcmp(format, "json") == 0 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+	              strcmp(format, "json") == 0 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
 	return 0;
 }
 
@@ -67,12 +69,13 @@ static int read_http(const struct exposr_cfg *root, struct http_limits *limits, 
 	if (cfg_api.check_keys(http, http_keys) != 0 ||
 	    cfg_api.get_string(http, "bind", NULL, bind) != 0 ||
 	    cfg_api.get_int(http, "max-head-size", HTTP_DEFAULT_MAX_HEAD_BYTES, 1024, 1 << 20,
-			    &head) != 0 ||
-	    cfg_api.get_int(http, "max-headers", HTTP_DEFAULT_MAX_HEADERS, 1, 1000, &headers) != 0 ||
+	                    &head) != 0 ||
+	    cfg_api.get_int(http, "max-headers", HTTP_DEFAULT_MAX_HEADERS, 1, 1000, &headers) !=
+	            0 ||
 	    cfg_api.get_int(http, "head-timeout", HTTP_DEFAULT_HEAD_TIMEOUT_MS / 1000, 1, 3600,
-			    &head_timeout) != 0 ||
+	                    &head_timeout) != 0 ||
 	    cfg_api.get_int(http, "idle-timeout", HTTP_DEFAULT_IDLE_TIMEOUT_MS / 1000, 1, 86400,
-			    &idle_timeout) != 0)
+	                    &idle_timeout) != 0)
 		return -1;
 	limits->max_head_bytes = (size_t)head;
 	limits->max_headers = (size_t)headers;
@@ -157,7 +160,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		_exit(EXIT_START);
 	}
 	log_info("%s: shutting down (draining for up to %ld s)", strsignal((int)sig),
-		 server.shutdown_timeout_s);
+	         server.shutdown_timeout_s);
 	server.state = EXPOSR_SERVER_STOPPING;
 	services_shutdown();
 	cluster_shutdown();
@@ -234,7 +237,7 @@ int server_run(const struct exposr_cfg *root, const char *module_dir)
 		goto out_modules;
 	server.state = EXPOSR_SERVER_RUNNING;
 	log_info("exposrd %s running with %zu modules from %s", EXPOSR_VERSION,
-		 loader_module_count(), module_dir);
+	         loader_module_count(), module_dir);
 	if (event_base_dispatch(server.base) < 0)
 		log_error("event loop failed");
 	else

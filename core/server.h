@@ -6,7 +6,7 @@ struct exposr_cfg;
 
 /* Exit statuses. */
 #define EXIT_CONFIG 2 /* bad configuration or arguments */
-#define EXIT_START 1  /* a module or listener could not start */
+#define EXIT_START  1 /* a module or listener could not start */
 
 #include <exposr/host.h>
 

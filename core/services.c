@@ -31,7 +31,7 @@ int services_start(void)
 	const struct exposr_registry_entry *e = registry_find(EXPOSR_KIND_STORAGE, NULL);
 	if (e == NULL) {
 		fprintf(stderr, "exposrd: no storage module is enabled (enable storage-memory, "
-				"storage-redis or storage-sqlite)\n");
+		                "storage-redis or storage-sqlite)\n");
 		return EXPOSR_ERROR;
 	}
 	store_use(e->vtable, e->instance);

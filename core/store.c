@@ -24,7 +24,7 @@ void store_get(const char *ns, const char *key, exposr_storage_get_cb cb, void *
 }
 
 void store_set(const char *ns, const char *key, const char *value, size_t len, unsigned flags,
-	       uint64_t ttl_ms, exposr_storage_done_cb cb, void *arg)
+               uint64_t ttl_ms, exposr_storage_done_cb cb, void *arg)
 {
 	if (store_vt == NULL)
 		cb(arg, EXPOSR_ERROR);
@@ -41,7 +41,7 @@ void store_del(const char *ns, const char *key, exposr_storage_done_cb cb, void 
 }
 
 void store_list(const char *ns, const char *cursor, size_t count, exposr_storage_list_cb cb,
-		void *arg)
+                void *arg)
 {
 	if (store_vt == NULL)
 		cb(arg, EXPOSR_ERROR, NULL, 0, NULL);

@@ -5,8 +5,8 @@
 
 #include <exposr/storage.h>
 
-#define STORE_NS_ACCOUNT "account"
-#define STORE_NS_TUNNEL "tunnel"
+#define STORE_NS_ACCOUNT  "account"
+#define STORE_NS_TUNNEL   "tunnel"
 #define STORE_NS_ALTNAMES "ingress-altnames"
 
 /* vt NULL: forget the backend. */
@@ -15,9 +15,9 @@ bool store_available(void);
 
 void store_get(const char *ns, const char *key, exposr_storage_get_cb cb, void *arg);
 void store_set(const char *ns, const char *key, const char *value, size_t len, unsigned flags,
-	       uint64_t ttl_ms, exposr_storage_done_cb cb, void *arg);
+               uint64_t ttl_ms, exposr_storage_done_cb cb, void *arg);
 void store_del(const char *ns, const char *key, exposr_storage_done_cb cb, void *arg);
 void store_list(const char *ns, const char *cursor, size_t count, exposr_storage_list_cb cb,
-		void *arg);
+                void *arg);
 
 #endif

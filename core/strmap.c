@@ -144,7 +144,7 @@ size_t strmap_count(const struct strmap *map)
 }
 
 void strmap_filter(struct strmap *map, bool (*fn)(void *arg, const char *key, void *value),
-		   void *arg)
+                   void *arg)
 {
 	if (map == NULL)
 		return;

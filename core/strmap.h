@@ -19,6 +19,6 @@ size_t strmap_count(const struct strmap *map);
 /* Calls `fn` for every entry; an entry for which it returns true is removed (the
  * callback takes its value). `fn` must not otherwise change the map. */
 void strmap_filter(struct strmap *map, bool (*fn)(void *arg, const char *key, void *value),
-		   void *arg);
+                   void *arg);
 
 #endif

@@ -55,7 +55,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 }
 
 struct exposr_timer *timer_add(struct exposr_module_handle *mod, uint64_t ms, bool repeat,
-			       exposr_timer_cb cb, void *arg)
+                               exposr_timer_cb cb, void *arg)
 {
 	if (timer_base == NULL || cb == NULL)
 		return NULL;
@@ -63,7 +63,8 @@ struct exposr_timer *timer_add(struct exposr_module_handle *mod, uint64_t ms, bo
 	if (t == NULL)
 		return NULL;
 	t->ev = event_new(timer_base, -1, repeat ? EV_PERSIST : 0, on_timer, t);
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
+	                     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 	if (t->ev == NULL || event_add(t->ev, &tv) != 0) {
 		if (t->ev != NULL)
 			event_free(t->ev);

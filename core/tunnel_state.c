@@ -151,8 +151,8 @@ void tunnel_entry_insert(struct tunnel_entry *e, struct exposr_tunnel_conn *c)
 }
 
 struct exposr_tunnel_conn *tunnel_state_add(const char *tunnel_id, const char *peer,
-					    const struct exposr_transport_conn_vtable *vt,
-					    void *conn)
+                                            const struct exposr_transport_conn_vtable *vt,
+                                            void *conn)
 {
 	if (ts.stopping || tunnel_id == NULL || vt == NULL)
 		return NULL;
@@ -258,8 +258,8 @@ void tunnel_state_get(const char *tunnel_id, struct exposr_tunnel_state *out)
 }
 
 void tunnel_state_connections(const char *tunnel_id,
-			       void (*fn)(void *arg, const struct exposr_tunnel_connection_info *c),
-			       void *arg)
+                              void (*fn)(void *arg, const struct exposr_tunnel_connection_info *c),
+                              void *arg)
 {
 	const struct tunnel_entry *e = strmap_get(ts.tunnels, tunnel_id);
 	for (const struct exposr_tunnel_conn *c = e != NULL ? e->conns : NULL; c != NULL;
@@ -267,13 +267,13 @@ void tunnel_state_connections(const char *tunnel_id,
 		/* A local connection is as alive as its tunnel entry's last refresh. */
 		int64_t alive_at = c->local && c->connected ? e->alive_at : c->alive_at;
 		struct exposr_tunnel_connection_info info = {
-			.connection_id = c->id,
-			.node_id = c->node,
-			.peer = c->peer != NULL ? c->peer : "",
-			.connected = c->connected,
-			.connected_at = c->connected_at,
-			.disconnected_at = c->disconnected_at,
-			.alive_at = alive_at,
+		        .connection_id = c->id,
+		        .node_id = c->node,
+		        .peer = c->peer != NULL ? c->peer : "",
+		        .connected = c->connected,
+		        .connected_at = c->connected_at,
+		        .disconnected_at = c->disconnected_at,
+		        .alive_at = alive_at,
 		};
 		fn(arg, &info);
 	}
@@ -281,14 +281,13 @@ void tunnel_state_connections(const char *tunnel_id,
 
 /* Each connection is asked once per round. The list is searched again after every
  * call because a transport may remove the connection from inside disconnect(). */
-static void kick_entry(struct tunnel_entry *e, enum exposr_disconnect_reason reason,
-		       bool only_new)
+static void kick_entry(struct tunnel_entry *e, enum exposr_disconnect_reason reason, bool only_new)
 {
 	unsigned round = ++ts.kick_round;
 	for (;;) {
 		struct exposr_tunnel_conn *c = e->conns;
 		while (c != NULL && !(c->local && c->connected && c->kick_round != round &&
-				      !(only_new && c->kicked)))
+		                      !(only_new && c->kicked)))
 			c = c->next;
 		if (c == NULL)
 			return;
@@ -325,7 +324,7 @@ static void on_waiter_timeout(void *arg)
 }
 
 void tunnel_state_disconnect(const char *tunnel_id, enum exposr_disconnect_reason reason,
-			     exposr_done_cb cb, void *arg)
+                             exposr_done_cb cb, void *arg)
 {
 	struct tunnel_entry *e = strmap_get(ts.tunnels, tunnel_id);
 	/* Cluster-wide: remote connections count until their node announces them gone. */
@@ -348,7 +347,7 @@ void tunnel_state_disconnect(const char *tunnel_id, enum exposr_disconnect_reaso
 	w->cb = cb;
 	w->arg = arg;
 	w->timer = timer_add(NULL, (uint64_t)TUNNEL_STATE_DISCONNECT_WAIT_MS * alive, false,
-			     on_waiter_timeout, w);
+	                     on_waiter_timeout, w);
 	if (w->timer == NULL) {
 		free(w);
 		cb(arg, EXPOSR_ERROR);

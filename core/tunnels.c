@@ -87,11 +87,11 @@ static void on_tunnel_stored(void *arg, int status)
 		return;
 	}
 	record_update(RECORD_ACCOUNT, op->account, add_tunnel_to_account, op, on_account_updated,
-		      op);
+	              op);
 }
 
 static void tunnels_create(const char *tunnel_id, const char *account_id, exposr_done_cb cb,
-			   void *arg)
+                           void *arg)
 {
 	struct create_op *op = calloc(1, sizeof(*op));
 	if (op == NULL) {
@@ -117,7 +117,7 @@ static void tunnels_create(const char *tunnel_id, const char *account_id, exposr
 	}
 	cJSON_Delete(record);
 	store_set(STORE_NS_TUNNEL, op->tunnel_id, op->text, strlen(op->text),
-		  EXPOSR_STORAGE_IF_ABSENT, 0, on_tunnel_stored, op);
+	          EXPOSR_STORAGE_IF_ABSENT, 0, on_tunnel_stored, op);
 }
 
 /* ---- get, update ---- */
@@ -167,7 +167,7 @@ static void tunnels_get(const char *tunnel_id, exposr_record_cb cb, void *arg)
 }
 
 static void tunnels_update(const char *tunnel_id, exposr_tunnel_apply_fn apply, void *apply_arg,
-			   exposr_record_cb cb, void *arg)
+                           exposr_record_cb cb, void *arg)
 {
 	if (tunnel_id == NULL || apply == NULL) {
 		cb(arg, tunnel_id == NULL ? EXPOSR_NOT_FOUND : EXPOSR_ERROR, NULL);
@@ -227,7 +227,7 @@ static void on_owner_updated(void *arg, int status, const cJSON *account)
 	/* The tunnel is gone either way; a stale id in the list is harmless. */
 	if (status == EXPOSR_ERROR)
 		log_warn("tunnel %s: deleted, but not removed from account %s", op->tunnel_id,
-			 op->account);
+		         op->account);
 	remove_finish(op, EXPOSR_OK);
 }
 
@@ -236,11 +236,11 @@ static void on_record_deleted(void *arg, int status)
 	struct remove_op *op = arg;
 	if (status != EXPOSR_OK || op->account == NULL) {
 		remove_finish(op, status == EXPOSR_OK || status == EXPOSR_NOT_FOUND ? status
-										    : EXPOSR_ERROR);
+		                                                                    : EXPOSR_ERROR);
 		return;
 	}
 	record_update(RECORD_ACCOUNT, op->account, remove_tunnel_from_account, op, on_owner_updated,
-		      op);
+	              op);
 }
 
 static void on_altnames_released(void *arg, int status)
@@ -291,7 +291,7 @@ static void on_remove_read(void *arg, int status, const cJSON *record)
 	}
 	cluster_disconnect_tunnel(op->tunnel_id, EXPOSR_DISCONNECT_REVOKED);
 	altnames_release(op->tunnel_id, (const char *const *)op->alt_names, op->alt_count,
-			 on_altnames_released, op);
+	                 on_altnames_released, op);
 }
 
 static void remove_locked(void *arg)
@@ -342,7 +342,7 @@ struct list_op {
 };
 
 static void on_tunnel_keys(void *arg, int status, const char *const *keys, size_t count,
-			   const char *next_cursor)
+                           const char *next_cursor)
 {
 	struct list_op *op = arg;
 	cJSON *items = status == EXPOSR_OK ? cJSON_CreateArray() : NULL;
@@ -372,7 +372,7 @@ static void tunnels_list(const char *cursor, size_t count, exposr_page_cb cb, vo
 	op->cb = cb;
 	op->arg = arg;
 	store_list(STORE_NS_TUNNEL, cursor, count > 0 ? count : SERVICES_LIST_DEFAULT_COUNT,
-		   on_tunnel_keys, op);
+	           on_tunnel_keys, op);
 }
 
 /* ---- authorize ---- */
@@ -448,7 +448,7 @@ static void on_authorize_read(void *arg, int status, const cJSON *record)
 }
 
 static void tunnels_authorize(const char *tunnel_id, const char *token, exposr_authorize_cb cb,
-			      void *arg)
+                              void *arg)
 {
 	if (tunnel_id == NULL || token == NULL) {
 		cb(arg, tunnel_id == NULL ? EXPOSR_NOT_FOUND : EXPOSR_DECLINED, NULL);
@@ -471,30 +471,30 @@ static void tunnels_authorize(const char *tunnel_id, const char *token, exposr_a
 /* ---- alt-names, connection state ---- */
 
 static void tunnels_set_alt_names(const char *tunnel_id, const char *const *names, size_t count,
-				  void (*cb)(void *arg, int status, const char *conflict),
-				  void *arg)
+                                  void (*cb)(void *arg, int status, const char *conflict),
+                                  void *arg)
 {
 	altnames_set(tunnel_id, names, count, cb, arg);
 }
 
 const struct exposr_tunnel_api tunnels_api = {
-	.size = sizeof(struct exposr_tunnel_api),
-	.valid_id = ids_tunnel_id_valid,
-	.max_connections = tunnels_max_connections,
-	.create = tunnels_create,
-	.get = tunnels_get,
-	.update = tunnels_update,
-	.remove = tunnels_remove,
-	.list = tunnels_list,
-	.authorize = tunnels_authorize,
-	.set_alt_names = tunnels_set_alt_names,
-	.lookup_alt_name = altnames_lookup,
-	.connection_add = tunnel_state_add,
-	.connection_remove = tunnel_state_remove,
-	.state = tunnel_state_get,
-	.disconnect = cluster_tunnels_disconnect,
-	.open_stream = tunnel_state_open_stream,
-	.cancel_open = tunnel_state_cancel_open,
-	.route = cluster_tunnels_route,
-	.connections = tunnel_state_connections,
+        .size = sizeof(struct exposr_tunnel_api),
+        .valid_id = ids_tunnel_id_valid,
+        .max_connections = tunnels_max_connections,
+        .create = tunnels_create,
+        .get = tunnels_get,
+        .update = tunnels_update,
+        .remove = tunnels_remove,
+        .list = tunnels_list,
+        .authorize = tunnels_authorize,
+        .set_alt_names = tunnels_set_alt_names,
+        .lookup_alt_name = altnames_lookup,
+        .connection_add = tunnel_state_add,
+        .connection_remove = tunnel_state_remove,
+        .state = tunnel_state_get,
+        .disconnect = cluster_tunnels_disconnect,
+        .open_stream = tunnel_state_open_stream,
+        .cancel_open = tunnel_state_cancel_open,
+        .route = cluster_tunnels_route,
+        .connections = tunnel_state_connections,
 };

@@ -16,7 +16,7 @@ typedef void (*exposr_done_cb)(void *arg, int status);
 /* One page: records (accounts) or id strings (tunnels) in a cJSON array; next_cursor
  * is an opaque string to hand back, NULL after the last page. */
 typedef void (*exposr_page_cb)(void *arg, int status, const struct cJSON *items,
-			       const char *next_cursor);
+                               const char *next_cursor);
 
 struct exposr_account_api {
 	size_t size;
@@ -32,7 +32,7 @@ struct exposr_account_api {
 	void (*remove)(const char *account_id, exposr_done_cb cb, void *arg);
 	/* Disabling disconnects every tunnel of the account (close code "revoked"). */
 	void (*set_disabled)(const char *account_id, bool disabled, const char *reason,
-			     exposr_record_cb cb, void *arg);
+	                     exposr_record_cb cb, void *arg);
 	/* verbose: full records; else records reduced to accountId, id, tunnels, status
 	 * (the admin API's non-verbose form). */
 	void (*list)(const char *cursor, size_t count, bool verbose, exposr_page_cb cb, void *arg);

@@ -27,7 +27,7 @@ enum exposr_log_level {
 };
 
 #if defined(__GNUC__)
-#define EXPOSR_EXPORT __attribute__((visibility("default")))
+#define EXPOSR_EXPORT            __attribute__((visibility("default")))
 #define EXPOSR_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #else
 #define EXPOSR_EXPORT

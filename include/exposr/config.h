@@ -26,19 +26,19 @@ struct exposr_config_api {
 	/* Dotted path of the node from the root, e.g. "modules.api-v1.url". */
 	const char *(*path)(const struct exposr_cfg *node);
 	int (*get_string)(const struct exposr_cfg *node, const char *key, const char *def,
-			  const char **out);
-	int (*get_int)(const struct exposr_cfg *node, const char *key, long def, long min,
-		       long max, long *out);
+	                  const char **out);
+	int (*get_int)(const struct exposr_cfg *node, const char *key, long def, long min, long max,
+	               long *out);
 	int (*get_bool)(const struct exposr_cfg *node, const char *key, bool def, bool *out);
 	/* A sequence of scalars, or a scalar holding a comma-separated list. The array
 	 * and strings belong to the config tree. */
 	int (*get_string_list)(const struct exposr_cfg *node, const char *key,
-			       const char *const **out, size_t *count);
+	                       const char *const **out, size_t *count);
 	/* Fails on the first key of a mapping that is not in the NULL-terminated list. */
 	int (*check_keys)(const struct exposr_cfg *node, const char *const allowed[]);
 	/* Reports a module's own validation error at the node's location. */
 	void (*error)(const struct exposr_cfg *node, const char *key, const char *fmt, ...)
-		EXPOSR_PRINTF(3, 4);
+	        EXPOSR_PRINTF(3, 4);
 };
 
 #endif

@@ -32,8 +32,8 @@ struct exposr_host {
 
 	/* Logging, tagged with the module's name. */
 	bool (*log_enabled)(enum exposr_log_level level);
-	void (*log)(struct exposr_module_handle *mod, enum exposr_log_level level,
-		    const char *fmt, ...) EXPOSR_PRINTF(3, 4);
+	void (*log)(struct exposr_module_handle *mod, enum exposr_log_level level, const char *fmt,
+	            ...) EXPOSR_PRINTF(3, 4);
 
 	/* The process's one event loop. */
 	struct event_base *(*event_base)(void);
@@ -41,7 +41,7 @@ struct exposr_host {
 	/* Timers on the loop, owned by the module: all of a module's timers are freed
 	 * when it is unloaded. A one-shot timer is freed after it fired. */
 	struct exposr_timer *(*timer_add)(struct exposr_module_handle *mod, uint64_t ms,
-					  bool repeat, exposr_timer_cb cb, void *arg);
+	                                  bool repeat, exposr_timer_cb cb, void *arg);
 	void (*timer_cancel)(struct exposr_timer *timer);
 
 	/* The module calls this once it has finished draining after stop() returned

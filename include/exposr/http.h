@@ -22,12 +22,12 @@ struct exposr_http_request {
 	int http_minor;
 	const struct exposr_http_header *headers;
 	size_t header_count;
-	bool upgrade;	 /* Connection: upgrade with an Upgrade header */
-	bool keep_alive; /* the connection may carry another request after this one */
+	bool upgrade;            /* Connection: upgrade with an Upgrade header */
+	bool keep_alive;         /* the connection may carry another request after this one */
 	const char *remote_addr; /* numeric address of the peer */
 	int remote_port;
-	int local_port;		     /* the listener's port */
-	const char *body;	     /* routes with max_body > 0 only */
+	int local_port;   /* the listener's port */
+	const char *body; /* routes with max_body > 0 only */
 	size_t body_len;
 	const char *head_raw; /* the request head exactly as received */
 	size_t head_raw_len;
@@ -57,7 +57,7 @@ struct exposr_http_api {
 	/* Answers with a complete response. `headers` is NULL-terminated by name (may be
 	 * NULL); Content-Length and Date are added. */
 	void (*respond)(struct exposr_http_request *req, int status,
-			const struct exposr_http_header *headers, const char *body, size_t len);
+	                const struct exposr_http_header *headers, const char *body, size_t len);
 	/* Hands the request to the next route. */
 	void (*decline)(struct exposr_http_request *req);
 	/* The handler takes the connection: bytes after the head are still in the

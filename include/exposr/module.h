@@ -21,7 +21,7 @@ struct exposr_module {
 	/* Mandatory. Validates `cfg` (the module's subtree, NULL when it has none),
 	 * registers what it provides and stores its instance in *state. */
 	int (*init)(const struct exposr_host *host, struct exposr_module_handle *mod,
-		    const struct exposr_cfg *cfg, void **state);
+	            const struct exposr_cfg *cfg, void **state);
 	/* Optional. Called once every module is initialised: look up what it needs. */
 	int (*start)(void *state);
 	/* Optional. Stop accepting; EXPOSR_OK when drained, EXPOSR_AGAIN to report
@@ -32,8 +32,8 @@ struct exposr_module {
 };
 
 /* Defines the descriptor with the ABI version this module is built against. */
-#define EXPOSR_MODULE_DEFINE(...)                                                          \
-	EXPOSR_EXPORT const struct exposr_module exposr_module = {                         \
-		.abi_major = EXPOSR_ABI_MAJOR, .abi_minor = EXPOSR_ABI_MINOR, __VA_ARGS__}
+#define EXPOSR_MODULE_DEFINE(...)                                                                  \
+	EXPOSR_EXPORT const struct exposr_module exposr_module = {                                 \
+	        .abi_major = EXPOSR_ABI_MAJOR, .abi_minor = EXPOSR_ABI_MINOR, __VA_ARGS__}
 
 #endif

@@ -20,8 +20,8 @@ struct exposr_stream_callbacks {
 
 struct exposr_stream_vtable {
 	size_t size;
-	void (*set_callbacks)(struct exposr_stream *stream, const struct exposr_stream_callbacks *cbs,
-			      void *arg);
+	void (*set_callbacks)(struct exposr_stream *stream,
+	                      const struct exposr_stream_callbacks *cbs, void *arg);
 	/* Moves all of `data` to the output. */
 	int (*write)(struct exposr_stream *stream, struct evbuffer *data);
 	/* Bytes written but not yet accepted by the other end. */
@@ -49,7 +49,7 @@ struct exposr_stream_api {
 	 * low_water. When either side closes, the other is flushed and closed, and the
 	 * splice frees itself; `done` (optional) runs then. 0: default marks. */
 	int (*splice)(struct exposr_stream *a, struct exposr_stream *b, size_t high_water,
-		      size_t low_water, void (*done)(void *arg), void *arg);
+	              size_t low_water, void (*done)(void *arg), void *arg);
 };
 
 #endif

@@ -9,7 +9,7 @@
 /* Why the server ends a transport connection (decides the close code). */
 enum exposr_disconnect_reason {
 	EXPOSR_DISCONNECT_REQUESTED = 0, /* API/admin disconnect: the client reconnects */
-	EXPOSR_DISCONNECT_REVOKED,	 /* tunnel deleted or account disabled */
+	EXPOSR_DISCONNECT_REVOKED,       /* tunnel deleted or account disabled */
 	EXPOSR_DISCONNECT_SHUTDOWN,
 };
 
@@ -29,8 +29,8 @@ struct exposr_transport_conn_vtable {
 struct exposr_transport_vtable {
 	size_t size;
 	/* Adds this transport's block to a tunnel object under construction (cJSON). */
-	void (*describe)(void *self, const char *tunnel_id, const char *token,
-			 const char *base_url, void *json_object);
+	void (*describe)(void *self, const char *tunnel_id, const char *token, const char *base_url,
+	                 void *json_object);
 };
 
 #endif

@@ -20,7 +20,7 @@ struct exposr_tunnel_state {
 
 /* Where an ingress reaches a tunnel (protocol.md §8.2, §8.6): through open_stream() on
  * this node, or by connecting to the ingress port of the node that holds a connection. */
-#define EXPOSR_NODE_ID_LEN 40
+#define EXPOSR_NODE_ID_LEN  40
 #define EXPOSR_ROUTE_IP_MAX 64
 struct exposr_tunnel_route {
 	bool local;
@@ -59,12 +59,11 @@ struct exposr_tunnel_api {
 
 	/* EXPOSR_OK, or EXPOSR_EXISTS when the id is taken (by anyone). Adds the id to
 	 * the account's list. */
-	void (*create)(const char *tunnel_id, const char *account_id, exposr_done_cb cb,
-		       void *arg);
+	void (*create)(const char *tunnel_id, const char *account_id, exposr_done_cb cb, void *arg);
 	void (*get)(const char *tunnel_id, exposr_record_cb cb, void *arg);
 	/* Read-modify-write under the tunnel's lock; sets updated_at. */
 	void (*update)(const char *tunnel_id, exposr_tunnel_apply_fn apply, void *apply_arg,
-		       exposr_record_cb cb, void *arg);
+	               exposr_record_cb cb, void *arg);
 	/* Disconnects, releases the alt-names, deletes the record and removes it from
 	 * the account. EXPOSR_NOT_FOUND if absent. */
 	void (*remove)(const char *tunnel_id, exposr_done_cb cb, void *arg);
@@ -73,22 +72,22 @@ struct exposr_tunnel_api {
 	/* Checks a connection token in constant time and, when it matches, replaces it
 	 * with a fresh one before answering (one token, one connection). */
 	void (*authorize)(const char *tunnel_id, const char *token, exposr_authorize_cb cb,
-			  void *arg);
+	                  void *arg);
 
 	/* Alt-names of the HTTP ingress (service "http"): claims `names` for the tunnel
 	 * (create-if-absent) and releases the tunnel's names not in the list.
 	 * status EXPOSR_EXISTS: a name is held by another tunnel; its name is passed as
 	 * `conflict` and nothing was changed. */
 	void (*set_alt_names)(const char *tunnel_id, const char *const *names, size_t count,
-			      void (*cb)(void *arg, int status, const char *conflict), void *arg);
+	                      void (*cb)(void *arg, int status, const char *conflict), void *arg);
 	void (*lookup_alt_name)(const char *service, const char *name, exposr_lookup_cb cb,
-				void *arg);
+	                        void *arg);
 
 	/* Connection state. add() refuses (NULL) when the tunnel already has
 	 * max_connections alive connections or the server is shutting down. */
 	struct exposr_tunnel_conn *(*connection_add)(const char *tunnel_id, const char *peer,
-						     const struct exposr_transport_conn_vtable *vt,
-						     void *conn);
+	                                             const struct exposr_transport_conn_vtable *vt,
+	                                             void *conn);
 	void (*connection_remove)(struct exposr_tunnel_conn *c);
 	void (*state)(const char *tunnel_id, struct exposr_tunnel_state *out);
 	/* Closes every connection of the tunnel: this node's at once, the other nodes'
@@ -96,7 +95,7 @@ struct exposr_tunnel_api {
 	 * once none is alive anywhere as far as this node knows, EXPOSR_ERROR when one
 	 * still is after 500 ms per connection that was alive. */
 	void (*disconnect)(const char *tunnel_id, enum exposr_disconnect_reason reason,
-			   exposr_done_cb cb, void *arg);
+	                   exposr_done_cb cb, void *arg);
 	/* Opens a channel on one of the tunnel's local connections (round-robin). Returns
 	 * a cancel token, or NULL when cb already ran: EXPOSR_NOT_FOUND (not connected),
 	 * EXPOSR_DECLINED (connected on other nodes only: see route()), EXPOSR_AGAIN (out
@@ -114,8 +113,8 @@ struct exposr_tunnel_api {
 	/* Calls `fn` for every connection of the tunnel this node knows, its own and the
 	 * other nodes', also disconnected ones not yet forgotten (§8.2). */
 	void (*connections)(const char *tunnel_id,
-			    void (*fn)(void *arg, const struct exposr_tunnel_connection_info *c),
-			    void *arg);
+	                    void (*fn)(void *arg, const struct exposr_tunnel_connection_info *c),
+	                    void *arg);
 };
 
 #endif

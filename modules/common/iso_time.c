@@ -22,7 +22,7 @@ void iso_time_format(int64_t epoch_ms, char out[ISO_TIME_LEN])
 	/* Room for any int the compiler imagines; real dates take 24 characters. */
 	char text[96];
 	snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+	         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
 	size_t len = strlen(text) < ISO_TIME_LEN ? strlen(text) : ISO_TIME_LEN - 1;
 	memcpy(out, text, len);
 	out[len] = '\0';

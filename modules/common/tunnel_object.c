@@ -248,7 +248,7 @@ static cJSON *connections_array(const struct exposr_host *host, const char *id)
 	if (list.array == NULL)
 		return NULL;
 	if (host->tunnels->size >= offsetof(struct exposr_tunnel_api, connections) +
-					   sizeof(host->tunnels->connections) &&
+	                                   sizeof(host->tunnels->connections) &&
 	    host->tunnels->connections != NULL)
 		host->tunnels->connections(id, add_connection, &list);
 	if (list.failed) {

@@ -76,7 +76,7 @@ void admissions_abort_all(struct ingress *in);
  * cancel token, or NULL when cb already ran. `port` is this node's ingress port, which
  * every node shares. */
 void *reroute_open_stream(struct ingress *in, struct ingress_tunnel *tunnel, int port,
-			  exposr_channel_cb cb, void *arg);
+                          exposr_channel_cb cb, void *arg);
 void reroute_cancel_open(struct ingress *in, const struct ingress_tunnel *tunnel, void *token);
 
 /* conn.c: the connection of a request that passed every check, with its channel.

@@ -1,8 +1,8 @@
 /* Which tunnel a request's Host names (protocol.md §5.2), and loop detection (§5.6). */
 #include "tunnel_lookup.h"
 
-#include <ctype.h>
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 

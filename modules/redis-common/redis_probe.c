@@ -7,7 +7,7 @@
 #include "redis_probe.h"
 
 static int probe_command(redisContext *c, int argc, const char **argv, const size_t *lens,
-			 char *reason, size_t size)
+                         char *reason, size_t size)
 {
 	redisReply *reply = redisCommandArgv(c, argc, argv, lens);
 	if (reply == NULL) {

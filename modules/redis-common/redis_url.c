@@ -48,7 +48,7 @@ static char *percent_decode(const char *s, size_t len)
 }
 
 static int parse_userinfo(const char *s, size_t len, struct redis_url *out, char *error,
-			  size_t size)
+                          size_t size)
 {
 	const char *colon = memchr(s, ':', len);
 	/* Without a colon the whole userinfo is the password, as redis-cli -u reads it. */
@@ -79,7 +79,7 @@ static int parse_port(const char *s, size_t len, int *port, char *error, size_t 
 }
 
 static int parse_hostport(const char *s, size_t len, struct redis_url *out, char *error,
-			  size_t size)
+                          size_t size)
 {
 	const char *host = s, *port = NULL;
 	size_t host_len;

@@ -9,7 +9,7 @@
 #include "memstore.h"
 
 /* A page never holds more keys than this, whatever the caller asks for. */
-#define MEMORY_MAX_PAGE 10000
+#define MEMORY_MAX_PAGE     10000
 #define MEMORY_DEFAULT_PAGE 10
 
 struct memory {
@@ -26,13 +26,13 @@ static int64_t monotonic_ms(void)
 }
 
 static void memory_get(void *self, const char *ns, const char *key, exposr_storage_get_cb cb,
-		       void *arg)
+                       void *arg)
 {
 	struct memory *m = self;
 	size_t len = 0;
 	const char *value = ns != NULL && key != NULL
-				    ? memstore_get(m->store, ns, key, monotonic_ms(), &len)
-				    : NULL;
+	                            ? memstore_get(m->store, ns, key, monotonic_ms(), &len)
+	                            : NULL;
 	if (value == NULL) {
 		cb(arg, ns != NULL && key != NULL ? EXPOSR_NOT_FOUND : EXPOSR_ERROR, NULL, 0);
 		return;
@@ -49,7 +49,7 @@ static void memory_get(void *self, const char *ns, const char *key, exposr_stora
 }
 
 static void memory_set(void *self, const char *ns, const char *key, const char *value, size_t len,
-		       unsigned flags, uint64_t ttl_ms, exposr_storage_done_cb cb, void *arg)
+                       unsigned flags, uint64_t ttl_ms, exposr_storage_done_cb cb, void *arg)
 {
 	struct memory *m = self;
 	if (ns == NULL || key == NULL || (value == NULL && len > 0)) {
@@ -59,12 +59,12 @@ static void memory_set(void *self, const char *ns, const char *key, const char *
 	int64_t now = monotonic_ms();
 	int64_t expires_at = ttl_ms > 0 ? now + (int64_t)ttl_ms : 0;
 	int rc = memstore_set(m->store, ns, key, value != NULL ? value : "", len,
-			      (flags & EXPOSR_STORAGE_IF_ABSENT) != 0, expires_at, now);
+	                      (flags & EXPOSR_STORAGE_IF_ABSENT) != 0, expires_at, now);
 	cb(arg, rc == 0 ? EXPOSR_OK : rc == 1 ? EXPOSR_EXISTS : EXPOSR_ERROR);
 }
 
 static void memory_del(void *self, const char *ns, const char *key, exposr_storage_done_cb cb,
-		       void *arg)
+                       void *arg)
 {
 	struct memory *m = self;
 	if (ns == NULL || key == NULL) {
@@ -82,7 +82,7 @@ static void free_keys(char **keys, size_t n)
 }
 
 static void memory_list(void *self, const char *ns, const char *cursor, size_t count,
-			exposr_storage_list_cb cb, void *arg)
+                        exposr_storage_list_cb cb, void *arg)
 {
 	struct memory *m = self;
 	if (ns == NULL) {
@@ -119,15 +119,15 @@ static void memory_list(void *self, const char *ns, const char *cursor, size_t c
 }
 
 static const struct exposr_storage_vtable memory_vtable = {
-	.size = sizeof(struct exposr_storage_vtable),
-	.get = memory_get,
-	.set = memory_set,
-	.del = memory_del,
-	.list = memory_list,
+        .size = sizeof(struct exposr_storage_vtable),
+        .get = memory_get,
+        .set = memory_set,
+        .del = memory_del,
+        .list = memory_list,
 };
 
 static int memory_init(const struct exposr_host *host, struct exposr_module_handle *mod,
-		       const struct exposr_cfg *cfg, void **state)
+                       const struct exposr_cfg *cfg, void **state)
 {
 	static const char *const keys[] = {"enabled", NULL};
 	if (host->config->check_keys(cfg, keys) != EXPOSR_OK)
@@ -141,7 +141,7 @@ static int memory_init(const struct exposr_host *host, struct exposr_module_hand
 	int rc = host->registry->add(mod, EXPOSR_KIND_STORAGE, "memory", &memory_vtable, m);
 	if (rc != EXPOSR_OK) {
 		host->log(mod, EXPOSR_LOG_ERROR, "cannot register storage 'memory'%s",
-			  rc == EXPOSR_EXISTS ? ": already registered" : "");
+		          rc == EXPOSR_EXISTS ? ": already registered" : "");
 		memstore_free(m->store);
 		free(m);
 		return EXPOSR_ERROR;
@@ -160,5 +160,5 @@ static void memory_fini(void *state)
 }
 
 EXPOSR_MODULE_DEFINE(.name = "storage-memory", .version = "1.0",
-		     .description = "embedded in-memory storage (single node)", .init = memory_init,
-		     .fini = memory_fini);
+                     .description = "embedded in-memory storage (single node)", .init = memory_init,
+                     .fini = memory_fini);

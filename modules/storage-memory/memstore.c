@@ -115,7 +115,7 @@ static size_t lookup(struct mem_ns *ns, const char *key, int64_t now)
 }
 
 const char *memstore_get(struct memstore *store, const char *ns_name, const char *key, int64_t now,
-			 size_t *len)
+                         size_t *len)
 {
 	struct mem_ns *ns = find_ns(store, ns_name);
 	size_t i = lookup(ns, key, now);
@@ -137,7 +137,7 @@ static char *copy_value(const char *value, size_t len)
 }
 
 int memstore_set(struct memstore *store, const char *ns_name, const char *key, const char *value,
-		 size_t len, bool if_absent, int64_t expires_at, int64_t now)
+                 size_t len, bool if_absent, int64_t expires_at, int64_t now)
 {
 	struct mem_ns *ns = get_ns(store, ns_name);
 	if (ns == NULL)
@@ -174,7 +174,7 @@ int memstore_set(struct memstore *store, const char *ns_name, const char *key, c
 	i = search(ns, key, false);
 	memmove(&ns->entries[i + 1], &ns->entries[i], (ns->count - i) * sizeof(*ns->entries));
 	ns->entries[i] = (struct mem_entry){
-		.key = key_copy, .value = copy, .len = len, .expires_at = expires_at};
+	        .key = key_copy, .value = copy, .len = len, .expires_at = expires_at};
 	ns->count++;
 	return 0;
 }
@@ -190,7 +190,7 @@ bool memstore_del(struct memstore *store, const char *ns_name, const char *key, 
 }
 
 size_t memstore_list(struct memstore *store, const char *ns_name, const char *cursor, size_t count,
-		     int64_t now, const char **out, bool *more)
+                     int64_t now, const char **out, bool *more)
 {
 	struct mem_ns *ns = find_ns(store, ns_name);
 	size_t n = 0;

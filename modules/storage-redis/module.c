@@ -10,34 +10,34 @@
 #define MAX_TIMEOUT_S             3600
 
 static const struct exposr_storage_vtable redis_vtable = {
-	.size = sizeof(struct exposr_storage_vtable),
-	.get = redis_get,
-	.set = redis_set,
-	.del = redis_del,
-	.list = redis_list,
-	.lock = redis_lock,
-	.unlock = redis_unlock,
+        .size = sizeof(struct exposr_storage_vtable),
+        .get = redis_get,
+        .set = redis_set,
+        .del = redis_del,
+        .list = redis_list,
+        .lock = redis_lock,
+        .unlock = redis_unlock,
 };
 
 static int read_settings(struct redis_store *r, const struct exposr_cfg *cfg)
 {
 	static const char *const keys[] = {"enabled", "url", "connect-timeout", "command-timeout",
-					   NULL};
+	                                   NULL};
 	const struct exposr_config_api *c = r->host->config;
 	const char *url;
 	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
 	    c->get_string(cfg, "url", NULL, &url) != EXPOSR_OK ||
 	    c->get_int(cfg, "connect-timeout", DEFAULT_CONNECT_TIMEOUT_S, 1, MAX_TIMEOUT_S,
-		       &r->connect_timeout_s) != EXPOSR_OK ||
+	               &r->connect_timeout_s) != EXPOSR_OK ||
 	    c->get_int(cfg, "command-timeout", DEFAULT_COMMAND_TIMEOUT_S, 1, MAX_TIMEOUT_S,
-		       &r->command_timeout_s) != EXPOSR_OK)
+	               &r->command_timeout_s) != EXPOSR_OK)
 		return EXPOSR_ERROR;
 	if (url == NULL) {
 		if (cfg != NULL)
 			c->error(cfg, "url", "is required: redis://[:password@]host[:port][/db]");
 		else
 			r->host->log(r->mod, EXPOSR_LOG_ERROR,
-				     "url is required: redis://[:password@]host[:port][/db]");
+			             "url is required: redis://[:password@]host[:port][/db]");
 		return EXPOSR_ERROR;
 	}
 	char reason[256];
@@ -62,7 +62,7 @@ static void redis_fini(void *state)
 }
 
 static int redis_init(const struct exposr_host *host, struct exposr_module_handle *mod,
-		      const struct exposr_cfg *cfg, void **state)
+                      const struct exposr_cfg *cfg, void **state)
 {
 	struct redis_store *r = calloc(1, sizeof(*r));
 	if (r == NULL)
@@ -85,7 +85,7 @@ static int redis_start(void *state)
 	char reason[256];
 	if (redis_probe(&r->url, r->connect_timeout_s, reason, sizeof(reason)) != 0) {
 		r->host->log(r->mod, EXPOSR_LOG_ERROR, "cannot connect to %s: %s", r->url.display,
-			     reason);
+		             reason);
 		return EXPOSR_ERROR;
 	}
 	if (redis_conn_start(r) != EXPOSR_OK)
@@ -95,5 +95,5 @@ static int redis_start(void *state)
 
 /* No stop hook: the modules that drain still read and write their records. */
 EXPOSR_MODULE_DEFINE(.name = "storage-redis", .version = "1.0",
-		     .description = "Redis storage shared with exposrd 0.12 (multi-node)",
-		     .init = redis_init, .start = redis_start, .fini = redis_fini);
+                     .description = "Redis storage shared with exposrd 0.12 (multi-node)",
+                     .init = redis_init, .start = redis_start, .fini = redis_fini);

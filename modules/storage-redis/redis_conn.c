@@ -25,7 +25,7 @@ static void note_failure(void *owner, const char *reason)
 {
 	struct redis_store *r = owner;
 	r->host->log(r->mod, EXPOSR_LOG_DEBUG, "reconnecting to %s failed: %s", r->url.display,
-		     reason);
+	             reason);
 }
 
 static void on_lost(void *owner, enum redis_link_state was, const char *reason)
@@ -36,7 +36,7 @@ static void on_lost(void *owner, enum redis_link_state was, const char *reason)
 		return;
 	}
 	r->host->log(r->mod, EXPOSR_LOG_WARN, "lost connection to %s: %s; reconnecting",
-		     r->url.display, reason);
+	             r->url.display, reason);
 	r->lost_logged = true;
 }
 
@@ -92,16 +92,16 @@ static int send_handshake(void *owner, redisAsyncContext *ac)
 	const char *ping[] = {HANDSHAKE_PING};
 	size_t ping_lens[] = {strlen(HANDSHAKE_PING)};
 	return redisAsyncCommandArgv(ac, on_handshake_reply, HANDSHAKE_PING, 1, ping, ping_lens) ==
-			       REDIS_OK
-		       ? EXPOSR_OK
-		       : EXPOSR_ERROR;
+	                       REDIS_OK
+	               ? EXPOSR_OK
+	               : EXPOSR_ERROR;
 }
 
 static const struct redis_link_ops conn_ops = {
-	.handshake = send_handshake,
-	.lost = on_lost,
-	.retry_failed = note_failure,
-	.up = on_up,
+        .handshake = send_handshake,
+        .lost = on_lost,
+        .retry_failed = note_failure,
+        .up = on_up,
 };
 
 void redis_conn_drop(struct redis_store *r, const char *reason)
@@ -125,12 +125,12 @@ void redis_conn_fini(struct redis_store *r)
 }
 
 int redis_conn_command(struct redis_store *r, redisCallbackFn *fn, void *privdata, int argc,
-		       const char **argv, const size_t *argvlen)
+                       const char **argv, const size_t *argvlen)
 {
 	if (!redis_conn_usable(r))
 		return EXPOSR_ERROR;
 	/* hiredis refuses a context that is disconnecting; then fn is never called. */
 	return redisAsyncCommandArgv(r->link.ac, fn, privdata, argc, argv, argvlen) == REDIS_OK
-		       ? EXPOSR_OK
-		       : EXPOSR_ERROR;
+	               ? EXPOSR_OK
+	               : EXPOSR_ERROR;
 }

@@ -19,11 +19,11 @@
 /* Only the holder's token may release or extend: a lock that expired and was taken by
  * another node is left alone. */
 static const char release_script[] =
-	"if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
-	"else return 0 end";
+        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) "
+        "else return 0 end";
 static const char extend_script[] =
-	"if redis.call('get', KEYS[1]) == ARGV[1] then "
-	"return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+        "if redis.call('get', KEYS[1]) == ARGV[1] then "
+        "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 
 /* Owned by the store's list from lock() until it fails or is unlocked. */
 struct redis_lock {
@@ -41,7 +41,7 @@ struct redis_lock {
 static void set_timer(struct event *ev, uint64_t ms)
 {
 	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
-			     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	                     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 	(void)evtimer_add(ev, &tv);
 }
 
@@ -69,7 +69,7 @@ static void lock_fail(struct redis_lock *l)
 
 /* Fire and forget: a lost reply only means the lock expires on its own. */
 static void run_script(struct redis_store *r, const char *script, const struct redis_lock *l,
-		       const char *extra)
+                       const char *extra)
 {
 	const char *argv[6] = {"EVAL", script, "1", l->name, l->token, extra};
 	size_t lens[6] = {4, strlen(script), 1, strlen(l->name), strlen(l->token), 0};
@@ -95,10 +95,10 @@ static void on_lock_reply(redisAsyncContext *ac, void *reply_, void *privdata)
 	} else {
 		if (reply->type == REDIS_REPLY_NIL)
 			l->r->host->log(l->r->mod, EXPOSR_LOG_WARN, "%s still taken after %d tries",
-					l->name, LOCK_RETRIES + 1);
+			                l->name, LOCK_RETRIES + 1);
 		else if (reply->type == REDIS_REPLY_ERROR)
 			l->r->host->log(l->r->mod, EXPOSR_LOG_WARN, "locking %s failed: %s",
-					l->name, reply->str);
+			                l->name, reply->str);
 		lock_fail(l);
 	}
 }
@@ -135,7 +135,7 @@ static int make_token(char *out)
 }
 
 void redis_lock(void *self, const char *key, void (*cb)(void *arg, int status, void *lock),
-		void *arg)
+                void *arg)
 {
 	struct redis_store *r = self;
 	struct redis_lock *l = key != NULL && redis_conn_usable(r) ? calloc(1, sizeof(*l)) : NULL;

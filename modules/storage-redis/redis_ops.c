@@ -54,7 +54,7 @@ static void log_unexpected(struct redis_store *r, const char *command, const red
 		r->host->log(r->mod, EXPOSR_LOG_WARN, "%s failed: %s", command, reply->str);
 	else
 		r->host->log(r->mod, EXPOSR_LOG_WARN, "%s: unexpected reply type %d", command,
-			     reply->type);
+		             reply->type);
 }
 
 static void on_get(redisAsyncContext *ac, void *reply_, void *privdata)
@@ -126,13 +126,13 @@ static void on_set(redisAsyncContext *ac, void *reply_, void *privdata)
 }
 
 void redis_set(void *self, const char *ns, const char *key, const char *value, size_t len,
-	       unsigned flags, uint64_t ttl_ms, exposr_storage_done_cb cb, void *arg)
+               unsigned flags, uint64_t ttl_ms, exposr_storage_done_cb cb, void *arg)
 {
 	struct redis_store *r = self;
 	size_t key_len;
 	char *full = ns != NULL && key != NULL && (value != NULL || len == 0)
-			     ? compound_key(ns, key, &key_len)
-			     : NULL;
+	                     ? compound_key(ns, key, &key_len)
+	                     : NULL;
 	struct redis_op *op = full != NULL ? op_new(r, arg) : NULL;
 	int rc = EXPOSR_ERROR;
 	if (op != NULL) {
@@ -270,7 +270,7 @@ static char *match_pattern(const char *ns)
 }
 
 void redis_list(void *self, const char *ns, const char *cursor, size_t count,
-		exposr_storage_list_cb cb, void *arg)
+                exposr_storage_list_cb cb, void *arg)
 {
 	struct redis_store *r = self;
 	char *pattern = ns != NULL ? match_pattern(ns) : NULL;
@@ -281,7 +281,7 @@ void redis_list(void *self, const char *ns, const char *cursor, size_t count,
 		op->prefix_len = strlen(ns) + 1;
 		char count_text[24];
 		snprintf(count_text, sizeof(count_text), "%zu",
-			 count > 0 ? count : REDIS_DEFAULT_PAGE);
+		         count > 0 ? count : REDIS_DEFAULT_PAGE);
 		const char *from = cursor != NULL && cursor[0] != '\0' ? cursor : "0";
 		const char *argv[] = {"SCAN", from, "MATCH", pattern, "COUNT", count_text};
 		size_t lens[] = {4, strlen(from), 5, strlen(pattern), 5, strlen(count_text)};

@@ -23,8 +23,8 @@ struct redis_store {
 	/* The connection; commands are also pipelined behind the first handshake, not behind
 	 * one that reconnects after a loss. */
 	struct redis_link link;
-	bool lost_logged;      /* the loss was logged: log once when Redis is back */
-	char last_reason[256]; /* last AUTH/SELECT refusal warned about, not to repeat it */
+	bool lost_logged;             /* the loss was logged: log once when Redis is back */
+	char last_reason[256];        /* last AUTH/SELECT refusal warned about, not to repeat it */
 	struct event *watchdog_timer; /* pings a connection that is up */
 	bool ping_outstanding;
 	int64_t ping_sent_ms;
@@ -41,7 +41,7 @@ int redis_conn_start(struct redis_store *r);
 void redis_conn_fini(struct redis_store *r);
 /* Sends a command; EXPOSR_ERROR (and `fn` is never called) when Redis is not usable. */
 int redis_conn_command(struct redis_store *r, redisCallbackFn *fn, void *privdata, int argc,
-		       const char **argv, const size_t *argvlen);
+                       const char **argv, const size_t *argvlen);
 /* Whether commands can be sent now. */
 bool redis_conn_usable(const struct redis_store *r);
 /* For reply callbacks: a NULL reply means the connection `ac` is gone. */
@@ -59,14 +59,14 @@ void redis_watchdog_fini(struct redis_store *r);
 /* redis_ops.c: the storage vtable calls. */
 void redis_get(void *self, const char *ns, const char *key, exposr_storage_get_cb cb, void *arg);
 void redis_set(void *self, const char *ns, const char *key, const char *value, size_t len,
-	       unsigned flags, uint64_t ttl_ms, exposr_storage_done_cb cb, void *arg);
+               unsigned flags, uint64_t ttl_ms, exposr_storage_done_cb cb, void *arg);
 void redis_del(void *self, const char *ns, const char *key, exposr_storage_done_cb cb, void *arg);
 void redis_list(void *self, const char *ns, const char *cursor, size_t count,
-		exposr_storage_list_cb cb, void *arg);
+                exposr_storage_list_cb cb, void *arg);
 
 /* redis_lock.c: the Redlock-style lock of §8.1. */
 void redis_lock(void *self, const char *key, void (*cb)(void *arg, int status, void *lock),
-		void *arg);
+                void *arg);
 void redis_unlock(void *self, void *lock);
 /* Fails every pending lock and forgets every held one (they expire on their own). */
 void redis_locks_close(struct redis_store *r);

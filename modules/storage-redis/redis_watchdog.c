@@ -41,7 +41,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		if (now - r->ping_sent_ms >= (int64_t)r->command_timeout_s * 1000) {
 			char reason[64];
 			snprintf(reason, sizeof(reason), "no reply for %ld s",
-				 r->command_timeout_s);
+			         r->command_timeout_s);
 			redis_conn_drop(r, reason);
 		}
 		return;
@@ -58,7 +58,7 @@ int redis_watchdog_init(struct redis_store *r)
 {
 	r->watchdog_timer = event_new(r->base, -1, EV_PERSIST, on_tick, r);
 	struct timeval tv = {.tv_sec = WATCHDOG_TICK_MS / 1000,
-			     .tv_usec = (WATCHDOG_TICK_MS % 1000) * 1000};
+	                     .tv_usec = (WATCHDOG_TICK_MS % 1000) * 1000};
 	if (r->watchdog_timer == NULL || event_add(r->watchdog_timer, &tv) != 0)
 		return EXPOSR_ERROR;
 	return EXPOSR_OK;

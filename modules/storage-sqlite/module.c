@@ -34,11 +34,11 @@ static int64_t now_ms(void)
 static void log_failure(struct sqlite_store *s, const char *what, const char *ns)
 {
 	s->host->log(s->mod, EXPOSR_LOG_WARN, "%s in %s failed: %s", what, ns,
-		     sqlite_db_error(s->db));
+	             sqlite_db_error(s->db));
 }
 
 static void sqlite_get(void *self, const char *ns, const char *key, exposr_storage_get_cb cb,
-		       void *arg)
+                       void *arg)
 {
 	struct sqlite_store *s = self;
 	char *value = NULL;
@@ -54,13 +54,13 @@ static void sqlite_get(void *self, const char *ns, const char *key, exposr_stora
 }
 
 static void sqlite_set(void *self, const char *ns, const char *key, const char *value, size_t len,
-		       unsigned flags, uint64_t ttl_ms, exposr_storage_done_cb cb, void *arg)
+                       unsigned flags, uint64_t ttl_ms, exposr_storage_done_cb cb, void *arg)
 {
 	struct sqlite_store *s = self;
 	int status = EXPOSR_ERROR;
 	if (s->db != NULL && ns != NULL && key != NULL && (value != NULL || len == 0)) {
 		status = sqlite_db_set(s->db, ns, key, value, len,
-				       (flags & EXPOSR_STORAGE_IF_ABSENT) != 0, ttl_ms, now_ms());
+		                       (flags & EXPOSR_STORAGE_IF_ABSENT) != 0, ttl_ms, now_ms());
 		if (status == EXPOSR_ERROR)
 			log_failure(s, "writing", ns);
 	}
@@ -68,7 +68,7 @@ static void sqlite_set(void *self, const char *ns, const char *key, const char *
 }
 
 static void sqlite_del(void *self, const char *ns, const char *key, exposr_storage_done_cb cb,
-		       void *arg)
+                       void *arg)
 {
 	struct sqlite_store *s = self;
 	int status = EXPOSR_ERROR;
@@ -81,7 +81,7 @@ static void sqlite_del(void *self, const char *ns, const char *key, exposr_stora
 }
 
 static void sqlite_list(void *self, const char *ns, const char *cursor, size_t count,
-			exposr_storage_list_cb cb, void *arg)
+                        exposr_storage_list_cb cb, void *arg)
 {
 	struct sqlite_store *s = self;
 	struct sqlite_page page = {0};
@@ -105,11 +105,11 @@ static void sqlite_list(void *self, const char *ns, const char *cursor, size_t c
 /* No lock: one process owns the file (SQLite is refused in a cluster), and the core
  * serialises its own read-modify-writes. */
 static const struct exposr_storage_vtable sqlite_vtable = {
-	.size = sizeof(struct exposr_storage_vtable),
-	.get = sqlite_get,
-	.set = sqlite_set,
-	.del = sqlite_del,
-	.list = sqlite_list,
+        .size = sizeof(struct exposr_storage_vtable),
+        .get = sqlite_get,
+        .set = sqlite_set,
+        .del = sqlite_del,
+        .list = sqlite_list,
 };
 
 static void sqlite_fini(void *state)
@@ -134,12 +134,12 @@ static int read_settings(struct sqlite_store *s, const struct exposr_cfg *cfg)
 	if (url == NULL) {
 		if (cfg != NULL)
 			c->error(cfg, "url",
-				 "is required: sqlite://<relative path> or "
-				 "sqlite:///<absolute path>");
+			         "is required: sqlite://<relative path> or "
+			         "sqlite:///<absolute path>");
 		else
 			s->host->log(s->mod, EXPOSR_LOG_ERROR,
-				     "url is required: sqlite://<relative path> or "
-				     "sqlite:///<absolute path>");
+			             "url is required: sqlite://<relative path> or "
+			             "sqlite:///<absolute path>");
 		return EXPOSR_ERROR;
 	}
 	char reason[256];
@@ -151,7 +151,7 @@ static int read_settings(struct sqlite_store *s, const struct exposr_cfg *cfg)
 }
 
 static int sqlite_init(const struct exposr_host *host, struct exposr_module_handle *mod,
-		       const struct exposr_cfg *cfg, void **state)
+                       const struct exposr_cfg *cfg, void **state)
 {
 	struct sqlite_store *s = calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -160,7 +160,7 @@ static int sqlite_init(const struct exposr_host *host, struct exposr_module_hand
 	s->mod = mod;
 	if (read_settings(s, cfg) != EXPOSR_OK ||
 	    host->registry->add(mod, EXPOSR_KIND_STORAGE, "sqlite", &sqlite_vtable, s) !=
-		    EXPOSR_OK) {
+	            EXPOSR_OK) {
 		sqlite_fini(s);
 		return EXPOSR_ERROR;
 	}
@@ -174,7 +174,7 @@ static int sqlite_start(void *state)
 	char reason[256];
 	if ((s->db = sqlite_db_open(s->path, reason, sizeof(reason))) == NULL) {
 		s->host->log(s->mod, EXPOSR_LOG_ERROR, "cannot open %s (%s): %s", s->url, s->path,
-			     reason);
+		             reason);
 		return EXPOSR_ERROR;
 	}
 	s->host->log(s->mod, EXPOSR_LOG_INFO, "storage in %s", s->path);
@@ -183,5 +183,5 @@ static int sqlite_start(void *state)
 
 /* No stop hook: the modules that drain still read and write their records. */
 EXPOSR_MODULE_DEFINE(.name = "storage-sqlite", .version = "1.0",
-		     .description = "SQLite storage in one file (single node)", .init = sqlite_init,
-		     .start = sqlite_start, .fini = sqlite_fini);
+                     .description = "SQLite storage in one file (single node)", .init = sqlite_init,
+                     .start = sqlite_start, .fini = sqlite_fini);

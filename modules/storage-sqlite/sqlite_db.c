@@ -28,31 +28,31 @@ enum table_statement {
 /* %1$s is the quoted table name. expires_at is in epoch seconds (REAL, so that sub-second
  * TTLs hold; exposrd's integer comparisons read it alike); NULL never expires. */
 static const char *const statement_sql[ST_COUNT] = {
-	[ST_GET] = "SELECT value FROM %1$s WHERE key = ?1 AND (expires_at IS NULL OR "
-		   "expires_at > ?2)",
-	[ST_PUT] = "INSERT INTO %1$s (key, value, modified_at, expires_at) VALUES (?1, ?2, ?3, ?4) "
-		   "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
-		   "modified_at = excluded.modified_at, expires_at = excluded.expires_at",
-	/* An expired row does not count as present: it is overwritten. */
-	[ST_PUT_ABSENT] = "INSERT INTO %1$s (key, value, modified_at, expires_at) "
-			  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(key) DO UPDATE SET "
-			  "value = excluded.value, modified_at = excluded.modified_at, "
-			  "expires_at = excluded.expires_at "
-			  "WHERE %1$s.expires_at IS NOT NULL AND %1$s.expires_at <= ?5",
-	[ST_PURGE_KEY] = "DELETE FROM %1$s WHERE key = ?1 AND expires_at IS NOT NULL AND "
-			 "expires_at <= ?2",
-	[ST_DEL] = "DELETE FROM %1$s WHERE key = ?1",
-	[ST_PURGE] = "DELETE FROM %1$s WHERE expires_at IS NOT NULL AND expires_at <= ?1",
-	[ST_LIST] = "SELECT key FROM %1$s WHERE key > ?1 AND (expires_at IS NULL OR "
-		    "expires_at > ?2) ORDER BY key LIMIT ?3",
+        [ST_GET] = "SELECT value FROM %1$s WHERE key = ?1 AND (expires_at IS NULL OR "
+                   "expires_at > ?2)",
+        [ST_PUT] = "INSERT INTO %1$s (key, value, modified_at, expires_at) VALUES (?1, ?2, ?3, ?4) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value, "
+                   "modified_at = excluded.modified_at, expires_at = excluded.expires_at",
+        /* An expired row does not count as present: it is overwritten. */
+        [ST_PUT_ABSENT] = "INSERT INTO %1$s (key, value, modified_at, expires_at) "
+                          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(key) DO UPDATE SET "
+                          "value = excluded.value, modified_at = excluded.modified_at, "
+                          "expires_at = excluded.expires_at "
+                          "WHERE %1$s.expires_at IS NOT NULL AND %1$s.expires_at <= ?5",
+        [ST_PURGE_KEY] = "DELETE FROM %1$s WHERE key = ?1 AND expires_at IS NOT NULL AND "
+                         "expires_at <= ?2",
+        [ST_DEL] = "DELETE FROM %1$s WHERE key = ?1",
+        [ST_PURGE] = "DELETE FROM %1$s WHERE expires_at IS NOT NULL AND expires_at <= ?1",
+        [ST_LIST] = "SELECT key FROM %1$s WHERE key > ?1 AND (expires_at IS NULL OR "
+                    "expires_at > ?2) ORDER BY key LIMIT ?3",
 };
 
 /* exposrd's schema, indexes included, so either server can open the other's file. */
 static const char create_sql[] =
-	"CREATE TABLE IF NOT EXISTS %1$s (key TEXT PRIMARY KEY, value BLOB, "
-	"modified_at INTEGER, expires_at INTEGER NULL);"
-	"CREATE INDEX IF NOT EXISTS %2$s ON %1$s (modified_at);"
-	"CREATE INDEX IF NOT EXISTS %3$s ON %1$s (expires_at);";
+        "CREATE TABLE IF NOT EXISTS %1$s (key TEXT PRIMARY KEY, value BLOB, "
+        "modified_at INTEGER, expires_at INTEGER NULL);"
+        "CREATE INDEX IF NOT EXISTS %2$s ON %1$s (modified_at);"
+        "CREATE INDEX IF NOT EXISTS %3$s ON %1$s (expires_at);";
 
 struct sqlite_table {
 	struct sqlite_table *next;
@@ -97,7 +97,7 @@ static int create_table(struct sqlite_db *db, const char *table, const char *quo
 	if (idx_modified != NULL && idx_expires != NULL &&
 	    asprintf(&sql, create_sql, quoted, idx_modified, idx_expires) >= 0) {
 		rc = sqlite3_exec(db->db, sql, NULL, NULL, NULL) == SQLITE_OK ? EXPOSR_OK
-									      : EXPOSR_ERROR;
+		                                                              : EXPOSR_ERROR;
 		free(sql);
 	}
 	free(idx_modified);
@@ -112,7 +112,7 @@ static int prepare_all(struct sqlite_db *db, struct sqlite_table *t, const char 
 		if (asprintf(&sql, statement_sql[i], quoted) < 0)
 			return EXPOSR_ERROR;
 		int rc = sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &t->st[i],
-					    NULL);
+		                            NULL);
 		free(sql);
 		if (rc != SQLITE_OK)
 			return EXPOSR_ERROR;
@@ -154,7 +154,7 @@ static int run_change(struct sqlite_db *db, sqlite3_stmt *st)
 }
 
 int sqlite_db_get(struct sqlite_db *db, const char *ns, const char *key, int64_t now_ms,
-		  char **value, size_t *len)
+                  char **value, size_t *len)
 {
 	*value = NULL;
 	*len = 0;
@@ -189,7 +189,7 @@ done:
 }
 
 int sqlite_db_set(struct sqlite_db *db, const char *ns, const char *key, const char *value,
-		  size_t len, bool if_absent, uint64_t ttl_ms, int64_t now_ms)
+                  size_t len, bool if_absent, uint64_t ttl_ms, int64_t now_ms)
 {
 	struct sqlite_table *t = table_for(db, ns);
 	if (t == NULL || len > (size_t)INT32_MAX)
@@ -197,10 +197,10 @@ int sqlite_db_set(struct sqlite_db *db, const char *ns, const char *key, const c
 	sqlite3_stmt *st = t->st[if_absent ? ST_PUT_ABSENT : ST_PUT];
 	/* Bound as text, as exposrd wrote it: its reader expects a string, not a buffer. */
 	int rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC) |
-		 sqlite3_bind_text(st, 2, value != NULL ? value : "", (int)len, SQLITE_STATIC) |
-		 sqlite3_bind_int64(st, 3, now_ms / 1000) |
-		 (ttl_ms > 0 ? sqlite3_bind_double(st, 4, seconds(now_ms + (int64_t)ttl_ms))
-			     : sqlite3_bind_null(st, 4));
+	         sqlite3_bind_text(st, 2, value != NULL ? value : "", (int)len, SQLITE_STATIC) |
+	         sqlite3_bind_int64(st, 3, now_ms / 1000) |
+	         (ttl_ms > 0 ? sqlite3_bind_double(st, 4, seconds(now_ms + (int64_t)ttl_ms))
+	                     : sqlite3_bind_null(st, 4));
 	if (if_absent)
 		rc |= sqlite3_bind_double(st, 5, seconds(now_ms));
 	if (rc != SQLITE_OK) {
@@ -272,7 +272,7 @@ static int read_page(sqlite3_stmt *st, size_t count, struct sqlite_page *page)
 }
 
 int sqlite_db_list(struct sqlite_db *db, const char *ns, const char *cursor, size_t count,
-		   int64_t now_ms, struct sqlite_page *page)
+                   int64_t now_ms, struct sqlite_page *page)
 {
 	memset(page, 0, sizeof(*page));
 	struct sqlite_table *t = table_for(db, ns);
@@ -286,7 +286,7 @@ int sqlite_db_list(struct sqlite_db *db, const char *ns, const char *cursor, siz
 	sqlite3_stmt *st = t->st[ST_LIST];
 	int status = EXPOSR_ERROR;
 	if (sqlite3_bind_text(st, 1, cursor != NULL ? cursor : "", -1, SQLITE_STATIC) ==
-		    SQLITE_OK &&
+	            SQLITE_OK &&
 	    sqlite3_bind_double(st, 2, seconds(now_ms)) == SQLITE_OK &&
 	    sqlite3_bind_int64(st, 3, (sqlite3_int64)count + 1) == SQLITE_OK)
 		status = read_page(st, count, page);
@@ -312,7 +312,7 @@ static int use_wal(sqlite3 *handle, char *error, size_t size)
 		result = -1;
 	} else if (strcmp(mode, "wal") != 0) {
 		snprintf(error, size, "cannot use write-ahead logging (journal mode stays '%s')",
-			 mode);
+		         mode);
 		result = -1;
 	}
 	sqlite3_finalize(st);
@@ -329,7 +329,7 @@ struct sqlite_db *sqlite_db_open(const char *path, char *error, size_t size)
 	int rc = sqlite3_open_v2(path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(error, size, "%s",
-			 db->db != NULL ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc));
+		         db->db != NULL ? sqlite3_errmsg(db->db) : sqlite3_errstr(rc));
 		goto fail;
 	}
 	/* The journal mode query reads the header: it also catches a file that is not a

@@ -21,10 +21,10 @@ const char *sqlite_db_error(const struct sqlite_db *db);
 /* EXPOSR_OK with a malloc'ed, NUL-terminated copy in *value, EXPOSR_NOT_FOUND or
  * EXPOSR_ERROR. */
 int sqlite_db_get(struct sqlite_db *db, const char *ns, const char *key, int64_t now_ms,
-		  char **value, size_t *len);
+                  char **value, size_t *len);
 /* EXPOSR_OK, EXPOSR_EXISTS (if_absent and a live row is there) or EXPOSR_ERROR. */
 int sqlite_db_set(struct sqlite_db *db, const char *ns, const char *key, const char *value,
-		  size_t len, bool if_absent, uint64_t ttl_ms, int64_t now_ms);
+                  size_t len, bool if_absent, uint64_t ttl_ms, int64_t now_ms);
 /* EXPOSR_OK, EXPOSR_NOT_FOUND or EXPOSR_ERROR. */
 int sqlite_db_del(struct sqlite_db *db, const char *ns, const char *key, int64_t now_ms);
 
@@ -35,7 +35,7 @@ struct sqlite_page {
 	char *next_cursor; /* the last key, NULL when no key follows */
 };
 int sqlite_db_list(struct sqlite_db *db, const char *ns, const char *cursor, size_t count,
-		   int64_t now_ms, struct sqlite_page *page);
+                   int64_t now_ms, struct sqlite_page *page);
 void sqlite_page_free(struct sqlite_page *page);
 
 #endif

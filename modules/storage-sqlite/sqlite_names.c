@@ -20,9 +20,9 @@ int sqlite_url_path(const char *url, char **path, char *error, size_t size)
 	const char *rest = url + sizeof(scheme) - 1;
 	if (rest[0] == '\0' || strcmp(rest, "/") == 0) {
 		snprintf(error, size,
-			 "no database file in '%s' (sqlite://<relative path> or "
-			 "sqlite:///<absolute path>)",
-			 url);
+		         "no database file in '%s' (sqlite://<relative path> or "
+		         "sqlite:///<absolute path>)",
+		         url);
 		return -1;
 	}
 	if ((*path = strdup(rest)) == NULL) {

@@ -136,7 +136,6 @@ static void conn_unlink(struct ws_conn *c)
 	wm->host->metrics->add(wm->conns_open, -1);
 }
 
-
 /* Everything a connection owns but its socket; frees the connection. */
 static void conn_free_owned(struct ws_conn *c)
 {
@@ -328,7 +327,10 @@ static void frame_track(struct ws_frame_track *t, const uint8_t *p, size_t n)
 		n--;
 		if (t->head_len == 2) {
 			uint8_t len7 = t->head[1] & 0x7f;
-			t->head_need = (uint8_t)(2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) +
+			t->head_need = (uint8_t)(2 +
+			                         (len7 == 126   ? 2
+			                          : len7 == 127 ? 8
+			                                        : 0) +
 			                         ((t->head[1] & 0x80) ? 4 : 0));
 		}
 		if (t->head_len < 2 || t->head_len < t->head_need)

@@ -21,7 +21,7 @@ struct ws_module {
 	bool stopping;
 	bool drain_pending; /* stop() answered EXPOSR_AGAIN: report drained later */
 	struct ws_conn *conns;
-	struct ws_handshake *handshakes; /* waiting for the tunnel service's authorisation */
+	struct ws_handshake *handshakes;     /* waiting for the tunnel service's authorisation */
 	struct exposr_metric *conns_open;    /* websockets serving a tunnel */
 	struct exposr_metric *channels_open; /* multiplex channels not yet freed */
 };

@@ -10,8 +10,8 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#define API_TIMEOUT_S   30
-#define MAX_BODY        (64 * 1024)
+#define API_TIMEOUT_S 30
+#define MAX_BODY      (64 * 1024)
 
 struct api_client {
 	struct event_base *base;

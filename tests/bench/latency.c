@@ -1,6 +1,9 @@
 /* The benchmark's latency probe: GET requests at a fixed rate over kept-alive connections,
  * one request per connection at a time; prints the latency percentiles in microseconds. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -8,11 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -302,7 +302,8 @@ int main(int argc, char **argv)
 	printf("requests=%zu rate=%.1f errors=%lu skipped=%lu p50_us=%.1f p90_us=%.1f "
 	       "p99_us=%.1f max_us=%.1f\n",
 	       p.nsamples, (double)p.nsamples / measured_s, p.errors, p.skipped,
-	       percentile_us(p.samples, p.nsamples, 0.50), percentile_us(p.samples, p.nsamples, 0.90),
+	       percentile_us(p.samples, p.nsamples, 0.50),
+	       percentile_us(p.samples, p.nsamples, 0.90),
 	       percentile_us(p.samples, p.nsamples, 0.99),
 	       p.nsamples ? (double)p.samples[p.nsamples - 1] / 1000.0 : 0.0);
 	for (int i = 0; i < p.nconns; i++)

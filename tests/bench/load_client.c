@@ -3,14 +3,14 @@
  * the server opens to one target address. One event loop. Prints CREATED once the
  * accounts and tunnels exist (with --hold it then waits for SIGUSR2), READY with the
  * setup rates once every tunnel is connected, STATS on SIGUSR1 and at exit. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/resource.h>
 
 #include <cjson/cJSON.h>
@@ -44,7 +44,7 @@ enum slot_state {
 	SLOT_FETCHING,   /* GET /v1/tunnel/<id> for a fresh token */
 	SLOT_CONNECTING, /* upgrade sent */
 	SLOT_OPEN,
-	SLOT_RETRY, /* waiting out the back-off */
+	SLOT_RETRY,   /* waiting out the back-off */
 	SLOT_STOPPED, /* closed with 1008: the client stops the slot for good */
 };
 
@@ -137,7 +137,8 @@ static void slot_retry_later(struct slot *s)
 	if (lc->stopping)
 		return;
 	s->state = SLOT_RETRY;
-	struct timeval tv = {(time_t)(s->retry_delay / 1000), (suseconds_t)(s->retry_delay % 1000) * 1000};
+	struct timeval tv = {(time_t)(s->retry_delay / 1000),
+	                     (suseconds_t)(s->retry_delay % 1000) * 1000};
 	event_add(s->retry, &tv);
 	/* The client's back-off: times 1.1 to 1.15, at most about 5 s. */
 	s->retry_delay = s->retry_delay * (110 + (uint64_t)(rand() % 6)) / 100;
@@ -204,8 +205,8 @@ static void mux_closed(void *arg, int http_status, uint16_t code)
 		lc->ws_open--;
 		lc->ws_closed++;
 		if (!lc->o.quiet && !lc->stopping)
-			fprintf(stderr, "load_client: tunnel %s slot %u closed (%u)\n", s->t->id, s->index,
-			        code);
+			fprintf(stderr, "load_client: tunnel %s slot %u closed (%u)\n", s->t->id,
+			        s->index, code);
 		/* 1008: the tunnel is gone or refused; the client stops this slot for good. */
 		if (code == 1008) {
 			s->state = SLOT_STOPPED;
@@ -217,8 +218,8 @@ static void mux_closed(void *arg, int http_status, uint16_t code)
 	}
 	lc->ws_failed++;
 	if (!lc->o.quiet && !lc->stopping)
-		fprintf(stderr, "load_client: tunnel %s slot %u: upgrade failed (status %d)\n", s->t->id,
-		        s->index, http_status);
+		fprintf(stderr, "load_client: tunnel %s slot %u: upgrade failed (status %d)\n",
+		        s->t->id, s->index, http_status);
 	slot_retry_later(s);
 }
 
@@ -258,10 +259,10 @@ static void slot_got_tunnel(void *arg, int status, const char *body, size_t len)
 		return;
 	}
 	s->state = SLOT_CONNECTING;
-	s->mux = mux_client_connect(lc->base, (struct sockaddr *)&lc->o.server, sizeof(lc->o.server),
-	                            api_client_host(lc->api), path,
-	                            (struct sockaddr *)&lc->o.target, sizeof(lc->o.target),
-	                            &slot_handler, s);
+	s->mux =
+	        mux_client_connect(lc->base, (struct sockaddr *)&lc->o.server, sizeof(lc->o.server),
+	                           api_client_host(lc->api), path, (struct sockaddr *)&lc->o.target,
+	                           sizeof(lc->o.target), &slot_handler, s);
 	cJSON_Delete(json);
 	if (s->mux == NULL) {
 		lc->ws_failed++;
@@ -277,8 +278,8 @@ static void slot_connect(struct slot *s)
 		return;
 	s->state = SLOT_FETCHING;
 	snprintf(path, sizeof(path), "/v1/tunnel/%s", s->t->id);
-	if (api_client_request(lc->api, "GET", path, s->t->account->token, NULL, slot_got_tunnel, s) !=
-	    0)
+	if (api_client_request(lc->api, "GET", path, s->t->account->token, NULL, slot_got_tunnel,
+	                       s) != 0)
 		slot_retry_later(s);
 }
 
@@ -387,7 +388,8 @@ static void create_step(struct tunnel *t)
 			create_more(lc);
 		return;
 	}
-	if (api_client_request(lc->api, method, path, t->account->token, body, created_step, t) != 0)
+	if (api_client_request(lc->api, method, path, t->account->token, body, created_step, t) !=
+	    0)
 		fatal(lc, "cannot send an API request for %s", t->id);
 }
 
@@ -467,8 +469,8 @@ static void account_more(struct lc *lc)
 		lc->account_active++;
 		if (lc->o.account != NULL)
 			request_token(a, lc->o.account);
-		else if (api_client_request(lc->api, "POST", "/v1/account", NULL, "{}", got_account, a) !=
-		         0)
+		else if (api_client_request(lc->api, "POST", "/v1/account", NULL, "{}", got_account,
+		                            a) != 0)
 			fatal(lc, "cannot send %s", "POST /v1/account");
 	}
 }
@@ -558,8 +560,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 	char target_host[256];
 	const char *server = NULL, *target = NULL;
 	int target_port;
-	*o = (struct options){.tunnels = 1, .connections = 2, .parallel = 64,
-	                      .api_connections = 16, .tunnels_per_account = 1, .prefix = "bench"};
+	*o = (struct options){.tunnels = 1,
+	                      .connections = 2,
+	                      .parallel = 64,
+	                      .api_connections = 16,
+	                      .tunnels_per_account = 1,
+	                      .prefix = "bench"};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--quiet") == 0) {
@@ -599,11 +605,11 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return -1;
 	}
 	if (server == NULL || target == NULL || o->tunnels == 0 || o->connections == 0 ||
-	    o->tunnels_per_account == 0 ||
-	    o->parallel == 0 || o->api_connections == 0 || o->api_connections > 1024 ||
-	    strlen(o->prefix) > 40)
+	    o->tunnels_per_account == 0 || o->parallel == 0 || o->api_connections == 0 ||
+	    o->api_connections > 1024 || strlen(o->prefix) > 40)
 		return -1;
-	if (parse_addr(server, &o->server, server_host, sizeof(server_host), &o->server_port) != 0 ||
+	if (parse_addr(server, &o->server, server_host, sizeof(server_host), &o->server_port) !=
+	            0 ||
 	    parse_addr(target, &o->target, target_host, sizeof(target_host), &target_port) != 0) {
 		fprintf(stderr, "load_client: addresses must be IPv4 HOST:PORT\n");
 		return -1;
@@ -638,8 +644,8 @@ static void lc_free(struct lc *lc)
 	mux_client_cleanup();
 	ws_client_shutdown();
 	api_client_free(lc->api);
-	struct event *events[] = {lc->tick,   lc->rate_tick, lc->sigterm, lc->sigint,
-	                          lc->sigusr1, lc->sigusr2,  lc->deadline};
+	struct event *events[] = {lc->tick,    lc->rate_tick, lc->sigterm, lc->sigint,
+	                          lc->sigusr1, lc->sigusr2,   lc->deadline};
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++)
 		if (events[i] != NULL)
 			event_free(events[i]);
@@ -711,8 +717,9 @@ int main(int argc, char **argv)
 	event_add(lc.sigusr1, NULL);
 	event_add(lc.sigusr2, NULL);
 	if (lc.o.duration > 0) {
-		struct timeval tv = {(time_t)lc.o.duration,
-		                     (suseconds_t)((lc.o.duration - (double)(time_t)lc.o.duration) * 1e6)};
+		struct timeval tv = {
+		        (time_t)lc.o.duration,
+		        (suseconds_t)((lc.o.duration - (double)(time_t)lc.o.duration) * 1e6)};
 		event_add(lc.deadline, &tv);
 	}
 	lc.t_account_start = ws_client_now_ms();

@@ -2,11 +2,11 @@
  * by the server's own mux_frame.c. */
 #include "mux_client.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -17,15 +17,15 @@
 #include "ws_client.h"
 
 /* ws-multiplex: PAUSE once more than 16 KiB wait for the target socket (§4.7). */
-#define CHANNEL_PAUSE_AT   16384
+#define CHANNEL_PAUSE_AT 16384
 /* Largest DATA payload: what one read of a Node socket gives. */
-#define MAX_DATA_PAYLOAD   (64 * 1024)
-#define MAX_CHANNELS       65535
-#define PING_EVERY_MS      10000
-#define PONG_TIMEOUT_MS    20000
-#define CLOSE_ACK_WAIT_MS  1000
-#define FLUSH_TIMEOUT_S    5
-#define MAX_CLOSE_REASON   64
+#define MAX_DATA_PAYLOAD  (64 * 1024)
+#define MAX_CHANNELS      65535
+#define PING_EVERY_MS     10000
+#define PONG_TIMEOUT_MS   20000
+#define CLOSE_ACK_WAIT_MS 1000
+#define FLUSH_TIMEOUT_S   5
+#define MAX_CLOSE_REASON  64
 
 struct mux_client_stats mux_client_stats;
 
@@ -58,7 +58,7 @@ static void link_append(struct link *head, struct link *l)
 	head->prev = l;
 }
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 enum channel_state {
 	CH_OPEN,
@@ -358,8 +358,8 @@ static void handle_open(struct mux_client *m, uint32_t remote)
 	bufferevent_setcb(ch->target, target_read, target_write, target_event, ch);
 	bufferevent_set_max_single_read(ch->target, MAX_DATA_PAYLOAD);
 	bufferevent_set_max_single_write(ch->target, 4 * MAX_DATA_PAYLOAD);
-	if (bufferevent_socket_connect(ch->target, (struct sockaddr *)&m->target, (int)m->target_len) !=
-	    0) {
+	if (bufferevent_socket_connect(ch->target, (struct sockaddr *)&m->target,
+	                               (int)m->target_len) != 0) {
 		mux_client_stats.targets_failed++;
 		ch->target_eof = true;
 		channel_close(ch);
@@ -451,7 +451,8 @@ static void ws_message_data(void *arg, const uint8_t *data, size_t len)
 		mux_client_stats.bytes_to_target += len;
 		/* Straight into an idle socket: no copy, and no poll for writing. */
 		if (m->rx->target_connected && evbuffer_get_length(out) == 0) {
-			ssize_t n = send(bufferevent_getfd(target), data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			ssize_t n = send(bufferevent_getfd(target), data, len,
+			                 MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n > 0) {
 				data += n;
 				len -= (size_t)n;

@@ -1,15 +1,15 @@
 /* The benchmark's target: a small keep-alive HTTP/1.1 server that answers every GET with
  * a fixed body of the size its path names, straight from one static buffer. */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -28,7 +28,7 @@ static char body_piece[BODY_PIECE];
 struct conn {
 	struct conn *prev, *next; /* every open connection, freed at exit */
 	struct bufferevent *bev;
-	unsigned long long body_left;   /* of the response being written */
+	unsigned long long body_left;    /* of the response being written */
 	unsigned long long discard_left; /* of the request body being skipped */
 	bool close_after;
 };
@@ -67,10 +67,23 @@ static bool body_size(const char *path, size_t len, unsigned long long *size)
 	if (end == p || errno != 0)
 		return false;
 	switch (*end) {
-	case 'k': case 'K': n <<= 10; end++; break;
-	case 'm': case 'M': n <<= 20; end++; break;
-	case 'g': case 'G': n <<= 30; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		n <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		n <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		n <<= 30;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end != '\0' || n > MAX_BODY_LEN)
 		return false;
@@ -246,8 +259,9 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--bind") == 0 && i + 1 < argc)
 			bind_addr = argv[++i];
 		else {
-			fprintf(stderr, "usage: %s --port N [--bind ADDR]\n"
-			                "GET /<n>[k|m|g] answers 200 with a body of that many bytes\n",
+			fprintf(stderr,
+			        "usage: %s --port N [--bind ADDR]\n"
+			        "GET /<n>[k|m|g] answers 200 with a body of that many bytes\n",
 			        argv[0]);
 			return 2;
 		}

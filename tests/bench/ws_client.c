@@ -1,14 +1,14 @@
 /* The load client's websocket connection (see ws_client.h). */
 #include "ws_client.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -97,8 +97,8 @@ static uint64_t rng_next(void)
 	if (rng_state == 0) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		rng_state = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid() ^
-		            0x9E3779B97F4A7C15ull;
+		rng_state = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^
+		            (uint64_t)getpid() ^ 0x9E3779B97F4A7C15ull;
 	}
 	uint64_t x = rng_state;
 	x ^= x >> 12;
@@ -435,9 +435,8 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 }
 
 struct ws_client *ws_client_connect(struct event_base *base, const struct sockaddr *addr,
-                                    socklen_t addr_len, const char *host_header,
-                                    const char *path, const struct ws_client_handler *handler,
-                                    void *arg)
+                                    socklen_t addr_len, const char *host_header, const char *path,
+                                    const struct ws_client_handler *handler, void *arg)
 {
 	struct ws_client *ws = calloc(1, sizeof(*ws));
 	if (ws == NULL)

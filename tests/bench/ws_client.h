@@ -34,9 +34,8 @@ struct ws_client_handler {
 #define WS_CLIENT_OUTPUT_LOW  (256 * 1024)
 
 struct ws_client *ws_client_connect(struct event_base *base, const struct sockaddr *addr,
-                                    socklen_t addr_len, const char *host_header,
-                                    const char *path, const struct ws_client_handler *handler,
-                                    void *arg);
+                                    socklen_t addr_len, const char *host_header, const char *path,
+                                    const struct ws_client_handler *handler, void *arg);
 /* Sends one message: `head` as a frame of its own and, when `len` > 0, the next `len`
  * bytes of `payload` as its continuation frame (drained from `payload`). 0 or -1. */
 int ws_client_send(struct ws_client *ws, const uint8_t *head, size_t head_len,

@@ -106,7 +106,7 @@ static inline void fx_done(void *arg, int status)
 }
 
 static inline void fx_listed(void *arg, int status, const char *const *keys, size_t count,
-			     const char *next)
+                             const char *next)
 {
 	struct fx_call *c = arg;
 	c->status = status;
@@ -119,7 +119,7 @@ static inline void fx_listed(void *arg, int status, const char *const *keys, siz
 }
 
 static inline void fx_get(void *self, const char *ns, const char *key, exposr_storage_get_cb cb,
-			  void *arg)
+                          void *arg)
 {
 	(void)self;
 	struct fx_call *c = fx_call_new(0, arg);
@@ -129,8 +129,8 @@ static inline void fx_get(void *self, const char *ns, const char *key, exposr_st
 }
 
 static inline void fx_set(void *self, const char *ns, const char *key, const char *value,
-			  size_t len, unsigned flags, uint64_t ttl, exposr_storage_done_cb cb,
-			  void *arg)
+                          size_t len, unsigned flags, uint64_t ttl, exposr_storage_done_cb cb,
+                          void *arg)
 {
 	(void)self;
 	struct fx_call *c = fx_call_new(1, arg);
@@ -140,7 +140,7 @@ static inline void fx_set(void *self, const char *ns, const char *key, const cha
 }
 
 static inline void fx_del(void *self, const char *ns, const char *key, exposr_storage_done_cb cb,
-			  void *arg)
+                          void *arg)
 {
 	(void)self;
 	struct fx_call *c = fx_call_new(1, arg);
@@ -150,7 +150,7 @@ static inline void fx_del(void *self, const char *ns, const char *key, exposr_st
 }
 
 static inline void fx_list(void *self, const char *ns, const char *cursor, size_t count,
-			   exposr_storage_list_cb cb, void *arg)
+                           exposr_storage_list_cb cb, void *arg)
 {
 	(void)self;
 	struct fx_call *c = fx_call_new(2, arg);
@@ -160,11 +160,11 @@ static inline void fx_list(void *self, const char *ns, const char *cursor, size_
 }
 
 static const struct exposr_storage_vtable fx_deferred_vt = {
-	.size = sizeof(struct exposr_storage_vtable),
-	.get = fx_get,
-	.set = fx_set,
-	.del = fx_del,
-	.list = fx_list,
+        .size = sizeof(struct exposr_storage_vtable),
+        .get = fx_get,
+        .set = fx_set,
+        .del = fx_del,
+        .list = fx_list,
 };
 
 /* ---- setup ---- */
@@ -176,7 +176,7 @@ static inline void fx_load_memory_module(const struct exposr_host *host)
 	char path[1200];
 	snprintf(path, sizeof(path), "%s/modules/storage-memory.so", dirname(bin));
 	cr_assert_eq(loader_init_one(host, "storage-memory", path, NULL), EXPOSR_OK,
-		     "cannot load %s", path);
+	             "cannot load %s", path);
 }
 
 static inline void fx_setup(bool deferred)
@@ -194,8 +194,8 @@ static inline void fx_setup(bool deferred)
 	/* Registered first, so services_start picks the wrapper. */
 	if (deferred)
 		cr_assert_eq(
-			registry_add(NULL, EXPOSR_KIND_STORAGE, "deferred", &fx_deferred_vt, NULL),
-			EXPOSR_OK);
+		        registry_add(NULL, EXPOSR_KIND_STORAGE, "deferred", &fx_deferred_vt, NULL),
+		        EXPOSR_OK);
 	fx_load_memory_module(host);
 	const struct exposr_registry_entry *mem = registry_find(EXPOSR_KIND_STORAGE, "memory");
 	cr_assert_not_null(mem);
@@ -462,10 +462,10 @@ static inline void fx_conn_cancel(void *conn, void *token)
 }
 
 static const struct exposr_transport_conn_vtable fx_conn_vt = {
-	.size = sizeof(struct exposr_transport_conn_vtable),
-	.open_channel = fx_conn_open,
-	.cancel_open = fx_conn_cancel,
-	.disconnect = fx_conn_disconnect,
+        .size = sizeof(struct exposr_transport_conn_vtable),
+        .open_channel = fx_conn_open,
+        .cancel_open = fx_conn_cancel,
+        .disconnect = fx_conn_disconnect,
 };
 
 static inline bool fx_connect(struct fx_conn *c, const char *tunnel_id, int mode)

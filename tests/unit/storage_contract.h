@@ -62,7 +62,7 @@ static inline void st_on_done(void *arg, int status)
 }
 
 static inline void st_on_list(void *arg, int status, const char *const *keys, size_t count,
-			      const char *next_cursor)
+                              const char *next_cursor)
 {
 	struct st_result *r = arg;
 	r->calls++;
@@ -113,7 +113,7 @@ static inline void st_finish(struct storage_ut *s, struct st_result *r)
 
 /* Each returns the status; a value or page is left in *out (free with st_result_free). */
 static inline int st_get(struct storage_ut *s, const char *ns, const char *key,
-			 struct st_result *out)
+                         struct st_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	s->vt->get(s->self, ns, key, st_on_get, out);
@@ -122,7 +122,7 @@ static inline int st_get(struct storage_ut *s, const char *ns, const char *key,
 }
 
 static inline int st_set(struct storage_ut *s, const char *ns, const char *key, const char *value,
-			 unsigned flags, uint64_t ttl_ms)
+                         unsigned flags, uint64_t ttl_ms)
 {
 	struct st_result r = {0};
 	s->vt->set(s->self, ns, key, value, strlen(value), flags, ttl_ms, st_on_done, &r);
@@ -139,7 +139,7 @@ static inline int st_del(struct storage_ut *s, const char *ns, const char *key)
 }
 
 static inline int st_list(struct storage_ut *s, const char *ns, const char *cursor, size_t count,
-			  struct st_result *out)
+                          struct st_result *out)
 {
 	memset(out, 0, sizeof(*out));
 	s->vt->list(s->self, ns, cursor, count, st_on_list, out);
@@ -158,7 +158,7 @@ static inline char *st_value(struct storage_ut *s, const char *ns, const char *k
 /* Pages through ns with `count` per page; every key in `expected` must be seen exactly
  * once and nothing else. */
 static inline void st_expect_listing(struct storage_ut *s, const char *ns, size_t count,
-				     const char *const *expected, size_t n)
+                                     const char *const *expected, size_t n)
 {
 	int *seen = calloc(n > 0 ? n : 1, sizeof(*seen));
 	cr_assert_not_null(seen);
@@ -199,7 +199,7 @@ static inline void st_contract_basics(struct storage_ut *s)
 	free(v);
 	cr_assert_eq(st_set(s, "tunnel", "my-tunnel", "{\"v\":2}", 0, 0), EXPOSR_OK);
 	cr_assert_eq(st_set(s, "tunnel", "my-tunnel", "{\"v\":3}", EXPOSR_STORAGE_IF_ABSENT, 0),
-		     EXPOSR_EXISTS);
+	             EXPOSR_EXISTS);
 	v = st_value(s, "tunnel", "my-tunnel");
 	cr_assert_str_eq(v, "{\"v\":2}", "IF_ABSENT must not overwrite");
 	free(v);
@@ -222,14 +222,14 @@ static inline void st_contract_ttl(struct storage_ut *s)
 	cr_assert_eq(st_get(s, "session", "short", &r), EXPOSR_OK);
 	st_result_free(&r);
 	cr_assert_eq(st_set(s, "session", "short", "{}", EXPOSR_STORAGE_IF_ABSENT, 300),
-		     EXPOSR_EXISTS);
+	             EXPOSR_EXISTS);
 	st_sleep(s->base, 800);
 	cr_assert_eq(st_get(s, "session", "short", &r), EXPOSR_NOT_FOUND);
 	cr_assert_eq(st_del(s, "session", "short"), EXPOSR_NOT_FOUND);
 	const char *const alive[] = {"long", "forever"};
 	st_expect_listing(s, "session", 10, alive, 2);
 	cr_assert_eq(st_set(s, "session", "short", "{\"t\":4}", EXPOSR_STORAGE_IF_ABSENT, 0),
-		     EXPOSR_OK);
+	             EXPOSR_OK);
 	char *v = st_value(s, "session", "short");
 	cr_assert_str_eq(v, "{\"t\":4}");
 	free(v);
@@ -270,8 +270,8 @@ static inline void st_contract_namespaces(struct storage_ut *s)
 	cr_assert_eq(st_set(s, "account", "MNF4P6Y6M2MRRVCT", "{\"a\":1}", 0, 0), EXPOSR_OK);
 	cr_assert_eq(st_set(s, "tunnel", "MNF4P6Y6M2MRRVCT", "{\"t\":1}", 0, 0), EXPOSR_OK);
 	cr_assert_eq(st_set(s, "ingress-altnames", "MNF4P6Y6M2MRRVCT", "{\"n\":1}",
-			    EXPOSR_STORAGE_IF_ABSENT, 0),
-		     EXPOSR_OK);
+	                    EXPOSR_STORAGE_IF_ABSENT, 0),
+	             EXPOSR_OK);
 	char *a = st_value(s, "account", "MNF4P6Y6M2MRRVCT");
 	char *t = st_value(s, "tunnel", "MNF4P6Y6M2MRRVCT");
 	cr_assert_str_eq(a, "{\"a\":1}");
@@ -294,9 +294,9 @@ static inline void st_contract_namespaces(struct storage_ut *s)
 static inline void st_contract_bytes(struct storage_ut *s)
 {
 	static const char json[] =
-		"{\"name\":\"Ünïcødé ✓ 日本語 🚀\",\"quote\":\"say "
-		"\\\"hi\\\"\",\"path\":\"C:\\\\x\","
-		"\n\t\"nl\":\"a\\nb\",\"u\":\"\\u00e9\\ud83d\\ude80\",\"sq\":\"it's\"}\r\n";
+	        "{\"name\":\"Ünïcødé ✓ 日本語 🚀\",\"quote\":\"say "
+	        "\\\"hi\\\"\",\"path\":\"C:\\\\x\","
+	        "\n\t\"nl\":\"a\\nb\",\"u\":\"\\u00e9\\ud83d\\ude80\",\"sq\":\"it's\"}\r\n";
 	cr_assert_eq(st_set(s, "tunnel", "bytes", json, 0, 0), EXPOSR_OK);
 	struct st_result r;
 	cr_assert_eq(st_get(s, "tunnel", "bytes", &r), EXPOSR_OK);

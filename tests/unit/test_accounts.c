@@ -22,9 +22,9 @@ FX_TEST(accounts, create_stores_a_012_record)
 	char *raw = fx_raw("account", id);
 	char expected[512];
 	snprintf(expected, sizeof(expected),
-		 "{\"accountId\":\"%s\",\"id\":\"%s\",\"created_at\":\"%s\",\"updated_at\":\"%s\","
-		 "\"tunnels\":[],\"status\":{\"disabled\":false}}",
-		 id, id, fx_str(r.record, "created_at"), fx_str(r.record, "created_at"));
+	         "{\"accountId\":\"%s\",\"id\":\"%s\",\"created_at\":\"%s\",\"updated_at\":\"%s\","
+	         "\"tunnels\":[],\"status\":{\"disabled\":false}}",
+	         id, id, fx_str(r.record, "created_at"), fx_str(r.record, "created_at"));
 	cr_assert_str_eq(raw, expected);
 	free(raw);
 	fx_result_free(&r);
@@ -58,7 +58,7 @@ FX_TEST(accounts, get_accepts_every_spelling)
 static int full_store_sets;
 
 static void full_set(void *self, const char *ns, const char *key, const char *value, size_t len,
-		     unsigned flags, uint64_t ttl, exposr_storage_done_cb cb, void *arg)
+                     unsigned flags, uint64_t ttl, exposr_storage_done_cb cb, void *arg)
 {
 	(void)self;
 	(void)ns;
@@ -120,7 +120,7 @@ FX_TEST(accounts, disable_and_enable)
 
 	char *raw = fx_raw("account", id);
 	cr_assert(strstr(raw, "\"status\":{\"disabled\":true,\"disabled_at\":\"") != NULL, "%s",
-		  raw);
+	          raw);
 	cr_assert(strstr(raw, "\"disabled_reason\":\"spam\"}}") != NULL, "%s", raw);
 	free(raw);
 
@@ -167,8 +167,8 @@ static int store_alt_name(void *arg, cJSON *record)
 	cJSON *list = cJSON_CreateArray();
 	cJSON_AddItemToArray(list, cJSON_CreateString(arg));
 	return cJSON_ReplaceItemInObject(records_at(record, "ingress.http"), "alt_names", list)
-		       ? EXPOSR_OK
-		       : EXPOSR_ERROR;
+	               ? EXPOSR_OK
+	               : EXPOSR_ERROR;
 }
 
 FX_TEST(accounts, remove_takes_the_tunnels_along)
@@ -196,7 +196,7 @@ FX_TEST(accounts, remove_takes_the_tunnels_along)
 	cr_assert_not_null(list);
 	char patched[1024];
 	snprintf(patched, sizeof(patched), "%.*s\"tunnels\":[\"foreign\",%s", (int)(list - edited),
-		 edited, list + strlen("\"tunnels\":["));
+	         edited, list + strlen("\"tunnels\":["));
 	fx_raw_put("account", id, patched);
 	free(raw);
 	free(edited);
@@ -329,7 +329,7 @@ Test(accounts_start, fails_without_a_storage_module)
 	char *err = capture_end(tmp, saved);
 	cr_assert_eq(rc, EXPOSR_ERROR);
 	cr_assert_str_eq(err, "exposrd: no storage module is enabled (enable storage-memory, "
-			      "storage-redis or storage-sqlite)\n");
+	                      "storage-redis or storage-sqlite)\n");
 	free(err);
 	services_free();
 	services_free(); /* twice is harmless */
@@ -342,7 +342,7 @@ Test(accounts_start, reads_max_connections)
 	cr_assert_eq(services_configure(root), EXPOSR_OK);
 	cr_assert_eq(tunnels_api.max_connections(), 2);
 	cr_assert_eq(cfg_set(root, "tunnels.max-connections", "5", "--transport-max-connections"),
-		     EXPOSR_OK);
+	             EXPOSR_OK);
 	cr_assert_eq(services_configure(root), EXPOSR_OK);
 	cr_assert_eq(tunnels_api.max_connections(), 5);
 	cfg_free(root);

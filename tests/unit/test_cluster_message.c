@@ -7,8 +7,8 @@
 #include "cluster_message.h"
 
 static const char *const key = "secret-signing-key";
-static const struct cluster_sender node_a = {
-	"0123456789abcdef0123456789abcdef01234567", "1234@node-a", "10.0.0.5"};
+static const struct cluster_sender node_a = {"0123456789abcdef0123456789abcdef01234567",
+                                             "1234@node-a", "10.0.0.5"};
 
 struct vector {
 	const char *event;
@@ -19,17 +19,29 @@ struct vector {
 };
 
 static const struct vector vectors[] = {
-	{"cluster:heartbeat", "{}", 1700000000000, 0,
-	 "{\"event\":\"cluster:heartbeat\",\"message\":{},\"node\":{\"id\":\"0123456789abcdef0123456789abcdef01234567\",\"host\":\"1234@node-a\",\"ip\":\"10.0.0.5\"},\"ts\":1700000000000,\"seq\":0}",
-	 "9132157d24f87ae974b751671ad85b75a1086fed9c3de555e55ec3e0cbde894c"},
-	{"tunnel:disconnect", "{\"tunnel_id\":\"my-tunnel\"}", 1700000006000, 2,
-	 "{\"event\":\"tunnel:disconnect\",\"message\":{\"tunnel_id\":\"my-tunnel\"},\"node\":{\"id\":\"0123456789abcdef0123456789abcdef01234567\",\"host\":\"1234@node-a\",\"ip\":\"10.0.0.5\"},\"ts\":1700000006000,\"seq\":2}",
-	 "a3ce9cfc00d8de4052316bbea6da217ef30a7b338dba1f1f7a46f1c65900220c"},
-	{"tunnel:announce",
-	 "[{\"tunnel_id\":\"my-tunnel\",\"connections\":[{\"connection_id\":\"0123456789abcdef0123456789abcdef01234567:6f1c2a9e-3b7d-4f0e-9a51-2c8d7e6b5a40\",\"node\":\"0123456789abcdef0123456789abcdef01234567\",\"peer\":\"192.0.2.10\",\"connected\":true,\"connected_at\":1700000000123}]}]",
-	 1700000005000, 1,
-	 "{\"event\":\"tunnel:announce\",\"message\":[{\"tunnel_id\":\"my-tunnel\",\"connections\":[{\"connection_id\":\"0123456789abcdef0123456789abcdef01234567:6f1c2a9e-3b7d-4f0e-9a51-2c8d7e6b5a40\",\"node\":\"0123456789abcdef0123456789abcdef01234567\",\"peer\":\"192.0.2.10\",\"connected\":true,\"connected_at\":1700000000123}]}],\"node\":{\"id\":\"0123456789abcdef0123456789abcdef01234567\",\"host\":\"1234@node-a\",\"ip\":\"10.0.0.5\"},\"ts\":1700000005000,\"seq\":1}",
-	 "1251dda9ff3e658a05cc53b35b736d08bb9c4c0a54d7b741ed6c7e1c0c95fbf0"},
+        {"cluster:heartbeat", "{}", 1700000000000, 0,
+         "{\"event\":\"cluster:heartbeat\",\"message\":{},\"node\":{\"id\":"
+         "\"0123456789abcdef0123456789abcdef01234567\",\"host\":\"1234@node-a\",\"ip\":\"10.0.0."
+         "5\"},\"ts\":1700000000000,\"seq\":0}",
+         "9132157d24f87ae974b751671ad85b75a1086fed9c3de555e55ec3e0cbde894c"},
+        {"tunnel:disconnect", "{\"tunnel_id\":\"my-tunnel\"}", 1700000006000, 2,
+         "{\"event\":\"tunnel:disconnect\",\"message\":{\"tunnel_id\":\"my-tunnel\"},\"node\":{"
+         "\"id\":\"0123456789abcdef0123456789abcdef01234567\",\"host\":\"1234@node-a\",\"ip\":\"10."
+         "0.0.5\"},\"ts\":1700000006000,\"seq\":2}",
+         "a3ce9cfc00d8de4052316bbea6da217ef30a7b338dba1f1f7a46f1c65900220c"},
+        {"tunnel:announce",
+         "[{\"tunnel_id\":\"my-tunnel\",\"connections\":[{\"connection_id\":"
+         "\"0123456789abcdef0123456789abcdef01234567:6f1c2a9e-3b7d-4f0e-9a51-2c8d7e6b5a40\","
+         "\"node\":\"0123456789abcdef0123456789abcdef01234567\",\"peer\":\"192.0.2.10\","
+         "\"connected\":true,\"connected_at\":1700000000123}]}]",
+         1700000005000, 1,
+         "{\"event\":\"tunnel:announce\",\"message\":[{\"tunnel_id\":\"my-tunnel\",\"connections\":"
+         "[{\"connection_id\":\"0123456789abcdef0123456789abcdef01234567:6f1c2a9e-3b7d-4f0e-9a51-"
+         "2c8d7e6b5a40\",\"node\":\"0123456789abcdef0123456789abcdef01234567\",\"peer\":\"192.0.2."
+         "10\",\"connected\":true,\"connected_at\":1700000000123}]}],\"node\":{\"id\":"
+         "\"0123456789abcdef0123456789abcdef01234567\",\"host\":\"1234@node-a\",\"ip\":\"10.0.0."
+         "5\"},\"ts\":1700000005000,\"seq\":1}",
+         "1251dda9ff3e658a05cc53b35b736d08bb9c4c0a54d7b741ed6c7e1c0c95fbf0"},
 };
 
 Test(cluster_message, protocol_test_vectors_sign)
@@ -45,11 +57,11 @@ Test(cluster_message, encode_produces_the_exact_wire_text)
 {
 	for (size_t i = 0; i < 3; i++) {
 		cJSON *msg = cJSON_Parse(vectors[i].message);
-		char *wire = cluster_message_encode(key, &node_a, vectors[i].event, msg, vectors[i].ts,
-						    vectors[i].seq);
+		char *wire = cluster_message_encode(key, &node_a, vectors[i].event, msg,
+		                                    vectors[i].ts, vectors[i].seq);
 		char want[2048];
 		snprintf(want, sizeof(want), "%.*s,\"s\":\"%s\"}", (int)strlen(vectors[i].text) - 1,
-			 vectors[i].text, vectors[i].s);
+		         vectors[i].text, vectors[i].s);
 		cr_assert_str_eq(wire, want, "vector %zu", i);
 		free(wire);
 		cJSON_Delete(msg);
@@ -60,10 +72,11 @@ Test(cluster_message, decode_verifies_and_exposes_fields)
 {
 	char wire[2048];
 	snprintf(wire, sizeof(wire), "%.*s,\"s\":\"%s\"}", (int)strlen(vectors[2].text) - 1,
-		 vectors[2].text, vectors[2].s);
+	         vectors[2].text, vectors[2].s);
 	struct cluster_message m;
 	const char *why = NULL;
-	cr_assert_eq(cluster_message_decode(key, wire, strlen(wire), &m, &why), EXPOSR_OK, "%s", why);
+	cr_assert_eq(cluster_message_decode(key, wire, strlen(wire), &m, &why), EXPOSR_OK, "%s",
+	             why);
 	cr_assert_str_eq(m.event, "tunnel:announce");
 	cr_assert_str_eq(m.node_id, node_a.id);
 	cr_assert_str_eq(m.node_host, "1234@node-a");
@@ -77,16 +90,18 @@ Test(cluster_message, bad_signature_wrong_key_and_missing_fields_are_rejected)
 {
 	char wire[2048];
 	snprintf(wire, sizeof(wire), "%.*s,\"s\":\"%s\"}", (int)strlen(vectors[0].text) - 1,
-		 vectors[0].text, vectors[1].s);
+	         vectors[0].text, vectors[1].s);
 	struct cluster_message m;
 	const char *why;
 	cr_assert_eq(cluster_message_decode(key, wire, strlen(wire), &m, &why), EXPOSR_ERROR);
 	cr_assert_str_eq(why, "invalid message signature");
 	snprintf(wire, sizeof(wire), "%.*s,\"s\":\"%s\"}", (int)strlen(vectors[0].text) - 1,
-		 vectors[0].text, vectors[0].s);
-	cr_assert_eq(cluster_message_decode("other-key", wire, strlen(wire), &m, &why), EXPOSR_ERROR);
+	         vectors[0].text, vectors[0].s);
+	cr_assert_eq(cluster_message_decode("other-key", wire, strlen(wire), &m, &why),
+	             EXPOSR_ERROR);
 	cr_assert_str_eq(why, "invalid message signature");
-	const char *no_seq = "{\"event\":\"x\",\"message\":{},\"node\":{\"id\":\"a\"},\"ts\":1,\"s\":\"00\"}";
+	const char *no_seq =
+	        "{\"event\":\"x\",\"message\":{},\"node\":{\"id\":\"a\"},\"ts\":1,\"s\":\"00\"}";
 	cr_assert_eq(cluster_message_decode(key, no_seq, strlen(no_seq), &m, &why), EXPOSR_ERROR);
 	cr_assert_str_eq(why, "missing field");
 	cr_assert_eq(cluster_message_decode(key, "[1]", 3, &m, &why), EXPOSR_ERROR);

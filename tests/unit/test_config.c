@@ -40,13 +40,12 @@ static char *run_getter_error(int (*fn)(const struct exposr_cfg *), const struct
 Test(config, reads_scalars_lists_and_nested_mappings)
 {
 	struct exposr_cfg *root = load_text("log:\n  level: debug\n"
-					     "modules:\n  api-v1:\n    port: 8080\n"
-					     "    allow-registration: yes\n"
-					     "    names: [a, b, c]\n    csv: \"x, y\"\n",
-					     NULL);
+	                                    "modules:\n  api-v1:\n    port: 8080\n"
+	                                    "    allow-registration: yes\n"
+	                                    "    names: [a, b, c]\n    csv: \"x, y\"\n",
+	                                    NULL);
 	cr_assert_not_null(root);
-	const struct exposr_cfg *api =
-		cfg_api.child(cfg_api.child(root, "modules"), "api-v1");
+	const struct exposr_cfg *api = cfg_api.child(cfg_api.child(root, "modules"), "api-v1");
 	cr_assert_str_eq(cfg_api.path(api), "modules.api-v1");
 	long port;
 	bool reg;
@@ -126,8 +125,9 @@ Test(config, missing_file_names_the_file)
 	int saved = capture_begin(&tmp);
 	cr_assert_null(cfg_load_file("/nonexistent/exposrd.yaml"));
 	char *errors = capture_end(tmp, saved);
-	cr_assert_str_eq(errors,
-			 "/nonexistent/exposrd.yaml: cannot read config: No such file or directory\n");
+	cr_assert_str_eq(
+	        errors,
+	        "/nonexistent/exposrd.yaml: cannot read config: No such file or directory\n");
 	free(errors);
 }
 
@@ -156,11 +156,12 @@ static int check_known(const struct exposr_cfg *n)
 Test(config, type_errors_name_file_line_column_and_path)
 {
 	struct exposr_cfg *root = load_text("modules:\n  m:\n    port: eighty\n    flag: maybe\n"
-					    "    map: {a: 1}\n    typo: 1\n",
-					    NULL);
+	                                    "    map: {a: 1}\n    typo: 1\n",
+	                                    NULL);
 	bad_node = cfg_api.child(cfg_api.child(root, "modules"), "m");
 	char *e = run_getter_error(get_int_port, bad_node);
-	cr_assert(strstr(e, ":3:11: modules.m.port: 'eighty' is not an integer\n") != NULL, "%s", e);
+	cr_assert(strstr(e, ":3:11: modules.m.port: 'eighty' is not an integer\n") != NULL, "%s",
+	          e);
 	free(e);
 	e = run_getter_error(get_bool_flag, bad_node);
 	cr_assert(strstr(e, ":4:11: modules.m.flag: 'maybe' is not a boolean") != NULL, "%s", e);
@@ -209,8 +210,9 @@ Test(config, set_through_a_scalar_fails)
 	int saved = capture_begin(&tmp);
 	cr_assert_eq(cfg_set(root, "log.level", "info", "--log-level"), EXPOSR_ERROR);
 	char *e = capture_end(tmp, saved);
-	cr_assert(strstr(e, ":1:6: log: must be a mapping to hold level (set by --log-level)") != NULL,
-		  "%s", e);
+	cr_assert(strstr(e, ":1:6: log: must be a mapping to hold level (set by --log-level)") !=
+	                  NULL,
+	          "%s", e);
 	free(e);
 	cfg_free(root);
 }

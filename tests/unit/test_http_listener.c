@@ -26,10 +26,10 @@
 #define WAIT_MS 3000
 
 static const struct http_limits test_limits = {
-	.max_head_bytes = 1024,
-	.max_headers = 8,
-	.head_timeout_ms = 200,
-	.idle_timeout_ms = 400,
+        .max_head_bytes = 1024,
+        .max_headers = 8,
+        .head_timeout_ms = 200,
+        .idle_timeout_ms = 400,
 };
 
 static struct event_base *base;
@@ -68,12 +68,16 @@ static void pump(void)
 }
 
 static void add_route(const char *name, int priority, size_t max_body,
-		      bool (*match)(void *, const struct exposr_http_request *),
-		      void (*handle)(void *, struct exposr_http_request *), void *self)
+                      bool (*match)(void *, const struct exposr_http_request *),
+                      void (*handle)(void *, struct exposr_http_request *), void *self)
 {
-	struct exposr_http_route route = {.name = name, .port = 0, .priority = priority,
-					  .max_body = max_body, .match = match, .handle = handle,
-					  .self = self};
+	struct exposr_http_route route = {.name = name,
+	                                  .port = 0,
+	                                  .priority = priority,
+	                                  .max_body = max_body,
+	                                  .match = match,
+	                                  .handle = handle,
+	                                  .self = self};
 	cr_assert_eq(http_route_add(NULL, &route), EXPOSR_OK);
 }
 
@@ -98,8 +102,9 @@ static void client_open(struct client *c)
 	memset(c, 0, sizeof(*c));
 	c->fd = socket(AF_INET, SOCK_STREAM, 0);
 	cr_assert_geq(c->fd, 0);
-	struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+	                           .sin_port = htons((uint16_t)port),
+	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	/* The kernel completes a loopback handshake without the server's loop. */
 	cr_assert_eq(connect(c->fd, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	cr_assert_eq(fcntl(c->fd, F_SETFL, O_NONBLOCK), 0);
@@ -198,7 +203,7 @@ static void expect_response(char *response, const char *status_line, const char 
 {
 	size_t line_len = strcspn(response, "\r");
 	cr_expect(strlen(status_line) == line_len && strncmp(response, status_line, line_len) == 0,
-		  "status \"%.*s\", wanted \"%s\"", (int)line_len, response, status_line);
+	          "status \"%.*s\", wanted \"%s\"", (int)line_len, response, status_line);
 	const char *end = strstr(response, "\r\n\r\n");
 	cr_expect_str_eq(end + 4, body);
 	free(response);
@@ -220,7 +225,7 @@ static void expect_json_error(struct client *c, const char *status_line, const c
 static void reply(void *self, struct exposr_http_request *req)
 {
 	static const struct exposr_http_header headers[] = {{"Content-Type", "text/plain"},
-							    {NULL, NULL}};
+	                                                    {NULL, NULL}};
 	const char *text = self;
 	http_api.respond(req, 200, headers, text, strlen(text));
 }
@@ -397,7 +402,8 @@ Test(http_listener, keep_alive_serves_two_requests_on_one_connection)
 	char weekday[4], month[4], zone[4];
 	int day, year, hour, minute, second;
 	cr_expect_eq(sscanf(date + 8, "%3s, %d %3s %d %d:%d:%d %3s", weekday, &day, month, &year,
-			    &hour, &minute, &second, zone), 8);
+	                    &hour, &minute, &second, zone),
+	             8);
 	cr_expect_eq(strcspn(date + 8, "\r"), 29);
 	cr_expect_str_eq(zone, "GMT");
 	expect_response(response, "HTTP/1.1 200 OK", "/one");
@@ -415,7 +421,7 @@ Test(http_listener, pipelined_requests_are_answered_in_order)
 	client_open(&c);
 	/* The first one is slow (declined from a timer): the second must still wait. */
 	client_send(&c, "GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: t\r\n\r\n"
-			"GET /c HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+	                "GET /c HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
 	expect_response(client_response(&c), "HTTP/1.1 200 OK", "/a");
 	expect_response(client_response(&c), "HTTP/1.1 200 OK", "/b");
 	char *last = client_response(&c);
@@ -491,7 +497,7 @@ Test(http_listener, unread_body_is_skipped_before_the_next_request)
 	struct client c;
 	client_open(&c);
 	client_send(&c, "POST /first HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nabcde"
-			"GET /second HTTP/1.1\r\nHost: t\r\n\r\n");
+	                "GET /second HTTP/1.1\r\nHost: t\r\n\r\n");
 	expect_response(client_response(&c), "HTTP/1.1 200 OK", "/first");
 	expect_response(client_response(&c), "HTTP/1.1 200 OK", "/second");
 	client_close(&c);
@@ -520,7 +526,7 @@ static void record(void *self, struct exposr_http_request *req)
 	snprintf(seen.empty, sizeof(seen.empty), "%s", http_api.header(req, "X-Empty"));
 	snprintf(seen.remote_addr, sizeof(seen.remote_addr), "%s", req->remote_addr);
 	snprintf(seen.head_raw, sizeof(seen.head_raw), "%.*s", (int)req->head_raw_len,
-		 req->head_raw);
+	         req->head_raw);
 	seen.has_missing = http_api.header(req, "X-Missing") != NULL;
 	seen.remote_port = req->remote_port;
 	seen.local_port = req->local_port;
@@ -539,7 +545,7 @@ Test(http_listener, request_fields_are_parsed)
 	struct client c;
 	client_open(&c);
 	const char *head = "GET /p/a?x=1&y=2 HTTP/1.1\r\nhost: example.test\r\n"
-			   "X-Padded: \t padded  value \t\r\nX-Empty:\r\n\r\n";
+	                   "X-Padded: \t padded  value \t\r\nX-Empty:\r\n\r\n";
 	client_send(&c, head);
 	char *response = client_response(&c);
 	cr_expect(!has_header(response, "Content-Length: 0"), "no Content-Length on a 204");
@@ -609,7 +615,7 @@ Test(http_listener, requests_split_into_single_bytes)
 	cr_expect_str_eq(seen.padded, "a b");
 	cr_expect_str_eq(seen.query, "q");
 	client_send_bytewise(&c, "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-				 "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+	                         "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
 	expect_response(client_response(&c), "HTTP/1.1 200 OK", "abcde");
 	client_close(&c);
 }
@@ -633,8 +639,8 @@ Test(http_listener, body_route_gets_a_chunked_body)
 	struct client c;
 	client_open(&c);
 	client_send(&c, "POST /b HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-			"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
-			"POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nok");
+	                "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n"
+	                "POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nok");
 	expect_response(client_response(&c), "HTTP/1.1 200 OK", "hello world");
 	expect_response(client_response(&c), "HTTP/1.1 200 OK", "ok");
 	client_close(&c);
@@ -649,10 +655,10 @@ Test(http_listener, chunked_trailers_are_skipped)
 	client_open(&c);
 	/* Once read into memory, once skipped after an early answer. */
 	client_send(&c, "POST /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-			"2\r\nab\r\n0\r\nX-Trailer: one\r\nX-Other: two\r\n\r\n"
-			"POST /skip HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-			"2\r\nab\r\n0\r\nX-Trailer: one\r\n\r\n"
-			"GET /last HTTP/1.1\r\n\r\n");
+	                "2\r\nab\r\n0\r\nX-Trailer: one\r\nX-Other: two\r\n\r\n"
+	                "POST /skip HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	                "2\r\nab\r\n0\r\nX-Trailer: one\r\n\r\n"
+	                "GET /last HTTP/1.1\r\n\r\n");
 	expect_response(client_response(&c), "HTTP/1.1 200 OK", "ab");
 	expect_response(client_response(&c), "HTTP/1.1 200 OK", "/skip");
 	expect_response(client_response(&c), "HTTP/1.1 200 OK", "/last");
@@ -666,7 +672,7 @@ Test(http_listener, expect_100_continue_is_answered_before_the_body)
 	struct client c;
 	client_open(&c);
 	client_send(&c, "POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 4\r\n"
-			"Expect: 100-continue\r\n\r\n");
+	                "Expect: 100-continue\r\n\r\n");
 	expect_response(client_response_of(&c, true), "HTTP/1.1 100 Continue", "");
 	client_send(&c, "data");
 	expect_response(client_response(&c), "HTTP/1.1 200 OK", "data");
@@ -680,8 +686,8 @@ Test(http_listener, body_over_max_body_is_413)
 	struct client c;
 	client_open(&c);
 	client_send(&c, "POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
-			"0123456789012345678901234567890123456789012345678901234567890123456789"
-			"012345678901234567890123456789");
+	                "0123456789012345678901234567890123456789012345678901234567890123456789"
+	                "012345678901234567890123456789");
 	expect_json_error(&c, "HTTP/1.1 413 Payload Too Large", "PAYLOAD_TOO_LARGE");
 	client_close(&c);
 }
@@ -699,8 +705,8 @@ static void taken_readable(struct bufferevent *bev, void *arg)
 	/* The request is still readable after the takeover. */
 	char answer[64];
 	int len = snprintf(answer, sizeof(answer), "GOT %.5s %s upgrade=%d",
-			   (const char *)evbuffer_pullup(input, 5), taken_req->path,
-			   taken_req->upgrade);
+	                   (const char *)evbuffer_pullup(input, 5), taken_req->path,
+	                   taken_req->upgrade);
 	cr_assert_eq(bufferevent_write(bev, answer, (size_t)len), 0);
 	evbuffer_drain(input, 5);
 	http_api.release(taken_req);
@@ -734,7 +740,7 @@ Test(http_listener, takeover_leaves_the_bytes_after_the_head)
 	struct client c;
 	client_open(&c);
 	client_send(&c, "GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n"
-			"Upgrade: test\r\n\r\nHELLO");
+	                "Upgrade: test\r\n\r\nHELLO");
 	long long deadline = now_ms() + WAIT_MS;
 	while (c.len < strlen("GOT HELLO /ws upgrade=1")) {
 		cr_assert_lt(now_ms(), deadline, "got \"%s\"", c.buf);
@@ -769,10 +775,10 @@ Test(http_listener, head_over_max_head_bytes_is_431)
 	client_open(&c);
 	char request[2048];
 	snprintf(request, sizeof(request), "GET / HTTP/1.1\r\nHost: t\r\nX-Big: %01500d\r\n\r\n",
-		 0);
+	         0);
 	client_send(&c, request);
 	expect_json_error(&c, "HTTP/1.1 431 Request Header Fields Too Large",
-			  "REQUEST_HEADER_FIELDS_TOO_LARGE");
+	                  "REQUEST_HEADER_FIELDS_TOO_LARGE");
 	client_close(&c);
 }
 
@@ -799,9 +805,9 @@ Test(http_listener, too_many_headers_is_431)
 	struct client c;
 	client_open(&c);
 	client_send(&c, "GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\nG: 7\r\n"
-			"H: 8\r\nI: 9\r\n\r\n");
+	                "H: 8\r\nI: 9\r\n\r\n");
 	expect_json_error(&c, "HTTP/1.1 431 Request Header Fields Too Large",
-			  "REQUEST_HEADER_FIELDS_TOO_LARGE");
+	                  "REQUEST_HEADER_FIELDS_TOO_LARGE");
 	client_close(&c);
 }
 
@@ -919,7 +925,7 @@ Test(http_listener, port_in_use_fails_with_one_log_line)
 {
 	int blocker = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in addr = {.sin_family = AF_INET,
-				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	                           .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	cr_assert_eq(bind(blocker, (struct sockaddr *)&addr, sizeof(addr)), 0);
 	cr_assert_eq(listen(blocker, 1), 0);
 	socklen_t len = sizeof(addr);
@@ -935,7 +941,7 @@ Test(http_listener, port_in_use_fails_with_one_log_line)
 	cr_expect_eq(rc, EXPOSR_ERROR);
 	char wanted[128];
 	snprintf(wanted, sizeof(wanted), "cannot listen on 127.0.0.1:%d: %s", taken_port,
-		 strerror(EADDRINUSE));
+	         strerror(EADDRINUSE));
 	cr_expect(strstr(printed, wanted) != NULL, "printed: %s", printed);
 	cr_expect_eq(http_listener_bound_port(taken_port), -1);
 	free(printed);
@@ -953,8 +959,8 @@ Test(http_listener, all_interfaces_accept_ipv4)
 	expect_response(client_response(&c), "HTTP/1.1 204 No Content", "");
 	/* A dual-stack socket sees IPv4 peers as mapped addresses; an IPv4-only one doesn't. */
 	cr_expect(strcmp(seen.remote_addr, "::ffff:127.0.0.1") == 0 ||
-			  strcmp(seen.remote_addr, "127.0.0.1") == 0,
-		  "remote %s", seen.remote_addr);
+	                  strcmp(seen.remote_addr, "127.0.0.1") == 0,
+	          "remote %s", seen.remote_addr);
 	client_close(&c);
 }
 

@@ -12,21 +12,21 @@ Test(ids, account_number_normalisation)
 {
 	char out[IDS_ACCOUNT_LEN + 1];
 	static const char *const same[] = {"MNF4P6Y6M2MRRVCT",    "mnf4-p6y6 m2mr-rvct",
-					   "MNF4 P6Y6 M2MR RVCT", "MNF4-P6Y6-M2MR-RVCT",
-					   " mnf4p6y6m2mrrvct ",  "M-N-F-4-P6Y6M2MRRVCT"};
+	                                   "MNF4 P6Y6 M2MR RVCT", "MNF4-P6Y6-M2MR-RVCT",
+	                                   " mnf4p6y6m2mrrvct ",  "M-N-F-4-P6Y6M2MRRVCT"};
 	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
 		cr_assert(ids_account_normalize(same[i], out), "%s", same[i]);
 		cr_assert_str_eq(out, "MNF4P6Y6M2MRRVCT");
 	}
 	static const char *const bad[] = {"",
-					  "MNF4P6Y6M2MRRVC",   /* 15 */
-					  "MNF4P6Y6M2MRRVCTC", /* 17 */
-					  "ANF4P6Y6M2MRRVCT",  /* A is not in the alphabet */
-					  "0NF4P6Y6M2MRRVCT",
-					  "1NF4P6Y6M2MRRVCT",
-					  "MNF4_P6Y6M2MRRVCT",
-					  "MNF4\tP6Y6M2MRRVCT",
-					  "MNF4P6Y6M2MRRVCT-MNF4P6Y6M2MRRVCT"};
+	                                  "MNF4P6Y6M2MRRVC",   /* 15 */
+	                                  "MNF4P6Y6M2MRRVCTC", /* 17 */
+	                                  "ANF4P6Y6M2MRRVCT",  /* A is not in the alphabet */
+	                                  "0NF4P6Y6M2MRRVCT",
+	                                  "1NF4P6Y6M2MRRVCT",
+	                                  "MNF4_P6Y6M2MRRVCT",
+	                                  "MNF4\tP6Y6M2MRRVCT",
+	                                  "MNF4P6Y6M2MRRVCT-MNF4P6Y6M2MRRVCT"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert(!ids_account_normalize(bad[i], out), "%s", bad[i]);
 	cr_assert(!ids_account_normalize(NULL, out));
@@ -116,9 +116,9 @@ Test(ids, tunnel_id_follows_the_regex)
 	memset(id66, 'a', 66);
 	id66[66] = '\0';
 	static const char *const good[] = {"abcd",   "1abc",         "a-b-c1", "abcde",
-					   "a--b-c", "lazy-lion-37", "0000"};
+	                                   "a--b-c", "lazy-lion-37", "0000"};
 	static const char *const bad[] = {"abc",     "MyTunnel", "ab-cd", "-abcde", "abcde-",
-					  "abc_def", "abcd.e",   "",      "ab cd",  "abcdé"};
+	                                  "abc_def", "abcd.e",   "",      "ab cd",  "abcdé"};
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
 		cr_assert(ids_tunnel_id_valid(good[i]), "%s", good[i]);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -137,7 +137,7 @@ Test(ids, tokens_are_86_base64url_characters)
 	cr_assert_eq(ids_token_generate(b), EXPOSR_OK);
 	cr_assert_eq(strlen(a), 86);
 	cr_assert_eq(strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
-		     86);
+	             86);
 	cr_assert_str_neq(a, b);
 }
 

@@ -84,8 +84,9 @@ Test(loader, file_without_descriptor)
 	int rc;
 	char *e = load_one("fixture-nosymbol", "fixture-nosymbol.so", NULL, &rc);
 	cr_assert_eq(rc, EXPOSR_ERROR);
-	cr_assert_str_eq(e, FIXTURE_DIR
-			 "/fixture-nosymbol.so: not an exposrd module: no 'exposr_module' symbol\n");
+	cr_assert_str_eq(
+	        e, FIXTURE_DIR
+	        "/fixture-nosymbol.so: not an exposrd module: no 'exposr_module' symbol\n");
 	free(e);
 }
 
@@ -95,8 +96,9 @@ Test(loader, abi_major_mismatch)
 	char *e = load_one("fixture-abi", "fixture-abi.so", NULL, &rc);
 	cr_assert_eq(rc, EXPOSR_ERROR);
 	char want[256];
-	snprintf(want, sizeof(want), "%s/fixture-abi.so: refused: built for module ABI %d.0, exposrd has %d.%d\n",
-		 FIXTURE_DIR, EXPOSR_ABI_MAJOR + 1, EXPOSR_ABI_MAJOR, EXPOSR_ABI_MINOR);
+	snprintf(want, sizeof(want),
+	         "%s/fixture-abi.so: refused: built for module ABI %d.0, exposrd has %d.%d\n",
+	         FIXTURE_DIR, EXPOSR_ABI_MAJOR + 1, EXPOSR_ABI_MAJOR, EXPOSR_ABI_MINOR);
 	cr_assert_str_eq(e, want);
 	free(e);
 }
@@ -106,7 +108,8 @@ Test(loader, missing_mandatory_hook)
 	int rc;
 	char *e = load_one("fixture-nofini", "fixture-nofini.so", NULL, &rc);
 	cr_assert_eq(rc, EXPOSR_ERROR);
-	cr_assert_str_eq(e, FIXTURE_DIR "/fixture-nofini.so: refused: missing mandatory hook 'fini'\n");
+	cr_assert_str_eq(e, FIXTURE_DIR
+	                 "/fixture-nofini.so: refused: missing mandatory hook 'fini'\n");
 	free(e);
 }
 
@@ -116,7 +119,7 @@ Test(loader, name_must_match_the_file)
 	char *e = load_one("other", "fixture.so", NULL, &rc);
 	cr_assert_eq(rc, EXPOSR_ERROR);
 	cr_assert_str_eq(e, FIXTURE_DIR
-			 "/fixture.so: refused: declares the name 'fixture', expected 'other'\n");
+	                 "/fixture.so: refused: declares the name 'fixture', expected 'other'\n");
 	free(e);
 }
 
@@ -127,8 +130,9 @@ Test(loader, failed_init_is_rolled_back)
 	char *e = load_one("fixture", "fixture.so", cfg, &rc);
 	cr_assert_eq(rc, EXPOSR_ERROR);
 	cr_assert(strstr(e, "fixture init failing as configured") != NULL, "%s", e);
-	cr_assert(strstr(e, FIXTURE_DIR "/fixture.so: module 'fixture' failed to initialise\n") != NULL,
-		  "%s", e);
+	cr_assert(strstr(e, FIXTURE_DIR "/fixture.so: module 'fixture' failed to initialise\n") !=
+	                  NULL,
+	          "%s", e);
 	free(e);
 	cr_assert_eq(loader_module_count(), 0);
 	cr_assert_eq(registry_count(), 0);
@@ -146,7 +150,8 @@ Test(loader, module_validates_its_own_subtree)
 	int rc = loader_init_all(host, FIXTURE_DIR, mods);
 	char *e = capture_end(tmp, saved);
 	cr_assert_eq(rc, EXPOSR_ERROR);
-	cr_assert(strstr(e, ":3:11: modules.fixture.port: 'many' is not an integer\n") != NULL, "%s", e);
+	cr_assert(strstr(e, ":3:11: modules.fixture.port: 'many' is not an integer\n") != NULL,
+	          "%s", e);
 	free(e);
 	cfg_free(root);
 }
@@ -154,8 +159,8 @@ Test(loader, module_validates_its_own_subtree)
 Test(loader, init_all_skips_disabled_and_undoes_earlier_modules_on_failure)
 {
 	struct exposr_cfg *root = yaml("modules:\n  fixture:\n    name: first\n"
-				       "  fixture-abi:\n    enabled: false\n"
-				       "  absent:\n");
+	                               "  fixture-abi:\n    enabled: false\n"
+	                               "  absent:\n");
 	const struct exposr_cfg *mods = cfg_api.child(root, "modules");
 	FILE *tmp;
 	int saved = capture_begin(&tmp);

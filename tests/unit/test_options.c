@@ -9,7 +9,8 @@ static const char *value_at(const struct exposr_cfg *root, const char *path)
 {
 	char *copy = strdup(path), *save = NULL, *last = NULL;
 	const struct exposr_cfg *n = root;
-	for (char *seg = strtok_r(copy, ".", &save); seg != NULL; seg = strtok_r(NULL, ".", &save)) {
+	for (char *seg = strtok_r(copy, ".", &save); seg != NULL;
+	     seg = strtok_r(NULL, ".", &save)) {
 		if (last != NULL)
 			n = cfg_api.child(n, last);
 		last = seg;
@@ -44,8 +45,9 @@ Test(options, seed_quick_start_command_line)
 {
 	struct options o;
 	cr_assert_eq(parse(&o, NULL, 5, "--api-url", "http://host.docker.internal:8080",
-			   "--allow-registration", "--http-ingress-domain", "http://localhost:8080"),
-		     0);
+	                   "--allow-registration", "--http-ingress-domain",
+	                   "http://localhost:8080"),
+	             0);
 	struct exposr_cfg *root = cfg_new_root();
 	cr_assert_eq(options_apply(&o, root), 0);
 	cr_assert_str_eq(value_at(root, "modules.api-v1.url"), "http://host.docker.internal:8080");
@@ -59,8 +61,8 @@ Test(options, values_forms_and_short_flags)
 {
 	struct options o;
 	cr_assert_eq(parse(&o, NULL, 5, "-p", "9000", "--admin-enable=false", "--log-level=debug",
-			   "--transport-max-connections=3"),
-		     0);
+	                   "--transport-max-connections=3"),
+	             0);
 	struct exposr_cfg *root = cfg_new_root();
 	cr_assert_eq(options_apply(&o, root), 0);
 	cr_assert_str_eq(value_at(root, "modules.api-v1.port"), "9000");
@@ -137,8 +139,8 @@ Test(options, redis_storage_url_alone_gives_the_cluster_the_same_redis)
 	cfg_free(root);
 	options_free(&o);
 	cr_assert_eq(parse(&o, NULL, 4, "--storage-url", "redis://a", "--cluster-redis-url",
-			   "redis://b"),
-		     0);
+	                   "redis://b"),
+	             0);
 	root = cfg_new_root();
 	cr_assert_eq(options_apply(&o, root), 0);
 	cr_assert_str_eq(value_at(root, "modules.cluster-redis.url"), "redis://b");
@@ -160,8 +162,8 @@ Test(options, explicit_cluster_mode_wins_over_auto)
 Test(options, flag_beats_environment_beats_yaml)
 {
 	char *path = write_temp("modules:\n  api-v1:\n    port: 7000\n    url: http://yaml\n"
-				"  ingress-http:\n    url: http://yaml-ingress\n",
-				".yaml");
+	                        "  ingress-http:\n    url: http://yaml-ingress\n",
+	                        ".yaml");
 	setenv("EXPOSR_API_PORT", "7100", 1);
 	setenv("EXPOSR_API_URL", "http://env", 1);
 	struct options o;
@@ -202,8 +204,8 @@ Test(options, bad_environment_value_is_reported)
 	int saved = capture_begin(&tmp);
 	cr_assert_eq(options_apply(&o, root), -1);
 	char *e = capture_end(tmp, saved);
-	cr_assert_str_eq(
-		e, "exposrd: EXPOSR_TRANSPORT_MAX_CONNECTIONS: 'many' is not a non-negative integer\n");
+	cr_assert_str_eq(e, "exposrd: EXPOSR_TRANSPORT_MAX_CONNECTIONS: 'many' is not a "
+	                    "non-negative integer\n");
 	free(e);
 	unsetenv("EXPOSR_TRANSPORT_MAX_CONNECTIONS");
 	cfg_free(root);
@@ -219,29 +221,37 @@ struct bad_case {
 Test(options, bad_command_lines_give_one_error_line)
 {
 	static const struct bad_case cases[] = {
-		{{"--nope"}, 1, "exposrd: unknown option '--nope' (see --help)\n"},
-		{{"-x"}, 1, "exposrd: unknown option '-x' (see --help)\n"},
-		{{"stray"}, 1, "exposrd: unexpected argument 'stray' (see --help)\n"},
-		{{"--api-port"}, 1, "exposrd: --api-port needs a value\n"},
-		{{"--api-port", "http"}, 2, "exposrd: --api-port: 'http' is not a non-negative integer\n"},
-		{{"--admin-enable=maybe"}, 1,
-		 "exposrd: --admin-enable: 'maybe' is not a boolean (true or false)\n"},
-		{{"--transport", "ws,carrier-pigeon"}, 2,
-		 "exposrd: --transport: unknown transport 'carrier-pigeon'\n"},
-		{{"--cluster", "mesh"}, 2,
-		 "exposrd: --cluster: 'mesh' is not one of auto, single-node, udp, redis\n"},
-		{{"--storage-url", "ftp://x"}, 2,
-		 "exposrd: --storage-url: unsupported storage URL 'ftp://x' (memory://, redis://, "
-		 "sqlite://, postgres://)\n"},
-		{{"--log-level", "loud"}, 2,
-		 "exposrd: --log-level: unknown level 'loud' (all, trace, debug, info, warn, error, "
-		 "fatal, off)\n"},
+	        {{"--nope"}, 1, "exposrd: unknown option '--nope' (see --help)\n"},
+	        {{"-x"}, 1, "exposrd: unknown option '-x' (see --help)\n"},
+	        {{"stray"}, 1, "exposrd: unexpected argument 'stray' (see --help)\n"},
+	        {{"--api-port"}, 1, "exposrd: --api-port needs a value\n"},
+	        {{"--api-port", "http"},
+	         2,
+	         "exposrd: --api-port: 'http' is not a non-negative integer\n"},
+	        {{"--admin-enable=maybe"},
+	         1,
+	         "exposrd: --admin-enable: 'maybe' is not a boolean (true or false)\n"},
+	        {{"--transport", "ws,carrier-pigeon"},
+	         2,
+	         "exposrd: --transport: unknown transport 'carrier-pigeon'\n"},
+	        {{"--cluster", "mesh"},
+	         2,
+	         "exposrd: --cluster: 'mesh' is not one of auto, single-node, udp, redis\n"},
+	        {{"--storage-url", "ftp://x"},
+	         2,
+	         "exposrd: --storage-url: unsupported storage URL 'ftp://x' (memory://, redis://, "
+	         "sqlite://, postgres://)\n"},
+	        {{"--log-level", "loud"},
+	         2,
+	         "exposrd: --log-level: unknown level 'loud' (all, trace, debug, info, warn, "
+	         "error, "
+	         "fatal, off)\n"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct options o;
 		char *e;
 		int rc = cases[i].argc == 1 ? parse(&o, &e, 1, cases[i].args[0])
-					    : parse(&o, &e, 2, cases[i].args[0], cases[i].args[1]);
+		                            : parse(&o, &e, 2, cases[i].args[0], cases[i].args[1]);
 		cr_assert_eq(rc, -1, "case %zu", i);
 		cr_assert_str_eq(e, cases[i].error);
 		free(e);

@@ -6,19 +6,19 @@
 #include "records.h"
 
 static const char account_012[] =
-	"{\"accountId\":\"MNF4P6Y6M2MRRVCT\",\"id\":\"MNF4P6Y6M2MRRVCT\","
-	"\"created_at\":\"2024-02-01T10:00:00.000Z\",\"updated_at\":\"2024-02-10T12:00:00.000Z\","
-	"\"tunnels\":[\"my-tunnel\"],\"status\":{\"disabled\":false}}";
+        "{\"accountId\":\"MNF4P6Y6M2MRRVCT\",\"id\":\"MNF4P6Y6M2MRRVCT\","
+        "\"created_at\":\"2024-02-01T10:00:00.000Z\",\"updated_at\":\"2024-02-10T12:00:00.000Z\","
+        "\"tunnels\":[\"my-tunnel\"],\"status\":{\"disabled\":false}}";
 
 static const char tunnel_012[] =
-	"{\"transport\":{\"token\":\"tok\",\"max_connections\":1,\"ws\":{\"enabled\":true},"
-	"\"ssh\":{\"enabled\":false}},"
-	"\"ingress\":{\"http\":{\"enabled\":true,\"url\":\"http://my-tunnel.localhost:8080/\","
-	"\"urls\":[\"http://my-tunnel.localhost:8080/\"],\"alt_names\":[]},"
-	"\"sni\":{\"enabled\":false,\"urls\":[]}},"
-	"\"target\":{\"url\":\"http://example.com/\"},"
-	"\"id\":\"my-tunnel\",\"account\":\"MNF4P6Y6M2MRRVCT\","
-	"\"created_at\":\"2024-02-10T12:34:56.789Z\",\"updated_at\":\"2024-02-10T12:35:01.002Z\"}";
+        "{\"transport\":{\"token\":\"tok\",\"max_connections\":1,\"ws\":{\"enabled\":true},"
+        "\"ssh\":{\"enabled\":false}},"
+        "\"ingress\":{\"http\":{\"enabled\":true,\"url\":\"http://my-tunnel.localhost:8080/\","
+        "\"urls\":[\"http://my-tunnel.localhost:8080/\"],\"alt_names\":[]},"
+        "\"sni\":{\"enabled\":false,\"urls\":[]}},"
+        "\"target\":{\"url\":\"http://example.com/\"},"
+        "\"id\":\"my-tunnel\",\"account\":\"MNF4P6Y6M2MRRVCT\","
+        "\"created_at\":\"2024-02-10T12:34:56.789Z\",\"updated_at\":\"2024-02-10T12:35:01.002Z\"}";
 
 /* parse then serialise */
 static char *round_trip(enum record_kind kind, const char *json)
@@ -47,9 +47,9 @@ Test(records, new_account)
 	cr_assert_not_null(r);
 	char *text = records_serialize(RECORD_ACCOUNT, r);
 	cr_assert_str_eq(text, "{\"accountId\":\"MNF4P6Y6M2MRRVCT\",\"id\":\"MNF4P6Y6M2MRRVCT\","
-			       "\"created_at\":\"2024-02-01T10:00:00.000Z\","
-			       "\"updated_at\":\"2024-02-01T10:00:00.000Z\",\"tunnels\":[],"
-			       "\"status\":{\"disabled\":false}}");
+	                       "\"created_at\":\"2024-02-01T10:00:00.000Z\","
+	                       "\"updated_at\":\"2024-02-01T10:00:00.000Z\",\"tunnels\":[],"
+	                       "\"status\":{\"disabled\":false}}");
 	free(text);
 	cJSON_Delete(r);
 }
@@ -57,17 +57,17 @@ Test(records, new_account)
 Test(records, new_tunnel)
 {
 	cJSON *r = records_tunnel_new("my-tunnel", "MNF4P6Y6M2MRRVCT", "tok",
-				      "2024-02-10T12:34:56.789Z");
+	                              "2024-02-10T12:34:56.789Z");
 	cr_assert_not_null(r);
 	char *text = records_serialize(RECORD_TUNNEL, r);
 	cr_assert_str_eq(text,
-			 "{\"transport\":{\"token\":\"tok\",\"max_connections\":1,"
-			 "\"ws\":{\"enabled\":false},\"ssh\":{\"enabled\":false}},"
-			 "\"ingress\":{\"http\":{\"enabled\":false,\"urls\":[],\"alt_names\":[]},"
-			 "\"sni\":{\"enabled\":false,\"urls\":[]}},\"target\":{},"
-			 "\"id\":\"my-tunnel\",\"account\":\"MNF4P6Y6M2MRRVCT\","
-			 "\"created_at\":\"2024-02-10T12:34:56.789Z\","
-			 "\"updated_at\":\"2024-02-10T12:34:56.789Z\"}");
+	                 "{\"transport\":{\"token\":\"tok\",\"max_connections\":1,"
+	                 "\"ws\":{\"enabled\":false},\"ssh\":{\"enabled\":false}},"
+	                 "\"ingress\":{\"http\":{\"enabled\":false,\"urls\":[],\"alt_names\":[]},"
+	                 "\"sni\":{\"enabled\":false,\"urls\":[]}},\"target\":{},"
+	                 "\"id\":\"my-tunnel\",\"account\":\"MNF4P6Y6M2MRRVCT\","
+	                 "\"created_at\":\"2024-02-10T12:34:56.789Z\","
+	                 "\"updated_at\":\"2024-02-10T12:34:56.789Z\"}");
 	free(text);
 	cJSON_Delete(r);
 }
@@ -76,33 +76,33 @@ Test(records, merge_with_defaults)
 {
 	/* Partial, reordered, with unknown, private, null and wrongly typed fields. */
 	const char *stored =
-		"{\"id\":\"t1\",\"_lock\":\"x\",\"extra\":1,"
-		"\"ingress\":{\"sni\":{\"enabled\":true,\"url\":\"tcps://t1.x:4430\","
-		"\"urls\":[\"tcps://t1.x:4430\",7]},\"http\":null,\"grpc\":{}},"
-		"\"transport\":{\"ws\":{\"enabled\":\"true\"},\"max_connections\":null,"
-		"\"ssh\":{\"enabled\":true,\"port\":22}},"
-		"\"target\":{\"url\":null},\"account\":42}";
+	        "{\"id\":\"t1\",\"_lock\":\"x\",\"extra\":1,"
+	        "\"ingress\":{\"sni\":{\"enabled\":true,\"url\":\"tcps://t1.x:4430\","
+	        "\"urls\":[\"tcps://t1.x:4430\",7]},\"http\":null,\"grpc\":{}},"
+	        "\"transport\":{\"ws\":{\"enabled\":\"true\"},\"max_connections\":null,"
+	        "\"ssh\":{\"enabled\":true,\"port\":22}},"
+	        "\"target\":{\"url\":null},\"account\":42}";
 	char *text = round_trip(RECORD_TUNNEL, stored);
 	cr_assert_str_eq(text,
-			 "{\"transport\":{\"max_connections\":1,\"ws\":{\"enabled\":false},"
-			 "\"ssh\":{\"enabled\":true}},"
-			 "\"ingress\":{\"http\":{\"enabled\":false,\"urls\":[],\"alt_names\":[]},"
-			 "\"sni\":{\"enabled\":true,\"url\":\"tcps://t1.x:4430\","
-			 "\"urls\":[\"tcps://t1.x:4430\"]}},\"target\":{},\"id\":\"t1\"}");
+	                 "{\"transport\":{\"max_connections\":1,\"ws\":{\"enabled\":false},"
+	                 "\"ssh\":{\"enabled\":true}},"
+	                 "\"ingress\":{\"http\":{\"enabled\":false,\"urls\":[],\"alt_names\":[]},"
+	                 "\"sni\":{\"enabled\":true,\"url\":\"tcps://t1.x:4430\","
+	                 "\"urls\":[\"tcps://t1.x:4430\"]}},\"target\":{},\"id\":\"t1\"}");
 	free(text);
 }
 
 Test(records, arrays_replace_the_default)
 {
 	const char *stored =
-		"{\"tunnels\":[\"b\",\"a\"],\"status\":{\"disabled\":true,"
-		"\"disabled_at\":\"2024-01-01T00:00:00.000Z\",\"disabled_reason\":\"spam\"},"
-		"\"id\":\"X\"}";
+	        "{\"tunnels\":[\"b\",\"a\"],\"status\":{\"disabled\":true,"
+	        "\"disabled_at\":\"2024-01-01T00:00:00.000Z\",\"disabled_reason\":\"spam\"},"
+	        "\"id\":\"X\"}";
 	char *text = round_trip(RECORD_ACCOUNT, stored);
 	cr_assert_str_eq(text,
-			 "{\"id\":\"X\",\"tunnels\":[\"b\",\"a\"],\"status\":{\"disabled\":true,"
-			 "\"disabled_at\":\"2024-01-01T00:00:00.000Z\","
-			 "\"disabled_reason\":\"spam\"}}");
+	                 "{\"id\":\"X\",\"tunnels\":[\"b\",\"a\"],\"status\":{\"disabled\":true,"
+	                 "\"disabled_at\":\"2024-01-01T00:00:00.000Z\","
+	                 "\"disabled_reason\":\"spam\"}}");
 	free(text);
 }
 
@@ -114,15 +114,15 @@ Test(records, serialising_restores_the_field_order)
 	/* Added after urls/alt_names, as an API edit would; stored before them. */
 	cr_assert_eq(records_set_string(http, "url", "http://t1.localhost:8080/"), EXPOSR_OK);
 	cr_assert_eq(records_set_string(records_at(r, "target"), "url", "http://example.com/"),
-		     EXPOSR_OK);
+	             EXPOSR_OK);
 	cJSON_AddStringToObject(r, "_private", "dropped");
 	char *text = records_serialize(RECORD_TUNNEL, r);
 	cr_assert(strstr(text, "\"http\":{\"enabled\":false,\"url\":\"http://t1.localhost:8080/\","
-			       "\"urls\":[],\"alt_names\":[]}") != NULL,
-		  "%s", text);
+	                       "\"urls\":[],\"alt_names\":[]}") != NULL,
+	          "%s", text);
 	cr_assert(strstr(text, "\"target\":{\"url\":\"http://example.com/\"},\"id\":\"t1\"") !=
-			  NULL,
-		  "%s", text);
+	                  NULL,
+	          "%s", text);
 	cr_assert_null(strstr(text, "_private"));
 	free(text);
 	cJSON_Delete(r);
@@ -147,7 +147,7 @@ Test(records, account_summary)
 	cJSON *s = records_account_summary(r);
 	char *text = cJSON_PrintUnformatted(s);
 	cr_assert_str_eq(text, "{\"accountId\":\"MNF4P6Y6M2MRRVCT\",\"id\":\"MNF4P6Y6M2MRRVCT\","
-			       "\"tunnels\":[\"my-tunnel\"],\"status\":{\"disabled\":false}}");
+	                       "\"tunnels\":[\"my-tunnel\"],\"status\":{\"disabled\":false}}");
 	free(text);
 	cJSON_Delete(s);
 	cJSON_Delete(r);

@@ -275,7 +275,7 @@ static void reentrant_get(void *arg, int status, const char *value, size_t len)
 }
 
 static void reentrant_list(void *arg, int status, const char *const *keys, size_t count,
-			   const char *next)
+                           const char *next)
 {
 	(void)arg;
 	(void)next;
@@ -333,13 +333,13 @@ Test(memory, refuses_unknown_config_keys)
 	struct exposr_cfg *root = cfg_new_root();
 	cr_assert_eq(cfg_set(root, "storage-memory.enabled", "true", "test"), EXPOSR_OK);
 	cr_assert_eq(cfg_set(root, "storage-memory.size", "10", "--storage-memory-size"),
-		     EXPOSR_OK);
+	             EXPOSR_OK);
 	char path[1200];
 	module_path(path, sizeof(path));
 	FILE *tmp;
 	int saved = capture_begin(&tmp);
 	int rc = loader_init_one(host, "storage-memory", path,
-				 cfg_api.child(root, "storage-memory"));
+	                         cfg_api.child(root, "storage-memory"));
 	char *err = capture_end(tmp, saved);
 	cr_assert_eq(rc, EXPOSR_ERROR);
 	cr_assert(strstr(err, "unknown key") != NULL, "%s", err);

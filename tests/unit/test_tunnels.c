@@ -32,13 +32,13 @@ FX_TEST(tunnels, create_stores_a_012_record)
 	const char *created = fx_str(t, "created_at");
 	char expected[1024];
 	snprintf(
-		expected, sizeof(expected),
-		"{\"transport\":{\"token\":\"%s\",\"max_connections\":1,\"ws\":{\"enabled\":false},"
-		"\"ssh\":{\"enabled\":false}},\"ingress\":{\"http\":{\"enabled\":false,\"urls\":[],"
-		"\"alt_names\":[]},\"sni\":{\"enabled\":false,\"urls\":[]}},\"target\":{},"
-		"\"id\":\"my-tunnel\",\"account\":\"%s\",\"created_at\":\"%s\","
-		"\"updated_at\":\"%s\"}",
-		token, id, created, created);
+	        expected, sizeof(expected),
+	        "{\"transport\":{\"token\":\"%s\",\"max_connections\":1,\"ws\":{\"enabled\":false},"
+	        "\"ssh\":{\"enabled\":false}},\"ingress\":{\"http\":{\"enabled\":false,\"urls\":[],"
+	        "\"alt_names\":[]},\"sni\":{\"enabled\":false,\"urls\":[]}},\"target\":{},"
+	        "\"id\":\"my-tunnel\",\"account\":\"%s\",\"created_at\":\"%s\","
+	        "\"updated_at\":\"%s\"}",
+	        token, id, created, created);
 	char *raw = fx_raw("tunnel", "my-tunnel");
 	cr_assert_str_eq(raw, expected);
 	free(raw);
@@ -112,19 +112,19 @@ FX_TEST(tunnels, update_edits_and_stamps_the_record)
 	fx_result_free(&r);
 
 	tunnels_api.update("upd-tunnel", enable_http, "http://upd-tunnel.localhost:8080/",
-			   fx_on_record, &r);
+	                   fx_on_record, &r);
 	fx_wait(&r.done);
 	cr_assert_eq(r.status, EXPOSR_OK);
 	fx_result_free(&r);
 	char *raw = fx_raw("tunnel", "upd-tunnel");
 	cr_assert(strstr(raw,
-			 "\"ingress\":{\"http\":{\"enabled\":true,"
-			 "\"url\":\"http://upd-tunnel.localhost:8080/\","
-			 "\"urls\":[\"http://upd-tunnel.localhost:8080/\"],\"alt_names\":[]}") !=
-			  NULL,
-		  "%s", raw);
+	                 "\"ingress\":{\"http\":{\"enabled\":true,"
+	                 "\"url\":\"http://upd-tunnel.localhost:8080/\","
+	                 "\"urls\":[\"http://upd-tunnel.localhost:8080/\"],\"alt_names\":[]}") !=
+	                  NULL,
+	          "%s", raw);
 	cr_assert(strstr(raw, "\"target\":{\"url\":\"http://example.com/\"},\"id\":") != NULL, "%s",
-		  raw);
+	          raw);
 
 	/* A refusing apply changes nothing and its status comes back. */
 	tunnels_api.update("upd-tunnel", refuse, NULL, fx_on_record, &r);
@@ -148,7 +148,7 @@ static int append_alt_name(void *arg, cJSON *record)
 {
 	cJSON *s = cJSON_CreateString(arg);
 	return cJSON_AddItemToArray(records_at(record, "ingress.http.alt_names"), s) ? EXPOSR_OK
-										     : EXPOSR_ERROR;
+	                                                                             : EXPOSR_ERROR;
 }
 
 FX_TEST(tunnels, concurrent_updates_are_not_lost)
@@ -181,7 +181,7 @@ static void on_alt_names(void *arg, int status, const char *conflict)
 }
 
 static int set_alt_names(const char *tunnel_id, const char *const *names, size_t count,
-			 char **conflict)
+                         char **conflict)
 {
 	struct fx_result r = {0};
 	tunnels_api.set_alt_names(tunnel_id, names, count, on_alt_names, &r);
@@ -210,8 +210,8 @@ static int store_alt_names(void *arg, cJSON *record)
 	for (size_t i = 0; names[i] != NULL; i++)
 		cJSON_AddItemToArray(list, cJSON_CreateString(names[i]));
 	return cJSON_ReplaceItemInObject(records_at(record, "ingress.http"), "alt_names", list)
-		       ? EXPOSR_OK
-		       : EXPOSR_ERROR;
+	               ? EXPOSR_OK
+	               : EXPOSR_ERROR;
 }
 
 /* What the API does: claim, then store the list. */
@@ -262,7 +262,7 @@ FX_TEST(tunnels, alt_names_are_claimed_and_released)
 	configure_alt_names("alt-two", (const char *[]){"own.example.org", NULL});
 	char *conflict = NULL;
 	const char *wanted[] = {"new.example.org", "own.example.org", "C.example.net",
-				"later.example.org"};
+	                        "later.example.org"};
 	cr_assert_eq(set_alt_names("alt-two", wanted, 4, &conflict), EXPOSR_EXISTS);
 	cr_assert_str_eq(conflict, "c.example.net");
 	free(conflict);
@@ -287,7 +287,7 @@ FX_TEST(tunnels, alt_names_of_a_deleted_tunnel_are_not_released_from_its_success
 	fx_raw_put("ingress-altnames", "http-taken.example", "{\"tunnelId\":\"someone-else\"}");
 	struct fx_result r = {0};
 	tunnels_api.update("alt-three", store_alt_names,
-			   (void *)(const char *[]){"taken.example", NULL}, fx_on_record, &r);
+	                   (void *)(const char *[]){"taken.example", NULL}, fx_on_record, &r);
 	fx_wait(&r.done);
 	fx_result_free(&r);
 	cr_assert_eq(set_alt_names("alt-three", NULL, 0, NULL), EXPOSR_OK);
@@ -564,7 +564,7 @@ FX_TEST(tunnels, streams_go_round_robin)
 	connect_ok(&b, "rr", FX_REMOVE_NOW);
 	/* Connection id order decides who starts. */
 	bool a_first = strcmp(tunnel_state_connection_id(a.handle),
-			      tunnel_state_connection_id(b.handle)) < 0;
+	                      tunnel_state_connection_id(b.handle)) < 0;
 	struct fx_conn *first = a_first ? &a : &b, *second = a_first ? &b : &a;
 	for (int i = 0; i < 4; i++) {
 		struct fx_result r = {0};

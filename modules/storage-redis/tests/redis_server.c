@@ -48,7 +48,7 @@ static bool answers_ping(const struct redis_server *s)
 	bool ok = false;
 	if (c != NULL && c->err == 0 && redisSetTimeout(c, tv) == REDIS_OK) {
 		redisReply *auth =
-			s->password != NULL ? redisCommand(c, "AUTH %s", s->password) : NULL;
+		        s->password != NULL ? redisCommand(c, "AUTH %s", s->password) : NULL;
 		if (auth != NULL)
 			freeReplyObject(auth);
 		redisReply *pong = redisCommand(c, "PING");
@@ -78,10 +78,10 @@ static int spawn(struct redis_server *s)
 			dup2(null, STDOUT_FILENO);
 		}
 		const char *argv[24] = {REDIS_SERVER, "--port",       port,
-					"--bind",     "127.0.0.1",    "--save",
-					"",           "--appendonly", s->appendonly ? "yes" : "no",
-					"--dir",      s->dir,         "--daemonize",
-					"no",         "--logfile",    "redis.log"};
+		                        "--bind",     "127.0.0.1",    "--save",
+		                        "",           "--appendonly", s->appendonly ? "yes" : "no",
+		                        "--dir",      s->dir,         "--daemonize",
+		                        "no",         "--logfile",    "redis.log"};
 		int argc = 15;
 		if (s->password != NULL) {
 			argv[argc++] = "--requirepass";

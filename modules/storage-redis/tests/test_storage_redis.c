@@ -62,7 +62,7 @@ static char *load(const char *settings, int *rc)
 	FILE *tmp;
 	int saved = capture_begin(&tmp);
 	*rc = loader_init_one(host, "storage-redis", STORAGE_REDIS_MODULE,
-			      cfg_api.child(modules, "storage-redis"));
+	                      cfg_api.child(modules, "storage-redis"));
 	if (*rc == EXPOSR_OK)
 		*rc = loader_start_all();
 	char *printed = capture_end(tmp, saved);
@@ -81,10 +81,10 @@ static char *load(const char *settings, int *rc)
 static void start_with(bool appendonly, const char *extra)
 {
 	cr_assert_eq(redis_server_start(&server, appendonly, NULL), 0,
-		     "redis-server did not start");
+	             "redis-server did not start");
 	char settings[256];
 	snprintf(settings, sizeof(settings), "    url: redis://127.0.0.1:%d\n%s", server.port,
-		 extra);
+	         extra);
 	int rc;
 	char *printed = load(settings, &rc);
 	cr_assert_eq(rc, EXPOSR_OK, "%s", printed);
@@ -191,28 +191,28 @@ Test(storage_redis, keys_are_those_of_exposrd)
 {
 	start_with_server(false);
 	static const char account[] =
-		"{\"accountId\":\"MNF4P6Y6M2MRRVCT\",\"id\":\"MNF4P6Y6M2MRRVCT\","
-		"\"created_at\":\"2024-02-01T10:00:00.000Z\",\"updated_at\":\"2024-02-10T12:00:00."
-		"000Z\","
-		"\"tunnels\":[\"my-tunnel\"],\"status\":{\"disabled\":false}}";
+	        "{\"accountId\":\"MNF4P6Y6M2MRRVCT\",\"id\":\"MNF4P6Y6M2MRRVCT\","
+	        "\"created_at\":\"2024-02-01T10:00:00.000Z\",\"updated_at\":\"2024-02-10T12:00:00."
+	        "000Z\","
+	        "\"tunnels\":[\"my-tunnel\"],\"status\":{\"disabled\":false}}";
 	static const char tunnel[] = "{\"id\":\"my-tunnel\",\"account\":\"MNF4P6Y6M2MRRVCT\"}";
 	static const char altname[] =
-		"{\"tunnelId\":\"my-tunnel\",\"created_at\":\"2024-02-10T12:34:56.789Z\"}";
+	        "{\"tunnelId\":\"my-tunnel\",\"created_at\":\"2024-02-10T12:34:56.789Z\"}";
 	cr_assert_eq(
-		st_set(&s, "account", "MNF4P6Y6M2MRRVCT", account, EXPOSR_STORAGE_IF_ABSENT, 0),
-		EXPOSR_OK);
+	        st_set(&s, "account", "MNF4P6Y6M2MRRVCT", account, EXPOSR_STORAGE_IF_ABSENT, 0),
+	        EXPOSR_OK);
 	cr_assert_eq(st_set(&s, "tunnel", "my-tunnel", tunnel, EXPOSR_STORAGE_IF_ABSENT, 0),
-		     EXPOSR_OK);
+	             EXPOSR_OK);
 	cr_assert_eq(st_set(&s, "ingress-altnames", "http-example.net", altname,
-			    EXPOSR_STORAGE_IF_ABSENT, 0),
-		     EXPOSR_OK);
+	                    EXPOSR_STORAGE_IF_ABSENT, 0),
+	             EXPOSR_OK);
 	redisContext *c = peek(0);
 	redisReply *keys = redisCommand(c, "KEYS *");
 	cr_assert(keys != NULL && keys->type == REDIS_REPLY_ARRAY);
 	cr_assert_eq(keys->elements, 3);
 	freeReplyObject(keys);
 	const char *const names[] = {"account:MNF4P6Y6M2MRRVCT", "tunnel:my-tunnel",
-				     "ingress-altnames:http-example.net"};
+	                             "ingress-altnames:http-example.net"};
 	const char *const values[] = {account, tunnel, altname};
 	for (int i = 0; i < 3; i++) {
 		redisReply *type = redisCommand(c, "TYPE %s", names[i]);
@@ -239,8 +239,8 @@ Test(storage_redis, auth_and_select_from_the_url)
 	cr_assert_eq(redis_server_start(&server, false, "s3cr@t:x"), 0);
 	char settings[160];
 	snprintf(settings, sizeof(settings),
-		 "    url: redis://:s3cr%%40t%%3Ax@127.0.0.1:%d/3\n    connect-timeout: 2\n",
-		 server.port);
+	         "    url: redis://:s3cr%%40t%%3Ax@127.0.0.1:%d/3\n    connect-timeout: 2\n",
+	         server.port);
 	int rc;
 	char *printed = load(settings, &rc);
 	cr_assert_eq(rc, EXPOSR_OK, "%s", printed);
@@ -264,7 +264,7 @@ Test(storage_redis, wrong_password_fails_the_start)
 	cr_assert_eq(rc, EXPOSR_ERROR);
 	char expected[96];
 	snprintf(expected, sizeof(expected), "cannot connect to redis://127.0.0.1:%d: AUTH refused",
-		 server.port);
+	         server.port);
 	cr_assert(strstr(printed, expected) != NULL, "%s", printed);
 	cr_assert_null(strstr(printed, "wrong"), "the password must not be logged: %s", printed);
 	free(printed);
@@ -280,8 +280,8 @@ Test(storage_redis, unreachable_redis_fails_the_start)
 	cr_assert_eq(rc, EXPOSR_ERROR);
 	char expected[96];
 	snprintf(expected, sizeof(expected),
-		 "[storage-redis] cannot connect to redis://127.0.0.1:%d: Connection refused",
-		 port);
+	         "[storage-redis] cannot connect to redis://127.0.0.1:%d: Connection refused",
+	         port);
 	cr_assert(strstr(printed, expected) != NULL, "%s", printed);
 	free(printed);
 }
@@ -293,10 +293,10 @@ Test(storage_redis, silent_redis_fails_the_start_in_time)
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t len = sizeof(a);
 	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-		  listen(fd, 4) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+	          listen(fd, 4) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0);
 	char settings[128];
 	snprintf(settings, sizeof(settings),
-		 "    url: redis://127.0.0.1:%d\n    connect-timeout: 1\n", ntohs(a.sin_port));
+	         "    url: redis://127.0.0.1:%d\n    connect-timeout: 1\n", ntohs(a.sin_port));
 	long long started = monotonic_ms();
 	int rc;
 	char *printed = load(settings, &rc);
@@ -311,12 +311,12 @@ Test(storage_redis, silent_redis_fails_the_start_in_time)
 Test(storage_redis, bad_settings_fail_the_init)
 {
 	static const char *const cases[][2] = {
-		{"    url: rediss://127.0.0.1\n", "TLS (rediss://) is not supported"},
-		{"    url: redis://127.0.0.1:http\n", "is not a port number"},
-		{"    url: redis://127.0.0.1/x\n", "is not a database number"},
-		{"    connect-timeout: 2\n", "modules.storage-redis.url: is required"},
-		{"    url: redis://h\n    colour: blue\n",
-		 "modules.storage-redis.colour: unknown key"},
+	        {"    url: rediss://127.0.0.1\n", "TLS (rediss://) is not supported"},
+	        {"    url: redis://127.0.0.1:http\n", "is not a port number"},
+	        {"    url: redis://127.0.0.1/x\n", "is not a database number"},
+	        {"    connect-timeout: 2\n", "modules.storage-redis.url: is required"},
+	        {"    url: redis://h\n    colour: blue\n",
+	         "modules.storage-redis.colour: unknown key"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int rc;
@@ -351,7 +351,7 @@ static void tally_done(void *arg, int status)
 }
 
 static void tally_list(void *arg, int status, const char *const *keys, size_t count,
-		       const char *next)
+                       const char *next)
 {
 	(void)keys;
 	(void)count;

@@ -64,13 +64,13 @@ static char *load(const char *settings, int *rc)
 	FILE *tmp;
 	int saved = capture_begin(&tmp);
 	*rc = loader_init_one(host, "storage-sqlite", STORAGE_SQLITE_MODULE,
-			      cfg_api.child(modules, "storage-sqlite"));
+	                      cfg_api.child(modules, "storage-sqlite"));
 	if (*rc == EXPOSR_OK)
 		*rc = loader_start_all();
 	char *printed = capture_end(tmp, saved);
 	if (*rc == EXPOSR_OK) {
 		const struct exposr_registry_entry *e =
-			registry_find(EXPOSR_KIND_STORAGE, "sqlite");
+		        registry_find(EXPOSR_KIND_STORAGE, "sqlite");
 		cr_assert_not_null(e);
 		s.vt = e->vtable;
 		s.self = e->instance;
@@ -102,8 +102,8 @@ static sqlite3 *peek(void)
 {
 	sqlite3 *db;
 	cr_assert_eq(
-		sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
-		SQLITE_OK);
+	        sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+	        SQLITE_OK);
 	return db;
 }
 
@@ -112,7 +112,7 @@ static char *peek_text(sqlite3 *db, const char *sql)
 {
 	sqlite3_stmt *st;
 	cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s: %s", sql,
-		     sqlite3_errmsg(db));
+	             sqlite3_errmsg(db));
 	char *out = NULL;
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		out = strdup((const char *)sqlite3_column_text(st, 0));
@@ -215,30 +215,30 @@ Test(storage_sqlite, tables_and_columns_of_exposrd)
 	cr_assert_eq(st_set(&s, "tunnel", "ttl", "{}", 0, 60000), EXPOSR_OK);
 	sqlite3 *db = peek();
 	expect_text(db,
-		    "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
-		    "WHERE type = 'table' ORDER BY name)",
-		    "account,ingress_altnames,t_1abc,tunnel");
+	            "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
+	            "WHERE type = 'table' ORDER BY name)",
+	            "account,ingress_altnames,t_1abc,tunnel");
 	expect_text(db,
-		    "SELECT group_concat(name || ':' || type || ':' || pk, ',') FROM "
-		    "pragma_table_info('tunnel')",
-		    "key:TEXT:1,value:BLOB:0,modified_at:INTEGER:0,expires_at:INTEGER:0");
+	            "SELECT group_concat(name || ':' || type || ':' || pk, ',') FROM "
+	            "pragma_table_info('tunnel')",
+	            "key:TEXT:1,value:BLOB:0,modified_at:INTEGER:0,expires_at:INTEGER:0");
 	expect_text(db,
-		    "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
-		    "WHERE type = 'index' AND tbl_name = 'ingress_altnames' AND sql IS NOT NULL "
-		    "ORDER BY name)",
-		    "idx_ingress_altnames_expires_at,idx_ingress_altnames_modified_at");
+	            "SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
+	            "WHERE type = 'index' AND tbl_name = 'ingress_altnames' AND sql IS NOT NULL "
+	            "ORDER BY name)",
+	            "idx_ingress_altnames_expires_at,idx_ingress_altnames_modified_at");
 	expect_text(db, "PRAGMA journal_mode", "wal");
 	/* Values are text, as exposrd binds them; times are epoch seconds. */
 	expect_text(db, "SELECT typeof(value) FROM account WHERE key = 'MNF4P6Y6M2MRRVCT'", "text");
 	expect_text(db, "SELECT value FROM account WHERE key = 'MNF4P6Y6M2MRRVCT'", "{\"a\":1}");
 	expect_text(db,
-		    "SELECT abs(modified_at - unixepoch()) <= 5 AND expires_at IS NULL FROM "
-		    "account WHERE key = 'MNF4P6Y6M2MRRVCT'",
-		    "1");
+	            "SELECT abs(modified_at - unixepoch()) <= 5 AND expires_at IS NULL FROM "
+	            "account WHERE key = 'MNF4P6Y6M2MRRVCT'",
+	            "1");
 	expect_text(
-		db,
-		"SELECT expires_at - unixepoch() BETWEEN 55 AND 61 FROM tunnel WHERE key = 'ttl'",
-		"1");
+	        db,
+	        "SELECT expires_at - unixepoch() BETWEEN 55 AND 61 FROM tunnel WHERE key = 'ttl'",
+	        "1");
 	sqlite3_close(db);
 }
 
@@ -247,11 +247,11 @@ Test(storage_sqlite, reads_a_file_exposrd_wrote)
 {
 	sqlite3 *db = peek();
 	peek_exec(db, "PRAGMA journal_mode = WAL;"
-		      "CREATE TABLE IF NOT EXISTS tunnel (key TEXT PRIMARY KEY, value BLOB, "
-		      "modified_at INTEGER, expires_at INTEGER NULL);"
-		      "INSERT INTO tunnel VALUES ('t1', '{\"id\":\"t1\"}', unixepoch(), NULL);"
-		      "INSERT INTO tunnel VALUES ('gone', '{}', unixepoch() - 10, unixepoch() - 5);"
-		      "INSERT INTO tunnel VALUES ('later', '{}', unixepoch(), unixepoch() + 100);");
+	              "CREATE TABLE IF NOT EXISTS tunnel (key TEXT PRIMARY KEY, value BLOB, "
+	              "modified_at INTEGER, expires_at INTEGER NULL);"
+	              "INSERT INTO tunnel VALUES ('t1', '{\"id\":\"t1\"}', unixepoch(), NULL);"
+	              "INSERT INTO tunnel VALUES ('gone', '{}', unixepoch() - 10, unixepoch() - 5);"
+	              "INSERT INTO tunnel VALUES ('later', '{}', unixepoch(), unixepoch() + 100);");
 	sqlite3_close(db);
 	start();
 	char *v = st_value(&s, "tunnel", "t1");
@@ -294,8 +294,8 @@ Test(storage_sqlite, unusable_files_fail_the_start)
 	char *printed = load("    url: sqlite:///nonexistent-dir/x.db\n", &rc);
 	cr_assert_eq(rc, EXPOSR_ERROR);
 	cr_assert(strstr(printed, "[storage-sqlite] cannot open sqlite:///nonexistent-dir/x.db "
-				  "(/nonexistent-dir/x.db): unable to open database file") != NULL,
-		  "%s", printed);
+	                          "(/nonexistent-dir/x.db): unable to open database file") != NULL,
+	          "%s", printed);
 	free(printed);
 	loader_fini_all();
 
@@ -315,11 +315,11 @@ Test(storage_sqlite, unusable_files_fail_the_start)
 Test(storage_sqlite, bad_settings_fail_the_init)
 {
 	static const char *const cases[][2] = {
-		{"    enabled: true\n", "modules.storage-sqlite.url: is required"},
-		{"    url: sqlite://\n", "no database file"},
-		{"    url: memory://\n", "is not a sqlite:// URL"},
-		{"    url: sqlite://x.db\n    pool: 3\n",
-		 "modules.storage-sqlite.pool: unknown key"},
+	        {"    enabled: true\n", "modules.storage-sqlite.url: is required"},
+	        {"    url: sqlite://\n", "no database file"},
+	        {"    url: memory://\n", "is not a sqlite:// URL"},
+	        {"    url: sqlite://x.db\n    pool: 3\n",
+	         "modules.storage-sqlite.pool: unknown key"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int rc;
