@@ -2,6 +2,7 @@
 #include "streams.h"
 
 #include <stdlib.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -30,10 +31,10 @@ struct socket_stream {
 	bool closing;   /* close() was called: flushing, lingering, then freed */
 	bool lingering; /* flushed and shut down: waiting for the peer's end */
 	/* Closing streams belong to no owner any more: listed so that exit can free them. */
-	struct socket_stream *prev_closing, *next_closing;
+	LIST_ENTRY(socket_stream) closing_link;
 };
 
-static struct socket_stream *closing_streams;
+static LIST_HEAD(, socket_stream) closing_streams = LIST_HEAD_INITIALIZER(closing_streams);
 
 static const struct exposr_stream_vtable socket_vtable;
 
@@ -44,14 +45,8 @@ static struct socket_stream *socket_of(struct exposr_stream *stream)
 
 static void socket_free(struct socket_stream *s)
 {
-	if (s->closing) {
-		if (s->prev_closing != NULL)
-			s->prev_closing->next_closing = s->next_closing;
-		else
-			closing_streams = s->next_closing;
-		if (s->next_closing != NULL)
-			s->next_closing->prev_closing = s->prev_closing;
-	}
+	if (s->closing)
+		LIST_REMOVE(s, closing_link);
 	bufferevent_free(s->bev);
 	free(s);
 }
@@ -272,10 +267,7 @@ static void socket_close(struct exposr_stream *stream)
 	if (s->closing)
 		return;
 	s->closing = true;
-	s->next_closing = closing_streams;
-	if (closing_streams != NULL)
-		closing_streams->prev_closing = s;
-	closing_streams = s;
+	LIST_INSERT_HEAD(&closing_streams, s, closing_link);
 	s->cbs = (struct exposr_stream_callbacks){0};
 	if (s->depth == 0)
 		begin_close(s);
@@ -315,6 +307,6 @@ struct exposr_stream *stream_socket_new(struct bufferevent *bev)
 
 void stream_sockets_free_closing(void)
 {
-	while (closing_streams != NULL)
-		socket_free(closing_streams);
+	while (!LIST_EMPTY(&closing_streams))
+		socket_free(LIST_FIRST(&closing_streams));
 }
