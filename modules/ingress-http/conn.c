@@ -95,6 +95,7 @@ static void conn_teardown(struct ingress_conn *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	in->conn_count--;
+	in->host->metrics->add(in->conns_gauge, -1);
 	if (c->timer != NULL)
 		event_free(c->timer);
 	/* The transport ends the channel with a CLOSE to the client. */
@@ -292,6 +293,7 @@ static void splice_done(void *arg)
 {
 	struct ingress *in = arg;
 	in->splice_count--;
+	in->host->metrics->add(in->splices_gauge, -1);
 	ingress_check_drained(in);
 }
 
@@ -316,9 +318,12 @@ static void conn_upgrade(struct ingress_conn *c)
 	struct exposr_stream *channel = c->channel;
 	c->pub = NULL;
 	c->channel = NULL;
+	/* Counted first: the splice may end, and call splice_done(), before it returns. */
 	c->in->splice_count++;
+	host->metrics->add(c->in->splices_gauge, 1);
 	if (host->streams->splice(pub, channel, 0, 0, splice_done, c->in) != EXPOSR_OK) {
 		c->in->splice_count--;
+		host->metrics->add(c->in->splices_gauge, -1);
 		channel->vt->close(channel);
 		pub->vt->close(pub);
 	}
@@ -662,6 +667,7 @@ void conn_start(struct ingress *in, struct exposr_http_request *req, struct buff
 		in->conns->prev = c;
 	in->conns = c;
 	in->conn_count++;
+	in->host->metrics->add(in->conns_gauge, 1);
 	enter(c);
 	c->held = evbuffer_new();
 	c->outgoing = evbuffer_new();

@@ -41,7 +41,9 @@ struct ingress {
 	size_t conn_count;
 	struct admission *admissions; /* first requests between route and takeover */
 	size_t admission_count;
-	size_t splice_count; /* upgraded connections the core splice owns */
+	size_t splice_count;                 /* upgraded connections the core splice owns */
+	struct exposr_metric *conns_gauge;   /* conn_count, for /metrics */
+	struct exposr_metric *splices_gauge; /* splice_count, for /metrics */
 	bool stopping;
 	bool drained; /* host->drained() was called */
 };

@@ -122,6 +122,12 @@ static int ingress_init(const struct exposr_host *host, struct exposr_module_han
 		return EXPOSR_ERROR;
 	in->host = host;
 	in->mod = mod;
+	in->conns_gauge =
+	        host->metrics->get("exposrd_ingress_http_connections", EXPOSR_METRIC_GAUGE,
+	                           "Public HTTP connections proxied through a tunnel");
+	in->splices_gauge =
+	        host->metrics->get("exposrd_ingress_http_upgraded", EXPOSR_METRIC_GAUGE,
+	                           "Upgraded public connections spliced raw to a tunnel");
 	if (read_settings(host, mod, cfg, &in->settings) != EXPOSR_OK)
 		goto fail;
 	/* Priority 10: the ingress sees every request on its port before the API and the

@@ -805,7 +805,8 @@ test('the tunnel client vanishing mid-transfer (sockets gone, or process killed)
       return c;
     },
   });
-  const channels = async () => (await readMetrics(adminPort)).exposrd_transport_ws_channels;
+  const metrics = () => readMetrics(adminPort);
+  const channels = async () => (await metrics()).exposrd_transport_ws_channels;
   const survivor = await TunnelClient.create({ port: own.port, target: targetUrl, retryDelay: 200 });
   const doomed = await TunnelClient.create({ port: own.port, target: targetUrl, retryDelay: 200 });
   let killed;
@@ -816,12 +817,14 @@ test('the tunnel client vanishing mid-transfer (sockets gone, or process killed)
     const first = download(own.port, doomed.id);
     await waitFor(() => first.received > 4 * MiB, { what: 'the download to start', timeout: 20000 });
     assert.equal(await channels(), 1, 'the download holds one channel');
+    assert.equal((await metrics()).exposrd_ingress_http_connections, 1);
     doomed.stopped = true;
     for (const ws of doomed.sockets) ws?._socket?.destroy();
     assert.equal(await Promise.race([first.ended, sleep(10000).then(() => 'still open')]), false,
       'the public response was cut');
     assert.ok(first.received < 1024 * MiB);
     await waitFor(async () => (await channels()) === 0, { what: 'the channel freed' });
+    assert.equal((await metrics()).exposrd_ingress_http_connections, 0);
     assertJsonError(await ingress(doomed.id, { port: own.port }), 503, 'TUNNEL_NOT_CONNECTED');
     assert.equal((await ingress(survivor.id, { port: own.port })).status, 200);
 
@@ -839,6 +842,18 @@ test('the tunnel client vanishing mid-transfer (sockets gone, or process killed)
     const r = await ingress(survivor.id, { port: own.port });
     assert.equal(r.status, 200);
     assert.equal(await channels(), 0, 'a finished request frees its channel');
+    // An upgraded connection is counted while the splice carries it.
+    const ws = new WebSocket(`ws://127.0.0.1:${own.port}/ws`, { headers: { Host: hostOf(survivor.id, own.port) } });
+    ws.on('error', () => {});
+    await once(ws, 'open');
+    assert.equal((await metrics()).exposrd_ingress_http_upgraded, 1);
+    assert.equal(await channels(), 1);
+    ws.close();
+    await once(ws, 'close');
+    await waitFor(async () => {
+      const m = await metrics();
+      return m.exposrd_ingress_http_upgraded === 0 && m.exposrd_transport_ws_channels === 0;
+    }, { what: 'the splice and its channel freed' });
   } finally {
     killed?.child.kill('SIGKILL');
     await doomed.stop();
