@@ -36,8 +36,19 @@ summary() {
 }
 
 # A TCP port on 127.0.0.1 nobody listens on right now.
+# A port below Linux's ephemeral range (32768-60999), where no outgoing connection of
+# another process can take it between this check and the bind.
 free_port() {
-	node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+	node -e '
+		const net = require("net");
+		const tryPort = (n) => {
+			if (n === 0) { console.error("no free port"); process.exit(1); }
+			const port = 20000 + Math.floor(Math.random() * 12000);
+			const s = net.createServer();
+			s.once("error", () => tryPort(n - 1));
+			s.listen(port, "127.0.0.1", () => s.close(() => console.log(port)));
+		};
+		tryPort(100);'
 }
 
 # The modules the YAML file enables: entries under `modules:` without `enabled: false`.

@@ -178,7 +178,8 @@ port_free() {
 pick_port() {
 	local p i
 	for i in $(seq 1 100); do
-		p=$((20000 + RANDOM % 30000))
+		# Below the ephemeral range (32768-60999) that outgoing connections draw from.
+		p=$((20000 + RANDOM % 12000))
 		port_free "$p" && { echo "$p"; return 0; }
 	done
 	return 1

@@ -13,15 +13,22 @@ if (!BIN || !MODULE_DIR) {
   throw new Error('EXPOSRD_BIN and EXPOSRD_MODULE_DIR must be set (ctest sets them)');
 }
 
-// A port the kernel just handed out; racy in theory, fine on a test machine.
+function canListen(port, host) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+// A free port below Linux's ephemeral range (32768-60999): a port that listen(0) hands
+// out may meanwhile become the local port of another process's outgoing connection.
 export async function freePort(host = '127.0.0.1') {
-  const srv = net.createServer();
-  srv.listen(0, host);
-  await once(srv, 'listening');
-  const { port } = srv.address();
-  srv.close();
-  await once(srv, 'close');
-  return port;
+  for (let i = 0; i < 100; i++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (await canListen(port, host)) return port;
+  }
+  throw new Error('no free port between 20000 and 32000');
 }
 
 export function waitFor(predicate, { timeout = 10000, interval = 20, what = 'condition' } = {}) {
@@ -90,7 +97,17 @@ export function baseConfig(port, extra = {}) {
  * (default 127.0.0.1; another loopback address for a node bound there).
  */
 export async function startExposrd({ config, args = [], env = {}, port, waitPort, host = '127.0.0.1' } = {}) {
-  port = port ?? await freePort();
+  // A port chosen here can still be taken before exposrd binds it: then another one.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launch({ config, args, env, port: port ?? await freePort(), waitPort, host });
+    } catch (e) {
+      if (port !== undefined || attempt === 3 || !/Address already in use/.test(e.message)) throw e;
+    }
+  }
+}
+
+async function launch({ config, args, env, port, waitPort, host }) {
   const cfg = typeof config === 'function' ? config(port) : (config ?? baseConfig(port));
   const file = writeConfig(cfg);
   const proc = spawn(BIN, ['--config', file, '--module-dir', MODULE_DIR, ...args], {
@@ -102,13 +119,15 @@ export async function startExposrd({ config, args = [], env = {}, port, waitPort
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => resolve({ code, signal })));
   let exitedEarly = null;
   exited.then((r) => { exitedEarly = r; });
-  await waitFor(async () => {
-    if (exitedEarly) throw new Error('exited');
-    return canConnect(waitPort ?? port, host);
-  }, { what: 'exposrd to listen', timeout: 15000 }).catch((e) => {
+  // Stops waiting as soon as exposrd exits.
+  const failed = await waitFor(async () => exitedEarly !== null || canConnect(waitPort ?? port, host),
+    { what: 'exposrd to listen', timeout: 15000 }).then(() => exitedEarly && 'it exited', (e) => e.message);
+  if (failed) {
     proc.kill('SIGKILL');
-    throw new Error(`exposrd did not start (${e.message}; exit ${JSON.stringify(exitedEarly)}):\n${stderr}`);
-  });
+    await exited;
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    throw new Error(`exposrd did not start (${failed}; exit ${JSON.stringify(exitedEarly)}):\n${stderr}`);
+  }
   return {
     port,
     host,
