@@ -44,6 +44,8 @@ struct api_call {
 
 struct api_call *api_call_new(struct api_v1 *api, struct exposr_http_request *req,
                               const struct url_parts *base);
+/* Whether the tunnel `record` belongs to the authenticated account. */
+bool api_call_owns(const struct api_call *call, const struct cJSON *record);
 
 /* The route, registered on the listener of api->port. */
 bool api_match(void *self, const struct exposr_http_request *req);

@@ -13,21 +13,25 @@
 #include "common/validate.h"
 #include "tunnel_update.h"
 
-static bool owned(const struct api_call *call, const struct cJSON *record)
+/* True for the caller's own tunnel; otherwise the call is answered: storage down, or
+ * `http_status` with `code` for a tunnel that is missing or someone else's. */
+static bool callers_tunnel(struct api_call *call, int status, const struct cJSON *record,
+                           int http_status, const char *code)
 {
-	const char *account = record_string(record, "account");
-	return account != NULL && strcmp(account, call->account_id) == 0;
+	if (call_unavailable(&call->call, status))
+		return false;
+	if (status != EXPOSR_OK || !api_call_owns(call, record)) {
+		call_error(&call->call, http_status, code, NULL, NULL);
+		return false;
+	}
+	return true;
 }
 
 static void on_get(void *arg, int status, const struct cJSON *record)
 {
 	struct api_call *call = arg;
-	if (call_unavailable(&call->call, status))
+	if (!callers_tunnel(call, status, record, 404, "TUNNEL_NOT_FOUND"))
 		return;
-	if (status != EXPOSR_OK || !owned(call, record)) {
-		call_error(&call->call, 404, "TUNNEL_NOT_FOUND", NULL, NULL);
-		return;
-	}
 	call_json(&call->call, 200,
 	          tunnel_object_public(call->api->host, record, &call->call.base));
 }
@@ -52,12 +56,8 @@ static void on_removed(void *arg, int status)
 static void on_delete_get(void *arg, int status, const struct cJSON *record)
 {
 	struct api_call *call = arg;
-	if (call_unavailable(&call->call, status))
+	if (!callers_tunnel(call, status, record, 404, "TUNNEL_NOT_FOUND"))
 		return;
-	if (status != EXPOSR_OK || !owned(call, record)) {
-		call_error(&call->call, 404, "TUNNEL_NOT_FOUND", NULL, NULL);
-		return;
-	}
 	call->api->host->tunnels->remove(call->tunnel_id, on_removed, call);
 }
 
@@ -91,7 +91,7 @@ static void on_disconnect_get(void *arg, int status, const struct cJSON *record)
 		return;
 	}
 	/* Someone else's tunnel: not an error, just nothing disconnected. */
-	if (!owned(call, record)) {
+	if (!api_call_owns(call, record)) {
 		answer_result(call, false);
 		return;
 	}
@@ -107,12 +107,8 @@ static void tunnel_disconnect(struct api_call *call)
 static void on_put_get(void *arg, int status, const struct cJSON *record)
 {
 	struct api_call *call = arg;
-	if (call_unavailable(&call->call, status))
+	if (!callers_tunnel(call, status, record, 403, "PERMISSION_DENIED"))
 		return;
-	if (status != EXPOSR_OK || !owned(call, record)) {
-		call_error(&call->call, 403, "PERMISSION_DENIED", NULL, NULL);
-		return;
-	}
 	tunnel_update_start(call, record);
 }
 
@@ -138,7 +134,7 @@ static void on_patch_get(void *arg, int status, const struct cJSON *record)
 	}
 	if (call_unavailable(&call->call, status))
 		return;
-	if (!owned(call, record)) {
+	if (!api_call_owns(call, record)) {
 		call_error(&call->call, 403, "PERMISSION_DENIED", NULL, NULL);
 		return;
 	}

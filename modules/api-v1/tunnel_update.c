@@ -49,12 +49,6 @@ static int ingress_url(const struct exposr_registry_entry *e, const char *tunnel
 	return vt->tunnel_url(e->instance, tunnel_id, out, size);
 }
 
-static bool owned(const struct api_call *call, const struct cJSON *record)
-{
-	const char *account = record_string(record, "account");
-	return account != NULL && strcmp(account, call->account_id) == 0;
-}
-
 static bool enabled_after(int requested, const cJSON *record, const char *path)
 {
 	return requested >= 0 ? requested == 1 : record_bool(record, path);
@@ -164,7 +158,7 @@ static int apply(void *arg, struct cJSON *record)
 	struct api_call *call = arg;
 	struct tunnel_update *u = call->update;
 	const struct tunnel_patch *p = &call->patch;
-	if (!owned(call, record))
+	if (!api_call_owns(call, record))
 		return EXPOSR_DECLINED;
 	bool http_on = enabled_after(p->http_enabled, record, "ingress.http.enabled");
 	bool sni_on = enabled_after(p->sni_enabled, record, "ingress.sni.enabled");

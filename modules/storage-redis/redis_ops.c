@@ -78,24 +78,31 @@ static void on_get(redisAsyncContext *ac, void *reply_, void *privdata)
 	}
 }
 
-void redis_get(void *self, const char *ns, const char *key, exposr_storage_get_cb cb, void *arg)
+/* Sends `cmd <ns>:<key>` with `op` for `fn`; on EXPOSR_ERROR `op` is still the caller's. */
+static int send_key_command(struct redis_op *op, const char *cmd, const char *ns, const char *key,
+                            redisCallbackFn *fn)
 {
-	struct redis_store *r = self;
 	size_t len;
 	char *full = ns != NULL && key != NULL ? compound_key(ns, key, &len) : NULL;
-	struct redis_op *op = full != NULL ? op_new(r, arg) : NULL;
-	int rc = EXPOSR_ERROR;
+	if (full == NULL)
+		return EXPOSR_ERROR;
+	const char *argv[] = {cmd, full};
+	size_t lens[] = {strlen(cmd), len};
+	int rc = redis_conn_command(op->r, fn, op, 2, argv, lens);
+	free(full);
+	return rc;
+}
+
+void redis_get(void *self, const char *ns, const char *key, exposr_storage_get_cb cb, void *arg)
+{
+	struct redis_op *op = op_new(self, arg);
 	if (op != NULL) {
 		op->cb.get = cb;
-		const char *argv[] = {"GET", full};
-		size_t lens[] = {3, len};
-		rc = redis_conn_command(r, on_get, op, 2, argv, lens);
-	}
-	free(full);
-	if (rc != EXPOSR_OK) {
+		if (send_key_command(op, "GET", ns, key, on_get) == EXPOSR_OK)
+			return;
 		free(op);
-		cb(arg, EXPOSR_ERROR, NULL, 0);
 	}
+	cb(arg, EXPOSR_ERROR, NULL, 0);
 }
 
 static int set_status(struct redis_store *r, const struct redis_op *op, const redisReply *reply)
@@ -182,22 +189,14 @@ static void on_del(redisAsyncContext *ac, void *reply_, void *privdata)
 
 void redis_del(void *self, const char *ns, const char *key, exposr_storage_done_cb cb, void *arg)
 {
-	struct redis_store *r = self;
-	size_t len;
-	char *full = ns != NULL && key != NULL ? compound_key(ns, key, &len) : NULL;
-	struct redis_op *op = full != NULL ? op_new(r, arg) : NULL;
-	int rc = EXPOSR_ERROR;
+	struct redis_op *op = op_new(self, arg);
 	if (op != NULL) {
 		op->cb.done = cb;
-		const char *argv[] = {"DEL", full};
-		size_t lens[] = {3, len};
-		rc = redis_conn_command(r, on_del, op, 2, argv, lens);
-	}
-	free(full);
-	if (rc != EXPOSR_OK) {
+		if (send_key_command(op, "DEL", ns, key, on_del) == EXPOSR_OK)
+			return;
 		free(op);
-		cb(arg, EXPOSR_ERROR);
 	}
+	cb(arg, EXPOSR_ERROR);
 }
 
 static bool valid_scan_reply(const redisReply *reply)

@@ -6,6 +6,7 @@
 #include <event2/buffer.h>
 
 #include "mux.h"
+#include "tests/hex.h"
 
 #define MAX_SENT 512
 
@@ -107,28 +108,6 @@ static void teardown(void)
 }
 
 TestSuite(mux, .init = setup, .fini = teardown);
-
-static size_t unhex(const char *hex, uint8_t *out)
-{
-	size_t n = 0;
-	int hi = -1;
-	for (const char *p = hex; *p != '\0'; p++) {
-		int v;
-		if (*p >= '0' && *p <= '9')
-			v = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			v = *p - 'a' + 10;
-		else
-			continue;
-		if (hi < 0) {
-			hi = v;
-		} else {
-			out[n++] = (uint8_t)(hi << 4 | v);
-			hi = -1;
-		}
-	}
-	return n;
-}
 
 /* The next message the multiplexer sent must be exactly these bytes. */
 static void expect_sent(const char *hex)
