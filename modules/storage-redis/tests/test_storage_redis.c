@@ -11,10 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
 #include "cfg.h"
 #include "host.h"
 #include "loader.h"
+#include "module_load.h"
 #include "redis_server.h"
 #include "registry.h"
 #include "storage_contract.h"
@@ -50,22 +50,8 @@ TestSuite(storage_redis, .init = setup, .fini = teardown, .timeout = 60);
  * what it printed. *rc is the first failing step's status. */
 static char *load(const char *settings, int *rc)
 {
-	char *yaml;
-	cr_assert_gt(asprintf(&yaml, "modules:\n  storage-redis:\n%s", settings), 0);
-	char *path = write_temp(yaml, ".yaml");
-	free(yaml);
-	root = cfg_load_file(path);
-	unlink(path);
-	free(path);
-	cr_assert_not_null(root);
-	const struct exposr_cfg *modules = cfg_api.child(root, "modules");
-	FILE *tmp;
-	int saved = capture_begin(&tmp);
-	*rc = loader_init_one(host, "storage-redis", STORAGE_REDIS_MODULE,
-	                      cfg_api.child(modules, "storage-redis"));
-	if (*rc == EXPOSR_OK)
-		*rc = loader_start_all();
-	char *printed = capture_end(tmp, saved);
+	char *printed =
+	        module_load(host, "storage-redis", STORAGE_REDIS_MODULE, settings, &root, rc);
 	if (*rc == EXPOSR_OK) {
 		const struct exposr_registry_entry *e = registry_find(EXPOSR_KIND_STORAGE, "redis");
 		cr_assert_not_null(e);

@@ -7,10 +7,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "capture.h"
 #include "cfg.h"
 #include "host.h"
 #include "loader.h"
+#include "module_load.h"
 #include "registry.h"
 #include "storage_contract.h"
 
@@ -51,23 +51,8 @@ TestSuite(storage_sqlite, .init = setup, .fini = teardown, .timeout = 60);
  * what it printed. */
 static char *load(const char *settings, int *rc)
 {
-	char *yaml;
-	cr_assert_gt(asprintf(&yaml, "modules:\n  storage-sqlite:\n%s", settings), 0);
-	char *path = write_temp(yaml, ".yaml");
-	free(yaml);
-	cfg_free(root);
-	root = cfg_load_file(path);
-	unlink(path);
-	free(path);
-	cr_assert_not_null(root);
-	const struct exposr_cfg *modules = cfg_api.child(root, "modules");
-	FILE *tmp;
-	int saved = capture_begin(&tmp);
-	*rc = loader_init_one(host, "storage-sqlite", STORAGE_SQLITE_MODULE,
-	                      cfg_api.child(modules, "storage-sqlite"));
-	if (*rc == EXPOSR_OK)
-		*rc = loader_start_all();
-	char *printed = capture_end(tmp, saved);
+	char *printed =
+	        module_load(host, "storage-sqlite", STORAGE_SQLITE_MODULE, settings, &root, rc);
 	if (*rc == EXPOSR_OK) {
 		const struct exposr_registry_entry *e =
 		        registry_find(EXPOSR_KIND_STORAGE, "sqlite");
