@@ -44,3 +44,6 @@ echo "== packaging: Debian package =="
 bash packaging/test-deb.sh
 echo "== packaging: container image =="
 bash packaging/test-container.sh
+# The README's first command, as a user runs it, then its quick start.
+echo "== packaging: the README's first command =="
+bash packaging/test-build-and-run.sh
