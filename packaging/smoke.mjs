@@ -27,6 +27,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { request as httpRequest } from '../tests/integration/lib/http.mjs';
+
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const integration = path.join(root, 'tests/integration');
 
@@ -71,31 +73,12 @@ async function step(name, needs, fn) {
   }
 }
 
+// An API or ingress request to 127.0.0.1 with the Host header of the client side.
 function request({ method = 'GET', path: p = '/', host, headers = {}, body, toPort = port }) {
-  return new Promise((resolve, reject) => {
-    const h = { ...headers };
-    if (host) h.host = host;
-    let data;
-    if (body !== undefined) {
-      data = Buffer.from(JSON.stringify(body));
-      h['content-type'] = 'application/json';
-      h['content-length'] = data.length;
-    }
-    const req = http.request({ host: '127.0.0.1', port: toPort, method, path: p, headers: h, agent: false, timeout: 10000 }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode, headers: res.headers, body: text, json });
-      });
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${p} timed out`)));
-    req.on('error', reject);
-    req.end(data);
-  });
+  const h = { ...headers };
+  if (host) h.host = host;
+  if (body !== undefined) h['content-type'] = 'application/json';
+  return httpRequest(toPort, { method, path: p, headers: h, body });
 }
 
 function expect(res, status, what) {

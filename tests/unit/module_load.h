@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "capture.h"
@@ -34,6 +35,20 @@ static inline char *module_load(const struct exposr_host *host, const char *name
 	if (*rc == EXPOSR_OK)
 		*rc = loader_start_all();
 	return capture_end(tmp, saved);
+}
+
+/* Each of `n` settings texts (cases[i][0]) must fail the module's init or start with a
+ * line containing cases[i][1]; `load` is the test's loader over module_load(). */
+static inline void expect_settings_refused(char *(*load)(const char *settings, int *rc),
+                                           const char *const (*cases)[2], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int rc;
+		char *printed = load(cases[i][0], &rc);
+		cr_assert_eq(rc, EXPOSR_ERROR, "%s", cases[i][0]);
+		cr_assert(strstr(printed, cases[i][1]) != NULL, "%s", printed);
+		free(printed);
+	}
 }
 
 #endif

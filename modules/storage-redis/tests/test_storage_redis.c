@@ -304,15 +304,7 @@ Test(storage_redis, bad_settings_fail_the_init)
 	        {"    url: redis://h\n    colour: blue\n",
 	         "modules.storage-redis.colour: unknown key"},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc;
-		char *printed = load(cases[i][0], &rc);
-		cr_assert_eq(rc, EXPOSR_ERROR, "%s", cases[i][0]);
-		cr_assert(strstr(printed, cases[i][1]) != NULL, "%s", printed);
-		free(printed);
-		cfg_free(root);
-		root = NULL;
-	}
+	expect_settings_refused(load, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 struct tally {

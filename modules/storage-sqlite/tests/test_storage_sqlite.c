@@ -306,11 +306,5 @@ Test(storage_sqlite, bad_settings_fail_the_init)
 	        {"    url: sqlite://x.db\n    pool: 3\n",
 	         "modules.storage-sqlite.pool: unknown key"},
 	};
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		int rc;
-		char *printed = load(cases[i][0], &rc);
-		cr_assert_eq(rc, EXPOSR_ERROR, "%s", cases[i][0]);
-		cr_assert(strstr(printed, cases[i][1]) != NULL, "%s", printed);
-		free(printed);
-	}
+	expect_settings_refused(load, cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -39,7 +39,6 @@
 //   'channel' (slot, sock)        the server opened a channel
 import { spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
-import http from 'node:http';
 import net from 'node:net';
 import crypto from 'node:crypto';
 import path from 'node:path';
@@ -47,32 +46,19 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { WebSocketMultiplex } from '@exposr/ws-multiplex';
+import { request } from './http.mjs';
 
-/** An authorised JSON call to the API; resolves with { status, json, body }. */
+/** An authorised JSON call to the API; resolves with { status, headers, json, body }. */
 export function apiCall(port, method, path, { token, body, host = '127.0.0.1', headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const h = { ...headers };
-    if (token) h.Authorization = `Bearer ${token}`;
-    let payload;
-    if (body !== undefined) {
-      payload = JSON.stringify(body);
-      h['Content-Type'] = 'application/json';
-      h['Content-Length'] = Buffer.byteLength(payload);
-    }
-    const req = http.request({ host, port, method, path, headers: h, agent: false, timeout: 5000 }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode, headers: res.headers, json, body: text });
-      });
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
-    req.on('error', reject);
-    req.end(payload);
-  });
+  const h = { ...headers };
+  if (token) h.Authorization = `Bearer ${token}`;
+  let payload;
+  if (body !== undefined) {
+    payload = JSON.stringify(body);
+    h['Content-Type'] = 'application/json';
+    h['Content-Length'] = Buffer.byteLength(payload);
+  }
+  return request(port, { method, path, headers: h, body: payload, host, timeout: 5000 });
 }
 
 /** Registers an account; resolves with { account, token }. */

@@ -2,10 +2,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+
+import { request } from './http.mjs';
+
+export { request };
 
 const BIN = process.env.EXPOSRD_BIN;
 const MODULE_DIR = process.env.EXPOSRD_MODULE_DIR;
@@ -148,26 +151,6 @@ async function launch({ config, args, env, port, waitPort, host }) {
   };
 }
 
-/** One HTTP request; resolves with { status, headers, body (string), json }. */
-export function request(port, { method = 'GET', path: p = '/', headers = {}, body, host = '127.0.0.1', timeout = 10000 } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host, port, method, path: p, headers, agent: false, timeout }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode, headers: res.headers, body: text, json });
-      });
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    if (body !== undefined) req.write(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
-    req.end();
-  });
-}
 
 /** The admin interface's /metrics on `port` as { name: value }. */
 export async function readMetrics(port) {
