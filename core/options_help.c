@@ -14,7 +14,7 @@ static const struct option_help help[] = {
         {"ingress", "LIST", "http"},
         {"http-ingress-domain", "URL", NULL},
         {"ingress-http-domain", "URL", NULL},
-        {"ingress-http-url", "URL", "none; required while the http ingress runs"},
+        {"ingress-http-url", "URL", "http://localhost:8080, from the default exposrd.yaml"},
         {"ingress-http-port", "PORT", "8080"},
         {"ingress-http-agent-idle-timeout", "SECONDS", "60"},
         {"ingress-sni-port", "PORT", "4430"},
