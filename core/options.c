@@ -10,6 +10,10 @@
 
 #include "cfg.h"
 #include "log.h"
+#include "options_help.h"
+
+#define HELP_LEFT_WIDTH 40
+#define HELP_LINE_WIDTH 90
 
 enum opt_kind {
 	OPT_STRING,
@@ -51,7 +55,7 @@ static const struct option_def defs[] = {
          PATHS("http.bind"),
          {0},
          false,
-         "address every listener binds (default: all interfaces)"},
+         "address every listener binds"},
         {"ingress", 0, OPT_SELECT, PATHS("modules.ingress-"), CHOICES("http", "sni"), false,
          "ingress types to run (http, sni)"},
         {"http-ingress-domain",
@@ -231,8 +235,7 @@ static const struct option_def defs[] = {
          PATHS("cluster.advertise-address"),
          {0},
          false,
-         "IP address other nodes reach this one at (default: the bind address, else "
-         "the first non-loopback one)"},
+         "IP address other nodes reach this one at"},
         {"cluster-udp-discovery", 0, OPT_CHOICE, PATHS("modules.cluster-udp.discovery"),
          CHOICES("auto", "multicast", "kubernetes"), false, "UDP peer discovery"},
         {"cluster-udp-port",
@@ -724,12 +727,25 @@ void options_print_help(FILE *out, bool show_hidden)
 		const struct option_def *d = &defs[i];
 		if (d->hidden && !show_hidden)
 			continue;
-		char left[64];
+		const struct option_help *h = options_help_find(d->name);
+		const char *value = h != NULL && h->value != NULL ? h->value : "";
+		char left[128];
 		if (d->short_name != 0)
-			snprintf(left, sizeof(left), "-%c, --%s", d->short_name, d->name);
+			snprintf(left, sizeof(left), "-%c, --%s %s", d->short_name, d->name, value);
 		else
-			snprintf(left, sizeof(left), "    --%s", d->name);
-		fprintf(out, "  %-46s %s\n", left, d->help);
+			snprintf(left, sizeof(left), "    --%s %s", d->name, value);
+		/* A long option and its value get a line of their own. */
+		if (strlen(left) > HELP_LEFT_WIDTH)
+			fprintf(out, "  %s\n", left);
+		int col = fprintf(out, "  %-*s %s", HELP_LEFT_WIDTH,
+		                  strlen(left) > HELP_LEFT_WIDTH ? "" : left, d->help);
+		if (h != NULL && h->fallback != NULL) {
+			/* A default that would make the line long goes under the description. */
+			if (col + (int)strlen(h->fallback) > HELP_LINE_WIDTH)
+				fprintf(out, "\n  %-*s", HELP_LEFT_WIDTH, "");
+			fprintf(out, " (default: %s)", h->fallback);
+		}
+		fputc('\n', out);
 	}
 }
 

@@ -62,6 +62,8 @@ check "/usr/sbin/exposrd in the package" grep -qx /usr/sbin/exposrd "$work/files
 check "$MODULE_DIR/ in the package" grep -qx "$MODULE_DIR/" "$work/files"
 check "$CONFIG in the package" grep -qx "$CONFIG" "$work/files"
 check "exposrd.service in the package" grep -qx /usr/lib/systemd/system/exposrd.service "$work/files"
+check "exposrd(8) in the package" grep -qx /usr/share/man/man8/exposrd.8 "$work/files"
+check "exposr(1) in the package" grep -qx /usr/share/man/man1/exposr.1 "$work/files"
 check "$CONFIG is a conffile" sh -c "dpkg-deb --ctrl-tarfile '$deb' | tar -xO ./conffiles | grep -qx '$CONFIG'"
 # Every module the build produced is in the package.
 built_modules=()
@@ -111,6 +113,16 @@ check "system user exposrd exists (uid $uid)" test "$uid" != none -a "$uid" -lt 
 check "exposrd's shell is nologin" test "$(getent passwd exposrd | cut -d: -f7)" = /usr/sbin/nologin
 check "$CONFIG is root:exposrd 0640" test "$(stat -c '%U:%G %a' "$CONFIG")" = "root:exposrd 640"
 check "exposrd --version" sh -c '/usr/sbin/exposrd --version | grep -q "^exposrd "'
+# Minimal images tell dpkg to leave manual pages out; then only the package can be checked.
+if grep -qs '^path-exclude=/usr/share/man' /etc/dpkg/dpkg.cfg.d/*; then
+	log "note - dpkg is configured to leave /usr/share/man out: manual pages not installed here"
+elif command -v man >/dev/null 2>&1; then
+	check "man -w exposrd finds exposrd(8)" sh -c 'test "$(man -w exposrd)" = /usr/share/man/man8/exposrd.8'
+	check "man -w exposr finds exposr(1)" sh -c 'test "$(man -w 1 exposr)" = /usr/share/man/man1/exposr.1'
+else
+	check "exposrd(8) installed" test -f /usr/share/man/man8/exposrd.8
+	check "exposr(1) installed" test -f /usr/share/man/man1/exposr.1
+fi
 for m in "${built_modules[@]}"; do
 	check "$MODULE_DIR/$m.so installed" test -f "$MODULE_DIR/$m.so"
 done

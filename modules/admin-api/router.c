@@ -66,6 +66,9 @@ static const struct route_def routes[] = {
         {"GET", "/v1/admin/cluster", ROUTE_CLUSTER},
 };
 
+/* `Bearer s3cret` is the usual mistake: 0.12's scheme encodes the key. */
+#define KEY_HINT "expected the header Authorization: Bearer <base64 of the admin API key>"
+
 /* The key is compared in constant time; only its length may leak. */
 static bool key_matches(const struct admin_api *api, const struct exposr_http_request *req)
 {
@@ -159,6 +162,9 @@ void admin_handle(void *self, struct exposr_http_request *req)
 		path_params_free(&params);
 		if (refuse == -400)
 			respond_empty(api->host, req, 400);
+		else if (refuse == 403)
+			respond_error(api->host, req, 403, "PERMISSION_DENIED", "details",
+			              KEY_HINT);
 		else
 			respond_text(api->host, req, refuse != 0 ? refuse : 500);
 		return;

@@ -29,8 +29,12 @@ static void on_created(void *arg, int status, const struct cJSON *record)
 
 void route_register(struct api_call *call)
 {
+	/* The clients read only the status here; the body is for people with curl. */
 	if (!call->api->allow_registration) {
-		call_text(&call->call, 404);
+		call_error(
+		        &call->call, 404, "ACCOUNT_REGISTRATION_DISABLED", "details",
+		        "this server does not register accounts (--allow-registration); its admin "
+		        "creates them with POST /v1/admin/account");
 		return;
 	}
 	call->api->host->accounts->create(on_created, call);

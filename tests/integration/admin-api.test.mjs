@@ -10,6 +10,14 @@ import { baseConfig, freePort, startExposrd } from './lib/exposrd.mjs';
 
 const KEY = 'k';
 
+/** 403 as from 0.12, with a JSON body that says how the key is sent. */
+function assertKeyRefused(res) {
+  assertJson(res, 403, {
+    error: 'PERMISSION_DENIED',
+    details: 'expected the header Authorization: Bearer <base64 of the admin API key>',
+  });
+}
+
 async function stopOk(srv) {
   const { code, stderr } = await srv.stop();
   assert.equal(code, 0, stderr);
@@ -33,14 +41,15 @@ describe('admin API with a key', () => {
     assert.equal(other.status, 200, 'the first word is not checked');
   });
 
-  test('§12.62 a wrong or missing key → 403 Forbidden (text), before any validation', async () => {
-    assertText(await admin(port, 'GET', '/v1/admin/tunnel', 'wrong'), 403, 'Forbidden');
-    assertText(await admin(port, 'GET', '/v1/admin/tunnel', 'kk'), 403, 'Forbidden');
-    assertText(await api(port, 'GET', '/v1/admin/tunnel'), 403, 'Forbidden');
-    assertText(await api(port, 'GET', '/v1/admin/tunnel', { headers: { authorization: 'Bearer' } }), 403, 'Forbidden');
-    assertText(await admin(port, 'GET', '/v1/admin/tunnel?count=1000', 'wrong'), 403, 'Forbidden');
-    assertText(await admin(port, 'GET', '/v1/admin/tunnel/BAD', 'wrong'), 403, 'Forbidden');
-    assertText(await admin(port, 'POST', '/v1/admin/account', undefined), 403, 'Forbidden');
+  test('§12.62 a wrong or missing key → 403 PERMISSION_DENIED with a hint, before any validation', async () => {
+    assertKeyRefused(await admin(port, 'GET', '/v1/admin/tunnel', 'wrong'));
+    assertKeyRefused(await admin(port, 'GET', '/v1/admin/tunnel', 'kk'));
+    assertKeyRefused(await api(port, 'GET', '/v1/admin/tunnel'));
+    assertKeyRefused(await api(port, 'GET', '/v1/admin/tunnel', { headers: { authorization: 'Bearer' } }));
+    assertKeyRefused(await api(port, 'GET', '/v1/admin/tunnel', { headers: { authorization: `Bearer ${KEY}` } }));
+    assertKeyRefused(await admin(port, 'GET', '/v1/admin/tunnel?count=1000', 'wrong'));
+    assertKeyRefused(await admin(port, 'GET', '/v1/admin/tunnel/BAD', 'wrong'));
+    assertKeyRefused(await admin(port, 'POST', '/v1/admin/account', undefined));
   });
 
   test('unknown admin routes → 404 text, with or without the key', async () => {
@@ -282,7 +291,7 @@ describe('admin API without a key', () => {
       waitPort: port,
     });
     try {
-      assertText(await api(port, 'GET', '/v1/admin/tunnel'), 403, 'Forbidden');
+      assertKeyRefused(await api(port, 'GET', '/v1/admin/tunnel'));
       assert.equal((await admin(port, 'GET', '/v1/admin/tunnel', 'secret')).status, 200);
     } finally {
       await stopOk(srv);
@@ -302,7 +311,7 @@ describe('admin interface and admin API on one port (D6)', () => {
       assertText(await api(port, 'GET', '/ping'), 200, 'OK');
       assertText(await api(port, 'GET', '/health'), 200, 'OK');
       assert.equal((await admin(port, 'GET', '/v1/admin/tunnel', KEY)).status, 200);
-      assertText(await api(port, 'GET', '/v1/admin/tunnel'), 403, 'Forbidden');
+      assertKeyRefused(await api(port, 'GET', '/v1/admin/tunnel'));
       assertText(await api(port, 'GET', '/other'), 404, 'Not Found');
       const cluster = await admin(port, 'GET', '/v1/admin/cluster', KEY);
       assert.equal(cluster.status, 200);

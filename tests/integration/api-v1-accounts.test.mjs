@@ -80,8 +80,12 @@ describe('without --allow-registration', () => {
     assert.equal(code, 0, stderr);
   });
 
-  test('§12.3 POST /v1/account → 404 (text Not Found)', async () => {
-    assertText(await api(srv.port, 'POST', '/v1/account'), 404, 'Not Found');
+  test('§12.3 POST /v1/account → 404, its JSON body says registration is disabled', async () => {
+    assertJson(await api(srv.port, 'POST', '/v1/account'), 404, {
+      error: 'ACCOUNT_REGISTRATION_DISABLED',
+      details: 'this server does not register accounts (--allow-registration); its admin '
+        + 'creates them with POST /v1/admin/account',
+    });
   });
 });
 

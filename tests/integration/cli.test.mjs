@@ -30,6 +30,28 @@ test('--help lists the options; hidden ones only with --show-hidden', async () =
   assert.match(hidden.stdout, /--redis-url/);
 });
 
+test('--help names each value and shows the defaults', async () => {
+  const r = await runExposrd(['--help', '--show-hidden']);
+  assert.equal(r.code, 0);
+  const options = [...r.stdout.matchAll(/^ {2}(?:-\w, | {4})--([a-z-]+)(?: (\S+))?/gm)];
+  assert.ok(options.length > 40, `the option lines (${options.length})`);
+  const flags = new Set(['version', 'help', 'show-hidden']);
+  for (const [line, name, value] of options) {
+    if (flags.has(name)) assert.equal(value, undefined, line);
+    else assert.match(value ?? '', /^[A-Z[]/, `${name} names its value: ${line}`);
+  }
+  const help = r.stdout.replace(/\n {3,}/g, ' ');
+  for (const expected of [
+    /-p, --api-port PORT +API and websocket endpoint port \(default: 8080\)/,
+    /--admin-api-key KEY .*\(default: none; clients send Authorization: Bearer <base64 of KEY>\)/,
+    /--allow-registration \[true\|false\] .*\(default: false\)/,
+    /--transport-max-connections N .*\(default: 2\)/,
+    /--storage-url URL .*\(default: memory:\/\/\)/,
+    /--log-level LEVEL .*\(default: info\)/,
+    /--cluster-key KEY .*\(default: secret-signing-key\)/,
+  ]) assert.match(help, expected);
+});
+
 test('an unknown flag is one error line and exit status 2', async () => {
   const r = await runExposrd(['--bogus']);
   assert.equal(r.code, 2);
