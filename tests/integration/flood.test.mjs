@@ -9,7 +9,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { request, startExposrd } from './lib/exposrd.mjs';
+import { freePort, request, startExposrd } from './lib/exposrd.mjs';
 import { TunnelClient } from './lib/client.mjs';
 import { T, encode } from './lib/rawmux.mjs';
 
@@ -20,11 +20,15 @@ const RSS_LIMIT_KB = 32 * 1024;
 // RSS says little about exposrd's queues: there the growth over the start is bounded
 // instead, far below what an unbounded queue reaches in 30 s (over a gigabyte).
 const ASAN_GROWTH_LIMIT_KB = 384 * 1024;
+const PIPELINE_MS = 15000;
+const BIG = Buffer.alloc(64 * 1024, 'b');
 
 let srv;
+let adminPort;
 let target;
 
 before(async () => {
+  adminPort = await freePort();
   srv = await startExposrd({
     config: (port) => ({
       log: { level: 'warn' },
@@ -34,10 +38,11 @@ before(async () => {
         'api-v1': { port, 'allow-registration': true },
         'transport-ws': { port },
         'ingress-http': { url: `http://localhost:${port}`, port },
+        admin: { port: adminPort },
       },
     }),
   });
-  target = http.createServer((req, res) => res.end('served'));
+  target = http.createServer((req, res) => res.end(req.url === '/big' ? BIG : 'served'));
   await new Promise((resolve) => target.listen(0, '127.0.0.1', resolve));
 });
 
@@ -55,6 +60,39 @@ function rssKb(pid) {
 
 function isAsan(pid) {
   return fs.readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libasan');
+}
+
+// Samples exposrd's RSS and asserts its bound; `curve` lists "elapsed:kB" samples.
+function rssWatch(pid) {
+  const asan = isAsan(pid);
+  const start = rssKb(pid);
+  const began = Date.now();
+  const curve = [`0s:${start}`];
+  return {
+    curve,
+    asan,
+    check() {
+      const rss = rssKb(pid);
+      curve.push(`${Math.round((Date.now() - began) / 1000)}s:${rss}`);
+      if (asan)
+        assert.ok(rss - start < ASAN_GROWTH_LIMIT_KB, `RSS grew from ${start} to ${rss} kB (ASan build)`);
+      else
+        assert.ok(rss < RSS_LIMIT_KB, `RSS ${rss} kB over ${RSS_LIMIT_KB} kB; so far: ${curve.join(' ')}`);
+    },
+  };
+}
+
+// Writes `chunk` to a socket that is never read until `deadline` or until it closes.
+async function floodSocket(sock, chunk, deadline) {
+  let closed = false;
+  sock.on('error', () => {});
+  const ended = new Promise((resolve) => sock.on('close', () => { closed = true; resolve(); }));
+  while (!closed && Date.now() < deadline) {
+    if (sock.write(chunk)) continue;
+    await Promise.race([new Promise((resolve) => sock.once('drain', resolve)), ended,
+      sleep(deadline - Date.now())]);
+  }
+  return closed;
 }
 
 // A client frame: masked, unfragmented, payload under 126 bytes.
@@ -115,14 +153,7 @@ async function flood(client, chunk, deadline) {
   while (Date.now() < deadline) {
     const sock = await rawUpgrade((await client.tunnel()).transport.ws.url);
     const opened = Date.now();
-    let closed = false;
-    sock.on('error', () => {});
-    const ended = new Promise((resolve) => sock.on('close', () => { closed = true; resolve(); }));
-    while (!closed && Date.now() < deadline) {
-      if (sock.write(chunk)) continue;
-      await Promise.race([new Promise((resolve) => sock.once('drain', resolve)), ended,
-        sleep(deadline - Date.now())]);
-    }
+    const closed = await floodSocket(sock, chunk, deadline);
     lifetimes.push(closed ? Date.now() - opened : null);
     sock.destroy();
   }
@@ -136,12 +167,8 @@ test('clients flooding pings or OPENs without reading are closed; memory stays b
     TunnelClient.create({ port: srv.port, target: targetUrl })));
   await good.connect();
   try {
-    const pid = srv.proc.pid;
-    const asan = isAsan(pid);
-    const start = rssKb(pid);
-    const began = Date.now();
-    const curve = [`0s:${start}`];
-    const deadline = began + FLOOD_MS;
+    const rss = rssWatch(srv.proc.pid);
+    const deadline = Date.now() + FLOOD_MS;
     const floods = Promise.all(Object.values(FLOODS).map((make, i) => flood(flooders[i], make(), deadline)));
     let served = 0;
     while (Date.now() < deadline) {
@@ -150,16 +177,11 @@ test('clients flooding pings or OPENs without reading are closed; memory stays b
       assert.equal(r.status, 200, `the other tunnel answered ${r.status} ${r.body} during the flood`);
       assert.equal(r.body, 'served');
       served++;
-      const rss = rssKb(pid);
-      curve.push(`${Math.round((Date.now() - began) / 1000)}s:${rss}`);
-      if (asan)
-        assert.ok(rss - start < ASAN_GROWTH_LIMIT_KB, `RSS grew from ${start} to ${rss} kB (ASan build)`);
-      else
-        assert.ok(rss < RSS_LIMIT_KB, `RSS ${rss} kB over ${RSS_LIMIT_KB} kB; so far: ${curve.join(' ')}`);
+      rss.check();
       await sleep(Math.max(0, SAMPLE_MS - (Date.now() - t0)));
     }
     const lifetimes = await floods;
-    console.log(`RSS (elapsed:kB${asan ? ', ASan' : ''}): ${curve.join(' ')}`);
+    console.log(`RSS (elapsed:kB${rss.asan ? ', ASan' : ''}): ${rss.curve.join(' ')}`);
     console.log(`flooding connections lasted (ms): ${JSON.stringify(lifetimes)}`);
     assert.ok(served >= FLOOD_MS / SAMPLE_MS / 2, `only ${served} requests served in ${FLOOD_MS} ms`);
     for (const [i, name] of Object.keys(FLOODS).entries()) {
@@ -172,5 +194,49 @@ test('clients flooding pings or OPENs without reading are closed; memory stays b
     }
   } finally {
     await good.stop();
+  }
+});
+
+// HTTP clients that pipeline requests and never read the responses: the API, the admin
+// interface and a tunnel's public side each answer a request only when the answers
+// before it are out (or, on the ingress, hold back the tunnel above the high mark).
+test('pipelining HTTP clients that never read keep memory bounded; the same ports still serve', { timeout: PIPELINE_MS + 30000 }, async () => {
+  const targetUrl = `http://127.0.0.1:${target.address().port}/`;
+  const tunnel = await TunnelClient.create({ port: srv.port, target: targetUrl, retryDelay: 200 });
+  await tunnel.connect();
+  try {
+    const ingressHost = `${tunnel.id}.localhost:${srv.port}`;
+    const pipelines = [
+      { port: srv.port, head: `GET /v1/no-such-path HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n` },
+      { port: adminPort, head: 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' },
+      { port: srv.port, head: `GET /big HTTP/1.1\r\nHost: ${ingressHost}\r\n\r\n` },
+    ];
+    const rss = rssWatch(srv.proc.pid);
+    const deadline = Date.now() + PIPELINE_MS;
+    const floods = pipelines.map(async ({ port, head }) => {
+      const sock = net.connect(port, '127.0.0.1');
+      await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+      sock.pause();
+      return floodSocket(sock, Buffer.from(head.repeat(Math.ceil(65536 / head.length))), deadline)
+        .finally(() => sock.destroy());
+    });
+    const checks = [
+      [srv.port, { path: '/v1/no-such-path' }, 404],
+      [adminPort, { path: '/ping' }, 200],
+      [srv.port, { headers: { Host: ingressHost } }, 200],
+    ];
+    while (Date.now() < deadline) {
+      const t0 = Date.now();
+      for (const [port, opts, status] of checks) {
+        const r = await request(port, { ...opts, timeout: 5000 });
+        assert.equal(r.status, status, `port ${port} ${JSON.stringify(opts)}: ${r.status} ${r.body} during the pipelining`);
+      }
+      rss.check();
+      await sleep(Math.max(0, SAMPLE_MS - (Date.now() - t0)));
+    }
+    await Promise.all(floods);
+    console.log(`RSS (elapsed:kB${rss.asan ? ', ASan' : ''}): ${rss.curve.join(' ')}`);
+  } finally {
+    await tunnel.stop();
   }
 });
