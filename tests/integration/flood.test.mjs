@@ -4,18 +4,17 @@
 // tunnel keeps serving. Raw sockets, so that the receive side is really never drained.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, request, startExposrd } from './lib/exposrd.mjs';
 import { TunnelClient } from './lib/client.mjs';
+import { floodSocket, rssWatch } from './lib/flood.mjs';
 import { T, encode } from './lib/rawmux.mjs';
 
 const FLOOD_MS = 30000;
 const SAMPLE_MS = 2000;
-const RSS_LIMIT_KB = 32 * 1024;
 // ASan holds freed blocks in a quarantine (256 MB by default) and maps shadow memory, so
 // an ASan build's RSS is not comparable with 32 MB: there exposrd runs with a 16 MB
 // quarantine and the growth over its RSS at the start is bounded instead, far below what
@@ -55,49 +54,6 @@ after(async () => {
   const r = await srv.stop();
   assert.equal(r.code, 0, `exposrd exit ${r.code} ${r.signal}:\n${r.stderr}`);
 });
-
-function rssKb(pid) {
-  const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+) kB/m);
-  if (!m) throw new Error(`no VmRSS in /proc/${pid}/status`);
-  return Number(m[1]);
-}
-
-function isAsan(pid) {
-  return fs.readFileSync(`/proc/${pid}/maps`, 'utf8').includes('libasan');
-}
-
-// Samples exposrd's RSS and asserts its bound; `curve` lists "elapsed:kB" samples.
-function rssWatch(pid) {
-  const asan = isAsan(pid);
-  const start = rssKb(pid);
-  const began = Date.now();
-  const curve = [`0s:${start}`];
-  return {
-    curve,
-    asan,
-    check() {
-      const rss = rssKb(pid);
-      curve.push(`${Math.round((Date.now() - began) / 1000)}s:${rss}`);
-      if (asan)
-        assert.ok(rss - start < ASAN_GROWTH_LIMIT_KB, `RSS grew from ${start} to ${rss} kB (ASan build)`);
-      else
-        assert.ok(rss < RSS_LIMIT_KB, `RSS ${rss} kB over ${RSS_LIMIT_KB} kB; so far: ${curve.join(' ')}`);
-    },
-  };
-}
-
-// Writes `chunk` to a socket that is never read until `deadline` or until it closes.
-async function floodSocket(sock, chunk, deadline) {
-  let closed = false;
-  sock.on('error', () => {});
-  const ended = new Promise((resolve) => sock.on('close', () => { closed = true; resolve(); }));
-  while (!closed && Date.now() < deadline) {
-    if (sock.write(chunk)) continue;
-    await Promise.race([new Promise((resolve) => sock.once('drain', resolve)), ended,
-      sleep(deadline - Date.now())]);
-  }
-  return closed;
-}
 
 // A client frame: masked, unfragmented, payload under 126 bytes.
 function frame(opcode, payload) {
@@ -171,7 +127,7 @@ test('clients flooding pings or OPENs without reading are closed; memory stays b
     TunnelClient.create({ port: srv.port, target: targetUrl })));
   await good.connect();
   try {
-    const rss = rssWatch(srv.proc.pid);
+    const rss = rssWatch(srv.proc.pid, { asanGrowthKb: ASAN_GROWTH_LIMIT_KB });
     const deadline = Date.now() + FLOOD_MS;
     const floods = Promise.all(Object.values(FLOODS).map((make, i) => flood(flooders[i], make(), deadline)));
     let served = 0;
@@ -215,7 +171,7 @@ test('pipelining HTTP clients that never read keep memory bounded; the same port
       { port: adminPort, head: 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' },
       { port: srv.port, head: `GET /big HTTP/1.1\r\nHost: ${ingressHost}\r\n\r\n` },
     ];
-    const rss = rssWatch(srv.proc.pid);
+    const rss = rssWatch(srv.proc.pid, { asanGrowthKb: ASAN_GROWTH_LIMIT_KB });
     const deadline = Date.now() + PIPELINE_MS;
     const floods = pipelines.map(async ({ port, head }) => {
       const sock = net.connect(port, '127.0.0.1');
