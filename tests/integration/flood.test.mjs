@@ -1,5 +1,6 @@
 // A tunnel client that floods exposrd with messages that each force a reply (websocket
-// pings, multiplex OPENs) and never reads the replies must not grow exposrd's memory:
+// pings, multiplex OPENs, DATA/ACK/PAUSE for unknown channels) and never reads the
+// replies must not grow exposrd's memory:
 // exposrd stops reading it above the output's high mark and closes it, while another
 // tunnel keeps serving. Raw sockets, so that the receive side is really never drained.
 import assert from 'node:assert/strict';
@@ -77,6 +78,11 @@ const FLOODS = {
     const open = frame(0x2, encode(T.OPEN, 0, 7));
     return Buffer.concat(Array(Math.ceil(65536 / open.length)).fill(open));
   },
+  // DATA, ACK and PAUSE for channels that are not open: each answered CLOSE ERR_WSM_CHANNEL_NOT_OPEN.
+  unknownChannels: () => {
+    const mix = Buffer.concat([T.DATA, T.ACK, T.PAUSE].map((type) => frame(0x2, encode(type, 99, 7, type === T.DATA ? 'x' : ''))));
+    return Buffer.concat(Array(Math.ceil(65536 / mix.length)).fill(mix));
+  },
 };
 
 // Opens the tunnel's websocket by hand; resolves with the socket, never read again.
@@ -120,7 +126,7 @@ async function flood(client, chunk, deadline) {
   return lifetimes;
 }
 
-test('clients flooding pings or OPENs without reading are closed; memory stays bounded and another tunnel serves', { timeout: FLOOD_MS + 60000 }, async () => {
+test('clients flooding pings, OPENs or messages for unknown channels without reading are closed; memory stays bounded and another tunnel serves', { timeout: FLOOD_MS + 60000 }, async () => {
   const targetUrl = `http://127.0.0.1:${target.address().port}/`;
   const good = await TunnelClient.create({ port: srv.port, target: targetUrl, retryDelay: 200 });
   const flooders = await Promise.all(Object.keys(FLOODS).map(() =>
