@@ -1,8 +1,8 @@
 // A tunnel client that floods exposrd with messages that each force a reply (websocket
 // pings, multiplex OPENs, DATA/ACK/PAUSE for unknown channels) and never reads the
-// replies must not grow exposrd's memory:
-// exposrd stops reading it above the output's high mark and closes it, while another
-// tunnel keeps serving. Raw sockets, so that the receive side is really never drained.
+// replies must not grow exposrd's memory: exposrd stops reading it above the output's
+// high mark and closes it, while another tunnel keeps serving. Raw sockets, so that the
+// receive side is really never drained.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import http from 'node:http';
