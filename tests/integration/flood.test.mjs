@@ -21,7 +21,7 @@ const SAMPLE_MS = 2000;
 // quarantine and the growth over its RSS at the start is bounded instead, far below what
 // an unbounded queue reaches in 30 s (over a gigabyte in a normal build).
 const ASAN_QUARANTINE = 'quarantine_size_mb=16';
-const ASAN_GROWTH_LIMIT_KB = 96 * 1024;
+const ASAN_GROWTH_LIMIT_KB = 128 * 1024;
 const PIPELINE_MS = 15000;
 const BIG = Buffer.alloc(64 * 1024, 'b');
 
