@@ -131,9 +131,15 @@ static void on_account_deleted(void *arg, int status)
 	              status == EXPOSR_OK || status == EXPOSR_NOT_FOUND ? status : EXPOSR_ERROR);
 }
 
-static void delete_locked(void *arg)
+static void delete_locked(void *arg, int status)
 {
 	struct remove_op *op = arg;
+	if (status != EXPOSR_OK) {
+		free(op->lock_key);
+		op->lock_key = NULL;
+		remove_finish(op, EXPOSR_ERROR);
+		return;
+	}
 	store_del(STORE_NS_ACCOUNT, op->id, on_account_deleted, op);
 }
 

@@ -323,9 +323,16 @@ static char *claim_value(const char *tunnel_id)
 	return text;
 }
 
-static void start_locked(void *arg)
+static void start_locked(void *arg, int status)
 {
 	struct altname_op *op = arg;
+	if (status != EXPOSR_OK) {
+		free(op->lock_key);
+		op->lock_key = NULL;
+		op->status = EXPOSR_ERROR;
+		op_finish(op);
+		return;
+	}
 	seq_run(&op->seq, op);
 }
 

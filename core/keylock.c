@@ -2,23 +2,80 @@
 #include "keylock.h"
 
 #include <stdlib.h>
+#include <string.h>
 
+#include "store.h"
 #include "strmap.h"
 
 struct keylock_waiter {
-	void (*fn)(void *arg);
+	void (*fn)(void *arg, int status);
 	void *arg;
 	struct keylock_waiter *next;
 };
 
-/* A held key; the queue holds operations waiting for it. */
+/* A held key: its holder, the storage's lock once taken, and the operations waiting. */
 struct keylock {
+	char *key;
+	struct keylock_waiter holder;
+	void *storage_lock;
 	struct keylock_waiter *head, *tail;
 };
 
 static struct strmap *locks;
 
-int keylock_acquire(const char *key, void (*fn)(void *arg), void *arg)
+static void hand_on(struct keylock *lock);
+
+/* Across nodes the record's key alone is locked, without its namespace, as exposrd 0.12
+ * names its locks (protocol.md §8.1): "tunnel:my-tunnel" locks "my-tunnel". */
+static const char *storage_key(const char *key)
+{
+	const char *colon = strchr(key, ':');
+	return colon != NULL ? colon + 1 : key;
+}
+
+static void on_storage_lock(void *arg, int status, void *storage_lock)
+{
+	struct keylock *lock = arg;
+	struct keylock_waiter holder = lock->holder;
+	if (status == EXPOSR_OK) {
+		lock->storage_lock = storage_lock;
+		holder.fn(holder.arg, EXPOSR_OK);
+		return;
+	}
+	/* The next operation tries on its own: it may have been queued for another reason. */
+	holder.fn(holder.arg, EXPOSR_ERROR);
+	hand_on(lock);
+}
+
+/* The holder has the key in this process; the storage's lock comes next. */
+static void take(struct keylock *lock)
+{
+	if (!store_has_lock()) {
+		lock->holder.fn(lock->holder.arg, EXPOSR_OK);
+		return;
+	}
+	store_lock(storage_key(lock->key), on_storage_lock, lock);
+}
+
+static void hand_on(struct keylock *lock)
+{
+	struct keylock_waiter *w = lock->head;
+	if (w == NULL) {
+		strmap_remove(locks, lock->key);
+		free(lock->key);
+		free(lock);
+		return;
+	}
+	lock->head = w->next;
+	if (lock->head == NULL)
+		lock->tail = NULL;
+	lock->holder = *w;
+	lock->holder.next = NULL;
+	free(w);
+	take(lock);
+}
+
+int keylock_acquire(const char *key, void (*fn)(void *arg, int status), void *arg)
 {
 	if (locks == NULL && (locks = strmap_new()) == NULL)
 		return EXPOSR_ERROR;
@@ -37,11 +94,16 @@ int keylock_acquire(const char *key, void (*fn)(void *arg), void *arg)
 		return EXPOSR_OK;
 	}
 	lock = calloc(1, sizeof(*lock));
-	if (lock == NULL || strmap_put(locks, key, lock) != EXPOSR_OK) {
+	if (lock == NULL || (lock->key = strdup(key)) == NULL ||
+	    strmap_put(locks, key, lock) != EXPOSR_OK) {
+		if (lock != NULL)
+			free(lock->key);
 		free(lock);
 		return EXPOSR_ERROR;
 	}
-	fn(arg);
+	lock->holder.fn = fn;
+	lock->holder.arg = arg;
+	take(lock);
 	return EXPOSR_OK;
 }
 
@@ -50,19 +112,11 @@ void keylock_release(const char *key)
 	struct keylock *lock = strmap_get(locks, key);
 	if (lock == NULL)
 		return;
-	struct keylock_waiter *w = lock->head;
-	if (w == NULL) {
-		strmap_remove(locks, key);
-		free(lock);
-		return;
+	if (lock->storage_lock != NULL) {
+		store_unlock(lock->storage_lock);
+		lock->storage_lock = NULL;
 	}
-	lock->head = w->next;
-	if (lock->head == NULL)
-		lock->tail = NULL;
-	void (*fn)(void *arg) = w->fn;
-	void *arg = w->arg;
-	free(w);
-	fn(arg);
+	hand_on(lock);
 }
 
 size_t keylock_count(void)
@@ -78,6 +132,7 @@ static void free_lock(void *value)
 		free(lock->head);
 		lock->head = next;
 	}
+	free(lock->key);
 	free(lock);
 }
 

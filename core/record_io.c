@@ -78,8 +78,10 @@ static void update_finish(struct update_op *op, int status)
 	char *lock_key = op->lock_key;
 	op->lock_key = NULL;
 	update_free(op);
-	keylock_release(lock_key);
-	free(lock_key);
+	if (lock_key != NULL) {
+		keylock_release(lock_key);
+		free(lock_key);
+	}
 }
 
 static void on_written(void *arg, int status)
@@ -127,9 +129,16 @@ static void on_read(void *arg, int status, const char *value, size_t len)
 	          on_written, op);
 }
 
-static void update_start(void *arg)
+static void update_start(void *arg, int status)
 {
 	struct update_op *op = arg;
+	if (status != EXPOSR_OK) {
+		/* Not held: nothing to release, and nothing written. */
+		free(op->lock_key);
+		op->lock_key = NULL;
+		update_finish(op, EXPOSR_ERROR);
+		return;
+	}
 	store_get(records_namespace(op->kind), op->key, on_read, op);
 }
 

@@ -12,9 +12,10 @@ typedef int (*record_apply_fn)(void *arg, cJSON *record);
 /* cb: EXPOSR_OK with the canonical record, EXPOSR_NOT_FOUND or EXPOSR_ERROR (also
  * for a stored value that is not a JSON object). */
 void record_get(enum record_kind kind, const char *key, exposr_record_cb cb, void *arg);
-/* Reads, applies, sets updated_at and writes, holding the record's key lock; cb gets
- * the written record (still under the lock: an update it starts on the same record
- * runs after this one). */
+/* Reads, applies, sets updated_at and writes, holding the record's key lock (keylock.h:
+ * the storage's lock too, when it has one); cb gets the written record (still under
+ * the lock: an update it starts on the same record runs after this one), or
+ * EXPOSR_ERROR with nothing written when the lock could not be taken. */
 void record_update(enum record_kind kind, const char *key, record_apply_fn apply, void *apply_arg,
                    exposr_record_cb cb, void *arg);
 /* The keylock key of a record, "<namespace>:<key>"; caller frees. */

@@ -1,6 +1,8 @@
 /* The storage backend the services use. */
 #include "store.h"
 
+#include <stddef.h>
+
 static const struct exposr_storage_vtable *store_vt;
 static void *store_self;
 
@@ -47,4 +49,26 @@ void store_list(const char *ns, const char *cursor, size_t count, exposr_storage
 		cb(arg, EXPOSR_ERROR, NULL, 0, NULL);
 	else
 		store_vt->list(store_self, ns, cursor, count, cb, arg);
+}
+
+bool store_has_lock(void)
+{
+	return store_vt != NULL &&
+	       store_vt->size >=
+	               offsetof(struct exposr_storage_vtable, unlock) + sizeof(store_vt->unlock) &&
+	       store_vt->lock != NULL && store_vt->unlock != NULL;
+}
+
+void store_lock(const char *key, void (*cb)(void *arg, int status, void *lock), void *arg)
+{
+	if (!store_has_lock())
+		cb(arg, EXPOSR_ERROR, NULL);
+	else
+		store_vt->lock(store_self, key, cb, arg);
+}
+
+void store_unlock(void *lock)
+{
+	if (store_has_lock())
+		store_vt->unlock(store_self, lock);
 }

@@ -19,5 +19,10 @@ void store_set(const char *ns, const char *key, const char *value, size_t len, u
 void store_del(const char *ns, const char *key, exposr_storage_done_cb cb, void *arg);
 void store_list(const char *ns, const char *cursor, size_t count, exposr_storage_list_cb cb,
                 void *arg);
+/* Whether the backend locks keys across processes (storage.h: lock/unlock). */
+bool store_has_lock(void);
+/* The backend's lock; EXPOSR_ERROR when there is none. */
+void store_lock(const char *key, void (*cb)(void *arg, int status, void *lock), void *arg);
+void store_unlock(void *lock);
 
 #endif

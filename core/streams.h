@@ -5,8 +5,8 @@
 #include <exposr/stream.h>
 
 /* The splice's marks when its caller passes 0 (include/exposr/stream.h). */
-#define STREAM_DEFAULT_HIGH_WATER (256 * 1024)
-#define STREAM_DEFAULT_LOW_WATER  (64 * 1024)
+#define STREAM_DEFAULT_HIGH_WATER EXPOSR_HIGH_WATER
+#define STREAM_DEFAULT_LOW_WATER  EXPOSR_LOW_WATER
 
 /* host->streams. */
 extern const struct exposr_stream_api stream_api;

@@ -294,9 +294,15 @@ static void on_remove_read(void *arg, int status, const cJSON *record)
 	                 on_altnames_released, op);
 }
 
-static void remove_locked(void *arg)
+static void remove_locked(void *arg, int status)
 {
 	struct remove_op *op = arg;
+	if (status != EXPOSR_OK) {
+		free(op->lock_key);
+		op->lock_key = NULL;
+		remove_finish(op, EXPOSR_ERROR);
+		return;
+	}
 	record_get(RECORD_TUNNEL, op->tunnel_id, on_remove_read, op);
 }
 

@@ -5,6 +5,12 @@
 
 #include "common.h"
 
+/* exposrd's output marks: a connection with more than HIGH_WATER bytes waiting to be
+ * written is not read until they are down to LOW_WATER, so no peer that stops reading
+ * can make a queue grow without bound. */
+#define EXPOSR_HIGH_WATER (256 * 1024)
+#define EXPOSR_LOW_WATER  (64 * 1024)
+
 struct evbuffer;
 struct exposr_stream;
 

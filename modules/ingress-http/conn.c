@@ -18,8 +18,8 @@
 
 /* The splice's marks (include/exposr/stream.h): over HIGH_WATER bytes waiting in one
  * direction, the side that fills it is not read until they are down to LOW_WATER. */
-#define HIGH_WATER (256 * 1024)
-#define LOW_WATER  (64 * 1024)
+#define HIGH_WATER EXPOSR_HIGH_WATER
+#define LOW_WATER  EXPOSR_LOW_WATER
 /* Pipelined requests sent ahead of their responses; more wait in the socket. */
 #define MAX_IN_FLIGHT 32
 /* Response head bytes held back, so that a channel that ends before the head is

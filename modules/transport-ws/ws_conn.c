@@ -24,9 +24,14 @@
 #define WS_PING_EVERY_TICKS  2
 #define WS_PONG_TIMEOUT_MS   20000
 /* DATA is sent while the socket's output is under the high mark and resumes below the
- * low mark, so a slow client holds back its channels rather than filling memory. */
-#define WS_OUTPUT_HIGH (512 * 1024)
-#define WS_OUTPUT_LOW  (128 * 1024)
+ * low mark, so a slow client holds back its channels rather than filling memory. The
+ * socket is not read either while its output is over the high mark: every message may
+ * force a reply (a pong, a CLOSE), which would pile up unread. */
+#define WS_OUTPUT_HIGH EXPOSR_HIGH_WATER
+#define WS_OUTPUT_LOW  EXPOSR_LOW_WATER
+/* Replies (pongs, multiplex control messages) queued since the output was last down to
+ * the low mark: a client that made this many pile up does not read them, and is closed. */
+#define WS_UNREAD_REPLIES_MAX (WS_OUTPUT_HIGH / 2)
 /* Bytes taken from the socket per pass (libevent 2.1 reads 4 KiB per callback) when a
  * frame of at least WS_BULK_FRAME more bytes is arriving, and written per write call
  * (libevent's default is 16 KiB). */
@@ -67,6 +72,8 @@ struct ws_conn {
 	bool rx_fin;         /* ... and is its last frame */
 	uint64_t rx_msg_len; /* payload announced so far for the data message */
 	bool broken;         /* the output failed: dropped from the loop, not from inside a call */
+	bool read_paused;    /* the output is over the high mark: the input waits */
+	size_t replies;      /* reply bytes queued since the output was at the low mark */
 	unsigned ticks;
 	uint64_t last_pong;
 	struct event *keepalive;
@@ -252,6 +259,8 @@ static int mux_send(void *arg, const uint8_t *head, size_t head_len, struct evbu
 	if (head_len > sizeof(frame) - n)
 		return EXPOSR_ERROR;
 	memcpy(frame + n, head, head_len);
+	if (payload == NULL)
+		c->replies += n + head_len;
 	struct evbuffer *out = bufferevent_get_output(c->bev);
 	if (evbuffer_add(out, frame, n + head_len) != 0)
 		goto fail;
@@ -351,11 +360,23 @@ static void frame_track(struct ws_frame_track *t, const uint8_t *p, size_t n)
 
 /* wslay callbacks */
 
+static bool output_full(struct ws_conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) > WS_OUTPUT_HIGH;
+}
+
 static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
                           void *user)
 {
 	(void)flags;
 	struct ws_conn *c = user;
+	/* wslay takes at most 4 KiB per call, so this bounds what one pass can add. */
+	if (output_full(c)) {
+		c->read_paused = true;
+		bufferevent_disable(c->bev, EV_READ);
+		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
 	int n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
 	if (n <= 0) {
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
@@ -374,6 +395,8 @@ static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size
 		wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
 		return -1;
 	}
+	/* Only control frames go through wslay: pongs, keep-alive pings, the close. */
+	c->replies += len;
 	return (ssize_t)len;
 }
 
@@ -466,6 +489,13 @@ static void conn_receive(struct ws_conn *c)
 		conn_enter_closing(c);
 	}
 	conn_flush(c);
+	if (c->read_paused && c->phase == WS_OPEN && c->replies >= WS_UNREAD_REPLIES_MAX) {
+		ws_log(c->wm, EXPOSR_LOG_WARN,
+		       "tunnel %s from %s: the client does not read its replies (%zu bytes "
+		       "queued), closing",
+		       c->tunnel_id, c->peer, evbuffer_get_length(bufferevent_get_output(c->bev)));
+		ws_conn_close(c, WS_CLOSE_POLICY, "Not reading");
+	}
 }
 
 /* libevent 2.1 reads at most 4 KiB per read callback: while a large frame is arriving,
@@ -495,14 +525,25 @@ static void conn_readable(struct bufferevent *bev, void *arg)
 	conn_receive(c);
 }
 
+/* The output is down to the low mark (to empty while closing). */
 static void conn_writable(struct bufferevent *bev, void *arg)
 {
-	(void)bev;
 	struct ws_conn *c = arg;
+	c->replies = 0;
 	if (c->phase == WS_OPEN)
 		mux_pump(c->mux);
 	else if (c->phase == WS_CLOSING)
 		conn_flush(c);
+	if (!c->read_paused || c->bev == NULL || output_full(c))
+		return;
+	c->read_paused = false;
+	if (bufferevent_enable(bev, EV_READ) != 0) {
+		conn_drop(c);
+		return;
+	}
+	/* What wslay left in the input waits for no new bytes. */
+	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+		conn_readable(bev, c);
 }
 
 static void conn_event(struct bufferevent *bev, short what, void *arg)

@@ -49,7 +49,7 @@ import { WebSocketMultiplex } from '@exposr/ws-multiplex';
 import { request } from './http.mjs';
 
 /** An authorised JSON call to the API; resolves with { status, headers, json, body }. */
-export function apiCall(port, method, path, { token, body, host = '127.0.0.1', headers = {} } = {}) {
+export function apiCall(port, method, path, { token, body, host = '127.0.0.1', headers = {}, timeout = 5000 } = {}) {
   const h = { ...headers };
   if (token) h.Authorization = `Bearer ${token}`;
   let payload;
@@ -58,7 +58,7 @@ export function apiCall(port, method, path, { token, body, host = '127.0.0.1', h
     h['Content-Type'] = 'application/json';
     h['Content-Length'] = Buffer.byteLength(payload);
   }
-  return request(port, { method, path, headers: h, body: payload, host, timeout: 5000 });
+  return request(port, { method, path, headers: h, body: payload, host, timeout });
 }
 
 /** Registers an account; resolves with { account, token }. */
