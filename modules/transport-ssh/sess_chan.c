@@ -134,13 +134,20 @@ bool sess_chan_request(struct ssh_conn *c, ssh_message msg)
 	return true;
 }
 
+void sess_chan_detach_all(struct ssh_conn *c)
+{
+	for (struct sess_chan *s = c->sessions; s != NULL; s = s->next) {
+		if (s->ch != NULL)
+			ssh_remove_channel_callbacks(s->ch, &s->cbs);
+		s->ch = NULL;
+	}
+}
+
 void sess_chan_free_all(struct ssh_conn *c)
 {
 	while (c->sessions != NULL) {
 		struct sess_chan *s = c->sessions;
 		c->sessions = s->next;
-		ssh_remove_channel_callbacks(s->ch, &s->cbs);
-		ssh_channel_free(s->ch);
 		free(s);
 	}
 	c->nsessions = 0;

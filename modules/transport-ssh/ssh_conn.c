@@ -67,7 +67,9 @@ void ssh_conn_close(struct ssh_conn *c, const char *why)
 		c->reg = NULL;
 		c->sm->host->tunnels->connection_remove(reg);
 	}
+	/* ssh_disconnect() frees the session's channels. */
 	fwd_chan_detach_all(c);
+	sess_chan_detach_all(c);
 	event_del(c->rd);
 	event_del(c->wr);
 	event_del(c->keepalive);

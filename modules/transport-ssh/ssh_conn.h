@@ -80,6 +80,9 @@ void fwd_chan_detach_all(struct ssh_conn *c);
 void sess_chan_open(struct ssh_conn *c, ssh_message msg);
 /* A channel request on a session channel; true when it was one of ours. */
 bool sess_chan_request(struct ssh_conn *c, ssh_message msg);
+/* The session is going and frees its channels: forget them. */
+void sess_chan_detach_all(struct ssh_conn *c);
+/* Frees what is left once no answer is outstanding. */
 void sess_chan_free_all(struct ssh_conn *c);
 
 #endif
