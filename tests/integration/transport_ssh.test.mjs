@@ -323,3 +323,98 @@ describe('host key', () => {
       `ssh://${object.id}:${object.transport.ssh.password}@127.0.0.1:${sshPort}`);
   });
 });
+
+// ---- what a hostile client may send (the ssh2 library, not OpenSSH) -------------------------
+
+function ssh2Connect(id, token) {
+  return new Promise((resolve, reject) => {
+    const conn = new ssh2.Client();
+    conn.on('ready', () => resolve(conn));
+    conn.on('error', reject);
+    conn.connect({ host: '127.0.0.1', port: sshPort, username: `${id}:${token}`, readyTimeout: 5000 });
+  });
+}
+
+const settle = (fn) => new Promise((resolve) => fn((err, value) => resolve({ err, value })));
+
+function withDeadline(promise, ms, what) {
+  let t;
+  return Promise.race([promise, new Promise((_, reject) => {
+    t = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+  })]).finally(() => clearTimeout(t));
+}
+
+describe('bad input', () => {
+  test('garbage instead of a version string is dropped; the server goes on', async () => {
+    // The server closes with our bytes unread, so the kernel may reset the connection
+    // before its identification string is read: only the end is certain.
+    const ended = await new Promise((resolve, reject) => {
+      const s = net.connect(sshPort, '127.0.0.1');
+      s.setTimeout(10000, () => s.destroy(new Error('the server kept the garbage connection open')));
+      s.on('connect', () => s.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n' + 'x'.repeat(70000) + '\r\n'));
+      s.on('data', () => {});
+      s.on('error', (e) => (e.code === 'ECONNRESET' ? resolve('reset') : reject(e)));
+      s.on('close', () => resolve('closed'));
+    });
+    assert.ok(ended === 'reset' || ended === 'closed');
+    const { id, token } = await tunnel();
+    const ssh = await forward(sshPort, id, token, `0:127.0.0.1:${targetPort}`);
+    assert.equal((await ingress(id)).status, 200);
+    await ssh.kill();
+  });
+
+  test('10,000 session channels: a few are opened, the rest refused, exec refused', async () => {
+    const { id, token } = await tunnel();
+    const conn = await ssh2Connect(id, token);
+    try {
+      const results = await withDeadline(Promise.all(Array.from({ length: 10000 },
+        () => settle((cb) => conn.exec('true', cb)))), 60000, '10,000 channel answers');
+      const refusedExec = results.filter((r) => /Unable to exec/.test(r.err?.message));
+      const refusedOpen = results.filter((r) => /open failure/i.test(r.err?.message));
+      assert.equal(refusedExec.length, 8, 'the sessions the server accepts refuse exec');
+      assert.equal(refusedOpen.length, 10000 - 8);
+      // The connection is still healthy: a forward and a request through it.
+      const { err, value } = await settle((cb) => conn.forwardIn('127.0.0.1', 0, cb));
+      assert.equal(err, undefined);
+      assert.equal(value, targetPort);
+    } finally {
+      conn.end();
+    }
+  });
+
+  test('tcpip-forward for port 70000, cancel-tcpip-forward and subsystem are refused', async () => {
+    const { id, token } = await tunnel();
+    const conn = await ssh2Connect(id, token);
+    try {
+      // libssh 0.10 reads the port into 16 bits, so 70000 reaches the server as 4464
+      // (a port the owner may ask for anyway): never is an invalid port stored.
+      const big = await settle((cb) => conn.forwardIn('example.test', 70000, cb));
+      const url = (await getTunnel(id)).target.url;
+      assert.doesNotMatch(url, /70000/);
+      assert.ok(big.err !== undefined || url === 'http://example.test:4464/', url);
+      const cancel = await settle((cb) => conn.unforwardIn('127.0.0.1', targetPort, cb));
+      assert.match(cancel.err?.message ?? '', /Unable to unbind/);
+      const sub = await settle((cb) => conn.subsys('sftp', cb));
+      assert.match(sub.err?.message ?? '', /Unable to start subsystem/);
+      const ok = await settle((cb) => conn.forwardIn('localhost', 0, cb));
+      assert.equal(ok.value, 4464, 'the connection survived all of it');
+    } finally {
+      conn.end();
+    }
+  });
+
+  test('a forwarded channel the client refuses gives 502, the tunnel stays', async () => {
+    const { id, token } = await tunnel();
+    const conn = await ssh2Connect(id, token);
+    try {
+      conn.on('tcp connection', (info, accept, reject) => reject());
+      const { value } = await settle((cb) => conn.forwardIn('localhost', 0, cb));
+      assert.equal(value, targetPort);
+      const res = await ingress(id);
+      assert.equal(res.status, 502, res.body);
+      assert.equal((await getTunnel(id)).connection.connected, true);
+    } finally {
+      conn.end();
+    }
+  });
+});
