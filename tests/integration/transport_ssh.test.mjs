@@ -418,3 +418,77 @@ describe('bad input', () => {
     }
   });
 });
+
+// ---- a second server: fast keep-alives, restarts, key settings ------------------------------
+
+describe('keep-alive and the host key across restarts', () => {
+  let dir;
+  let port;
+  let sshPortB;
+  const keyFile = () => path.join(dir, 'host-key');
+  const configB = (p, keySetting = { 'key-file': keyFile() }) => ({
+    log: { level: 'warn' },
+    http: { bind: '127.0.0.1' },
+    modules: {
+      'storage-memory': {},
+      'api-v1': { port: p, 'allow-registration': true },
+      'ingress-http': { url: `http://localhost:${p}`, port: p },
+      'transport-ssh': { port: sshPortB, bind: '127.0.0.1', 'keepalive-interval': 300, ...keySetting },
+    },
+  });
+  async function fingerprintOf(server) {
+    const acc = await newAccount(server.port);
+    const t = await newTunnel(server.port, acc, 'fingerprint', {});
+    return t.transport.ssh.fingerprint;
+  }
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exposrd-ssh-b-'));
+    port = await freePort();
+    sshPortB = await freePort();
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test('keep-alives hold a live client; a silent one is dropped after 3 intervals', async () => {
+    const b = await startExposrd({ config: configB, port });
+    try {
+      const acc = await newAccount(port);
+      const t = await newTunnel(port, acc, 'keepalive', { target: { url: `http://127.0.0.1:${targetPort}/` } });
+      const ssh = await forward(sshPortB, 'keepalive', t.transport.ssh.password, `0:127.0.0.1:${targetPort}`);
+      try {
+        // Five intervals: a client that answers the keep-alives stays.
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.equal(ssh.proc.exitCode, null);
+        await waitForState(port, acc, 'keepalive', (c) => c.connected, 1000);
+        ssh.proc.kill('SIGSTOP');
+        const started = Date.now();
+        await waitForState(port, acc, 'keepalive', (c) => !c.connected, 5000);
+        assert.ok(Date.now() - started >= 300, 'not dropped before a keep-alive went unanswered');
+      } finally {
+        ssh.proc.kill('SIGCONT');
+        await ssh.kill();
+      }
+    } finally {
+      assert.equal((await b.stop()).code, 0);
+    }
+  });
+
+  test('the generated key is kept: same fingerprint after a restart, and as `key` in base64', async () => {
+    const first = await startExposrd({ config: configB, port });
+    const fp = await fingerprintOf(first);
+    assert.equal((await first.stop()).code, 0);
+    assert.equal(fs.statSync(keyFile()).mode & 0o777, 0o600);
+    const again = await startExposrd({ config: configB, port });
+    assert.equal(await fingerprintOf(again), fp);
+    assert.equal((await again.stop()).code, 0);
+    const b64 = fs.readFileSync(keyFile()).toString('base64');
+    const fromSetting = await startExposrd({ config: (p) => configB(p, { key: b64 }), port });
+    assert.equal(await fingerprintOf(fromSetting), fp);
+    assert.equal((await fromSetting.stop()).code, 0);
+  });
+
+  test('a key setting that is no key stops the start with a reason', async () => {
+    const bad = startExposrd({ config: (p) => configB(p, { key: 'not-a-key' }), port });
+    await assert.rejects(bad, /neither a readable key file, nor a private key, nor base64 of one/);
+  });
+});
