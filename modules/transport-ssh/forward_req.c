@@ -1,14 +1,17 @@
 /* tcpip-forward: read (and maybe update) the tunnel's target, then answer. */
 #include "forward_req.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include <common/tunnel_object.h>
+#include <common/url.h>
 
 #include "forward.h"
+#include "tls_stream.h"
 
 struct forward_req {
 	struct ssh_conn *c;
@@ -27,6 +30,11 @@ static void finish(struct forward_req *r, bool ok)
 			/* Channels name the forward as OpenSSH registered it (§7.4). */
 			memcpy(c->forward.address, r->address, sizeof(r->address));
 			c->forward.port = r->port != 0 ? r->port : r->res.allocated;
+			struct url_parts u;
+			c->forward.tls_host[0] = '\0';
+			if (url_parse(r->res.url, &u) && tls_scheme(u.scheme))
+				snprintf(c->forward.tls_host, sizeof(c->forward.tls_host), "%s",
+				         u.hostname);
 			c->has_forward = true;
 			ssh_message_global_request_reply_success(r->msg,
 			                                         (uint16_t)r->res.allocated);

@@ -11,6 +11,7 @@
 #include <libssh/callbacks.h>
 
 #include "ssh_conn.h"
+#include "tls_stream.h"
 
 /* Open channels per connection; the ingress asks again later (429) beyond it. */
 #define FWD_MAX_CHANNELS 1024
@@ -56,6 +57,7 @@ struct fwd_chan {
 	bool end_error;
 	bool end_reported;
 	unsigned busy;
+	char tls_host[SSH_BIND_ADDR_SIZE]; /* wrap in TLS for this target host */
 };
 
 static const struct exposr_stream_vtable fwd_stream_vt;
@@ -206,7 +208,14 @@ static void deliver(evutil_socket_t fd, short what, void *arg)
 		int status = f->open_status;
 		f->open_cb = NULL;
 		f->user = status == EXPOSR_OK ? USER_OWNED : USER_NONE;
-		cb(f->open_arg, status, status == EXPOSR_OK ? &f->stream : NULL);
+		struct exposr_stream *stream = status == EXPOSR_OK ? &f->stream : NULL;
+		if (stream != NULL && f->tls_host[0] != '\0') {
+			/* The TLS layer owns the channel; the user gets plaintext. */
+			stream = tls_stream_new(f->sm, stream, f->tls_host);
+			if (stream == NULL)
+				status = EXPOSR_ERROR;
+		}
+		cb(f->open_arg, status, stream);
 	}
 	bool owned = f->user == USER_OWNED && f->has_cbs;
 	if (owned && !f->read_paused && !f->end_reported) {
@@ -353,6 +362,7 @@ void *fwd_chan_open(struct ssh_conn *c, exposr_channel_cb cb, void *arg)
 	f->user = USER_WAITING;
 	f->open_cb = cb;
 	f->open_arg = arg;
+	memcpy(f->tls_host, c->forward.tls_host, sizeof(f->tls_host));
 	f->cbs.size = sizeof(f->cbs);
 	f->cbs.userdata = f;
 	f->cbs.channel_data_function = on_ssh_data;

@@ -28,6 +28,7 @@ enum ssh_conn_phase {
 struct ssh_forward {
 	char address[SSH_BIND_ADDR_SIZE];
 	long port;
+	char tls_host[SSH_BIND_ADDR_SIZE]; /* the target's host when it wants TLS, else "" */
 };
 
 struct ssh_conn {

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,6 +47,26 @@ let target;
 let targetPort;
 let account;
 let seq = 0;
+let tls; // { cert, key, file }: a self-signed certificate for "localhost", trusted by srv
+let secure; // an HTTPS target with that certificate
+let securePort;
+
+function makeCertificate(dir) {
+  const key = path.join(dir, 'target.key');
+  const cert = path.join(dir, 'target.crt');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1',
+    '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost',
+    '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  return { key: fs.readFileSync(key), cert: fs.readFileSync(cert), file: cert };
+}
+
+function startSecureTarget() {
+  const server = https.createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
+    res.writeHead(200, { 'Content-Length': 12 });
+    res.end('secure hello');
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
 
 function config(port, { maxConnections = 2 } = {}) {
   return {
@@ -103,18 +124,23 @@ before(async () => {
   keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'exposrd-ssh-'));
   sshPort = await freePort();
   adminPort = await freePort();
-  srv = await startExposrd({ config: (port) => config(port), waitPort: undefined });
+  tls = makeCertificate(keyDir);
+  // OpenSSL's default trust store: the server verifies targets against it.
+  srv = await startExposrd({ config: (port) => config(port), env: { SSL_CERT_FILE: tls.file } });
   await waitFor(() => new Promise((resolve) => {
     const s = net.connect(sshPort, '127.0.0.1', () => { s.destroy(); resolve(true); });
     s.on('error', () => resolve(false));
   }), { what: 'the SSH port to listen' });
   target = await startTarget();
   targetPort = target.address().port;
+  secure = await startSecureTarget();
+  securePort = secure.address().port;
   account = await newAccount(srv.port);
 });
 
 after(async () => {
   target?.close();
+  secure?.close();
   const r = await srv?.stop();
   fs.rmSync(keyDir, { recursive: true, force: true });
   assert.equal(r?.code, 0, r?.stderr);
@@ -190,6 +216,32 @@ describe('forwarding with ssh -R', () => {
       }
       assert.equal(ssh.proc.exitCode, null, 'ssh is still connected');
       assert.equal((await getTunnel(id)).connection.connections, 1);
+    } finally {
+      await ssh.kill();
+    }
+  });
+});
+
+describe('TLS targets', () => {
+  test('an https target gets TLS from the server, verified', async () => {
+    const { id, token } = await tunnel({ target: { url: `https://localhost:${securePort}/` } });
+    const ssh = await forward(sshPort, id, token, `0:127.0.0.1:${securePort}`);
+    try {
+      const res = await ingress(id);
+      assert.equal(res.status, 200, res.body);
+      assert.equal(res.body, 'secure hello');
+    } finally {
+      await ssh.kill();
+    }
+  });
+
+  test('a certificate that does not name the target host fails the request', async () => {
+    const { id, token } = await tunnel({ target: { url: `https://127.0.0.1:${securePort}/` } });
+    const ssh = await forward(sshPort, id, token, `0:127.0.0.1:${securePort}`);
+    try {
+      const res = await ingress(id);
+      assert.equal(res.status, 502, res.body);
+      assert.equal((await getTunnel(id)).connection.connected, true, 'only the channel failed');
     } finally {
       await ssh.kill();
     }
@@ -433,7 +485,9 @@ describe('keep-alive and the host key across restarts', () => {
       'storage-memory': {},
       'api-v1': { port: p, 'allow-registration': true },
       'ingress-http': { url: `http://localhost:${p}`, port: p },
-      'transport-ssh': { port: sshPortB, bind: '127.0.0.1', 'keepalive-interval': 300, ...keySetting },
+      'transport-ssh': {
+        port: sshPortB, bind: '127.0.0.1', 'keepalive-interval': 300, 'allow-insecure-target': true, ...keySetting,
+      },
     },
   });
   async function fingerprintOf(server) {
@@ -466,6 +520,26 @@ describe('keep-alive and the host key across restarts', () => {
         assert.ok(Date.now() - started >= 300, 'not dropped before a keep-alive went unanswered');
       } finally {
         ssh.proc.kill('SIGCONT');
+        await ssh.kill();
+      }
+    } finally {
+      assert.equal((await b.stop()).code, 0);
+    }
+  });
+
+  test('allow-insecure-target accepts a certificate for another name', async () => {
+    const b = await startExposrd({ config: configB, port });
+    try {
+      const acc = await newAccount(port);
+      const t = await newTunnel(port, acc, 'insecure', {
+        target: { url: `https://127.0.0.1:${securePort}/` }, ingress: { http: { enabled: true } },
+      });
+      const ssh = await forward(sshPortB, 'insecure', t.transport.ssh.password, `0:127.0.0.1:${securePort}`);
+      try {
+        const res = await request(port, { headers: { Host: `insecure.localhost:${port}` } });
+        assert.equal(res.status, 200, res.body);
+        assert.equal(res.body, 'secure hello');
+      } finally {
         await ssh.kill();
       }
     } finally {
