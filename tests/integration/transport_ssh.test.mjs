@@ -17,6 +17,7 @@ import ssh2 from 'ssh2';
 import { api, newAccount, newTunnel, waitForState } from './lib/api.mjs';
 import { freePort, readMetrics, request, startExposrd, waitFor } from './lib/exposrd.mjs';
 import { connectRaw } from './lib/rawmux.mjs';
+import { startRedis } from './lib/redis.mjs';
 import { forward, spawnSsh } from './lib/ssh.mjs';
 
 const MiB = 1024 * 1024;
@@ -564,5 +565,77 @@ describe('keep-alive and the host key across restarts', () => {
   test('a key setting that is no key stops the start with a reason', async () => {
     const bad = startExposrd({ config: (p) => configB(p, { key: 'not-a-key' }), port });
     await assert.rejects(bad, /neither a readable key file, nor a private key, nor base64 of one/);
+  });
+});
+
+// ---- a cluster: the SSH connection on one node, the request on the other --------------------
+
+describe('two nodes on one Redis', { timeout: 120000 }, () => {
+  const HOSTS = ['127.0.0.1', '127.0.0.2'];
+  let redis;
+  const nodes = [];
+  let port;
+  let sshPortC;
+
+  before(async () => {
+    redis = await startRedis();
+    port = await freePort();
+    sshPortC = await freePort();
+    for (const host of HOSTS) {
+      nodes.push(await startExposrd({
+        port,
+        host,
+        config: {
+          log: { level: 'warn' },
+          http: { bind: host },
+          modules: {
+            'storage-redis': { url: redis.url },
+            'cluster-redis': { url: redis.url },
+            'api-v1': { port, 'allow-registration': true },
+            'ingress-http': { port, url: `http://cluster.test:${port}` },
+            'transport-ssh': { port: sshPortC, bind: host, key: fs.readFileSync(path.join(keyDir, 'host-key')).toString() },
+          },
+        },
+      }));
+    }
+  });
+
+  after(async () => {
+    for (const n of nodes) assert.equal((await n.stop()).code, 0);
+    await redis?.remove();
+  });
+
+  test('a request to the other node is re-routed to the SSH-connected tunnel', async () => {
+    const reg = await api(port, 'POST', '/v1/account');
+    const tok = await api(port, 'GET', `/v1/account/${reg.json.account_id}/token`);
+    const acc = { token: tok.json.token };
+    const t = await newTunnel(port, acc, 'clustered', {
+      target: { url: `http://127.0.0.1:${targetPort}/` }, ingress: { http: { enabled: true } },
+    });
+    const ssh = await forward(sshPortC, 'clustered', t.transport.ssh.password, `0:127.0.0.1:${targetPort}`);
+    try {
+      const viaOther = () => new Promise((resolve, reject) => {
+        const req = http.request({ host: HOSTS[1], port, path: '/blob', agent: false,
+          headers: { Host: `clustered.cluster.test:${port}` } }, (res) => {
+          const chunks = [];
+          res.on('data', (c) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks) }));
+        });
+        req.setTimeout(20000, () => req.destroy(new Error('GET via the second node timed out')));
+        req.on('error', reject);
+        req.end();
+      });
+      // The second node learns the first from its heartbeat (every 2 s).
+      const res = await waitFor(async () => {
+        const r = await viaOther();
+        return r.status === 200 ? r : false;
+      }, { timeout: 20000, interval: 200, what: 'the second node to re-route to the first' });
+      assert.equal(sha(res.body), sha(BLOB));
+      const state = await api(port, 'GET', '/v1/tunnel/clustered', { token: acc.token, host: HOSTS[1] });
+      assert.equal(state.json.connection.connected, true);
+      assert.equal(state.json.transport.ssh.fingerprint, t.transport.ssh.fingerprint, 'one key for the cluster');
+    } finally {
+      await ssh.kill();
+    }
   });
 });
