@@ -24,9 +24,38 @@ const MiB = 1024 * 1024;
 const BLOB = crypto.randomBytes(10 * MiB);
 const sha = (buf) => crypto.createHash('sha256').update(buf).digest('hex');
 
+// Back-pressure probes: how far a 64 MiB stream got, and the sink that holds an upload.
+const STREAM_SIZE = 64 * MiB;
+const probe = { streamed: 0, sink: null };
+
+// Writes STREAM_SIZE bytes as fast as the connection takes them, counting.
+function serveStream(res) {
+  probe.streamed = 0;
+  const chunk = Buffer.alloc(64 * 1024, 'z');
+  res.writeHead(200, { 'Content-Length': STREAM_SIZE });
+  const pump = () => {
+    while (probe.streamed < STREAM_SIZE) {
+      probe.streamed += chunk.length;
+      if (!res.write(chunk)) return res.once('drain', pump);
+    }
+    res.end();
+  };
+  pump();
+}
+
+// Reads nothing of the upload until the test calls probe.sink(); then answers its SHA-256.
+function holdUpload(req, res) {
+  req.pause();
+  const hash = crypto.createHash('sha256');
+  probe.sink = () => { req.on('data', (c) => hash.update(c)); req.resume(); };
+  req.on('end', () => res.end(hash.digest('hex')));
+}
+
 // The target behind the tunnels: GET / says hello, GET /blob serves BLOB, POST echoes.
 function startTarget() {
   const server = http.createServer((req, res) => {
+    if (req.url === '/stream') return serveStream(res);
+    if (req.url === '/sink') return holdUpload(req, res);
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
@@ -218,6 +247,73 @@ describe('forwarding with ssh -R', () => {
       assert.equal(ssh.proc.exitCode, null, 'ssh is still connected');
       assert.equal((await getTunnel(id)).connection.connections, 1);
     } finally {
+      await ssh.kill();
+    }
+  });
+});
+
+/** Polls `count()` until it stays the same for a second; resolves with that value. */
+function stallPoint(count, what) {
+  return waitFor(async () => {
+    const before = count();
+    await new Promise((r) => setTimeout(r, 1000));
+    return count() === before ? before + 1 : false;
+  }, { timeout: 30000, interval: 0, what }).then((v) => v - 1);
+}
+
+describe('back-pressure', () => {
+  test('a public client that reads nothing stops the download far short of its end', async () => {
+    const { id, token } = await tunnel();
+    const ssh = await forward(sshPort, id, token, `0:127.0.0.1:${targetPort}`);
+    const sock = net.connect(srv.port, '127.0.0.1');
+    try {
+      let received = 0;
+      const hash = crypto.createHash('sha256');
+      sock.on('data', (d) => { received += d.length; hash.update(d); });
+      sock.write(`GET /stream HTTP/1.1\r\nHost: ${id}.localhost:${srv.port}\r\nConnection: close\r\n\r\n`);
+      await waitFor(() => received > 0, { what: 'the first bytes of the stream' });
+      sock.pause();
+      const stalled = await stallPoint(() => probe.streamed, 'the target to stop writing');
+      console.log(`# download stalled after ${stalled} bytes`);
+      assert.ok(stalled < STREAM_SIZE / 2, `the target wrote ${stalled} bytes for a client that reads nothing`);
+      sock.resume();
+      await waitFor(() => received >= STREAM_SIZE, { timeout: 30000, what: 'the rest of the stream' });
+      assert.equal(probe.streamed, STREAM_SIZE);
+    } finally {
+      sock.destroy();
+      await ssh.kill();
+    }
+  });
+
+  test('a target that reads nothing stops the upload; then it all arrives', async () => {
+    const { id, token } = await tunnel();
+    const ssh = await forward(sshPort, id, token, `0:127.0.0.1:${targetPort}`);
+    const sock = net.connect(srv.port, '127.0.0.1');
+    try {
+      let answer = '';
+      sock.on('data', (d) => { answer += d; });
+      probe.sink = null;
+      sock.write(`POST /sink HTTP/1.1\r\nHost: ${id}.localhost:${srv.port}\r\nContent-Length: ${STREAM_SIZE}\r\nConnection: close\r\n\r\n`);
+      let written = 0;
+      const expected = crypto.createHash('sha256');
+      const chunk = crypto.randomBytes(64 * 1024);
+      const writeAll = (async () => {
+        while (written < STREAM_SIZE) {
+          expected.update(chunk);
+          written += chunk.length;
+          if (!sock.write(chunk)) await new Promise((r) => sock.once('drain', r));
+        }
+      })();
+      const stalled = await stallPoint(() => written, 'the upload to stall');
+      console.log(`# upload stalled after ${stalled} bytes`);
+      assert.ok(stalled < STREAM_SIZE / 2, `the client could write ${stalled} bytes to a target that reads nothing`);
+      await waitFor(() => probe.sink !== null, { what: 'the request to reach the target' });
+      probe.sink();
+      await writeAll;
+      await waitFor(() => /\r\n\r\n[0-9a-f]{64}$/.test(answer), { timeout: 30000, what: 'the target\'s answer' });
+      assert.ok(answer.endsWith(expected.digest('hex')), answer);
+    } finally {
+      sock.destroy();
       await ssh.kill();
     }
   });
