@@ -149,14 +149,22 @@ static int setup_bind(struct ssh_module *sm, ssh_key key)
 	return EXPOSR_OK;
 }
 
-static int setup_tls(struct ssh_module *sm)
+/* Made at the first TLS target: loading the system's CAs costs megabytes a server
+ * without such targets need not spend. */
+struct ssl_ctx_st *ssh_module_tls(struct ssh_module *sm)
 {
-	sm->tls = SSL_CTX_new(TLS_client_method());
-	if (sm->tls == NULL || SSL_CTX_set_default_verify_paths(sm->tls) != 1)
-		return EXPOSR_ERROR;
-	SSL_CTX_set_verify(sm->tls, sm->allow_insecure_target ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
+	if (sm->tls != NULL)
+		return sm->tls;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL || SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		ssh_log(sm, EXPOSR_LOG_ERROR, "cannot set up TLS for targets");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, sm->allow_insecure_target ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
 	                   NULL);
-	return EXPOSR_OK;
+	sm->tls = ctx;
+	return ctx;
 }
 
 static void module_free(struct ssh_module *sm)
@@ -222,7 +230,7 @@ static int ssh_init_module(const struct exposr_host *host, struct exposr_module_
 		rc = setup_bind(sm, k); /* the bind takes the key, also on failure */
 	else
 		ssh_key_free(k);
-	if (rc != 0 || setup_tls(sm) != EXPOSR_OK || listen_on(sm) != EXPOSR_OK) {
+	if (rc != 0 || listen_on(sm) != EXPOSR_OK) {
 		module_free(sm);
 		return EXPOSR_ERROR;
 	}

@@ -39,6 +39,9 @@ struct ssh_module {
 	struct exposr_metric *channels_open;
 };
 
+/* The TLS client context for targets, made when first needed; NULL on failure. */
+struct ssl_ctx_st *ssh_module_tls(struct ssh_module *sm);
+
 /* Reports drained once stopping and no connection is left. */
 void ssh_module_check_drained(struct ssh_module *sm);
 

@@ -254,7 +254,8 @@ struct exposr_stream *tls_stream_new(struct ssh_module *sm, struct exposr_stream
 	t->in = evbuffer_new();
 	t->pending = evbuffer_new();
 	t->defer = event_new(sm->host->event_base(), -1, 0, on_deferred, t);
-	t->ssl = SSL_new(sm->tls);
+	SSL_CTX *ctx = ssh_module_tls(sm);
+	t->ssl = ctx != NULL ? SSL_new(ctx) : NULL;
 	t->rbio = BIO_new(BIO_s_mem());
 	t->wbio = BIO_new(BIO_s_mem());
 	if (t->in == NULL || t->pending == NULL || t->defer == NULL || t->ssl == NULL ||
