@@ -19,6 +19,8 @@
 #include "ssh_conn.h"
 
 #define SSH_KEEPALIVE_MS 15000
+/* OpenSSH's sshd allows 120 s (LoginGraceTime); a tunnel client authenticates at once. */
+#define SSH_LOGIN_TIMEOUT_MS 60000
 
 /* Fills the tunnel object's `transport.ssh` block (it holds `enabled` already). */
 static void ssh_describe(void *self, const char *tunnel_id, const char *token, const char *base_url,
@@ -189,6 +191,7 @@ static int ssh_init_module(const struct exposr_host *host, struct exposr_module_
 	                                   "key-file",
 	                                   "allow-insecure-target",
 	                                   "keepalive-interval",
+	                                   "login-timeout",
 	                                   NULL};
 	const struct exposr_config_api *c = host->config;
 	struct ssh_module *sm = calloc(1, sizeof(*sm));
@@ -206,7 +209,9 @@ static int ssh_init_module(const struct exposr_host *host, struct exposr_module_
 	    c->get_bool(cfg, "allow-insecure-target", false, &sm->allow_insecure_target) !=
 	            EXPOSR_OK ||
 	    c->get_int(cfg, "keepalive-interval", SSH_KEEPALIVE_MS, 100, 3600 * 1000,
-	               &sm->keepalive_ms) != EXPOSR_OK) {
+	               &sm->keepalive_ms) != EXPOSR_OK ||
+	    c->get_int(cfg, "login-timeout", SSH_LOGIN_TIMEOUT_MS, 100, 3600 * 1000,
+	               &sm->login_timeout_ms) != EXPOSR_OK) {
 		free(sm);
 		return EXPOSR_ERROR;
 	}

@@ -307,13 +307,20 @@ static void on_deferred(evutil_socket_t fd, short what, void *arg)
 	conn_service(c);
 }
 
-/* keepalive@openssh.com every interval; the client answers, so silence for three
- * intervals means it is gone (protocol.md §7.2). */
+/* Before authentication: a client gets login-timeout to authenticate, so that idle
+ * sockets cannot hold connections for ever. After it: keepalive@openssh.com every
+ * interval; the client answers, so silence for three intervals means it is gone
+ * (protocol.md §7.2). */
 static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct ssh_conn *c = arg;
+	if (c->phase != CONN_OPEN) {
+		if (ssh_monotonic_ms() - c->accepted_ms >= (uint64_t)c->sm->login_timeout_ms)
+			ssh_conn_close(c, "not authenticated in time");
+		return;
+	}
 	uint64_t quiet = ssh_monotonic_ms() - c->last_rx_ms;
 	if (quiet >= (uint64_t)c->sm->keepalive_ms * SSH_KEEPALIVE_MISSES) {
 		ssh_conn_close(c, "keep-alive timeout");
@@ -326,10 +333,17 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 	conn_service(c);
 }
 
+/* One timer: the login deadline first, then the keep-alive interval. */
+static int arm_timer(struct ssh_conn *c, long ms)
+{
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	event_del(c->keepalive);
+	return event_add(c->keepalive, &tv);
+}
+
 static void start_keepalive(struct ssh_conn *c)
 {
-	struct timeval tv = {c->sm->keepalive_ms / 1000, (c->sm->keepalive_ms % 1000) * 1000};
-	if (event_add(c->keepalive, &tv) != 0)
+	if (arm_timer(c, c->sm->keepalive_ms) != 0)
 		ssh_log(c->sm, EXPOSR_LOG_ERROR, "tunnel %s: cannot arm the keep-alive",
 		        c->tunnel_id);
 }
@@ -387,7 +401,7 @@ void ssh_conn_accept(struct ssh_module *sm, evutil_socket_t fd, const char *peer
 	c->session = session;
 	c->fd = fd;
 	c->phase = CONN_KEX;
-	c->last_rx_ms = ssh_monotonic_ms();
+	c->last_rx_ms = c->accepted_ms = ssh_monotonic_ms();
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->rd = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, c);
 	c->wr = event_new(base, fd, EV_WRITE, on_writable, c);
@@ -399,7 +413,7 @@ void ssh_conn_accept(struct ssh_module *sm, evutil_socket_t fd, const char *peer
 	sm->conns = c;
 	sm->host->metrics->add(sm->conns_open, 1);
 	if (c->rd == NULL || c->wr == NULL || c->defer == NULL || c->keepalive == NULL ||
-	    event_add(c->rd, NULL) != 0) {
+	    event_add(c->rd, NULL) != 0 || arm_timer(c, sm->login_timeout_ms) != 0) {
 		ssh_log(sm, EXPOSR_LOG_ERROR, "cannot watch the SSH connection from %s", peer);
 		conn_free(c);
 		return;

@@ -45,6 +45,7 @@ struct ssh_conn {
 	bool auth_pending;    /* an authorisation is with the tunnel service */
 	bool close_requested; /* Ctrl-C or EOF on a session: close from the loop */
 	unsigned pending;     /* asynchronous answers outstanding (they hold the conn) */
+	uint64_t accepted_ms; /* monotonic */
 	uint64_t last_rx_ms;  /* monotonic: last bytes from the client */
 	bool has_forward;
 	struct ssh_forward forward;

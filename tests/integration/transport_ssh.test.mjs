@@ -246,6 +246,12 @@ describe('forwarding with ssh -R', () => {
       }
       assert.equal(ssh.proc.exitCode, null, 'ssh is still connected');
       assert.equal((await getTunnel(id)).connection.connections, 1);
+      // Every channel is freed once its request is done: none leaks.
+      await waitFor(async () => (await readMetrics(adminPort)).exposrd_transport_ssh_channels === 0,
+        { what: 'the forwarded channels to be freed' });
+      // Earlier tests' connections may still be closing: this one stays.
+      await waitFor(async () => (await readMetrics(adminPort)).exposrd_transport_ssh_connections === 1,
+        { what: 'one SSH connection left open' });
     } finally {
       await ssh.kill();
     }
@@ -583,7 +589,12 @@ describe('keep-alive and the host key across restarts', () => {
       'api-v1': { port: p, 'allow-registration': true },
       'ingress-http': { url: `http://localhost:${p}`, port: p },
       'transport-ssh': {
-        port: sshPortB, bind: '127.0.0.1', 'keepalive-interval': 300, 'allow-insecure-target': true, ...keySetting,
+        port: sshPortB,
+        bind: '127.0.0.1',
+        'keepalive-interval': 300,
+        'login-timeout': 500,
+        'allow-insecure-target': true,
+        ...keySetting,
       },
     },
   });
@@ -619,6 +630,25 @@ describe('keep-alive and the host key across restarts', () => {
         ssh.proc.kill('SIGCONT');
         await ssh.kill();
       }
+    } finally {
+      assert.equal((await b.stop()).code, 0);
+    }
+  });
+
+  test('a client that does not authenticate in time is disconnected', async () => {
+    const b = await startExposrd({ config: configB, port });
+    try {
+      const started = Date.now();
+      const outcome = await new Promise((resolve, reject) => {
+        const s = net.connect(sshPortB, '127.0.0.1');
+        s.setTimeout(10000, () => s.destroy(new Error('the idle client was never disconnected')));
+        s.on('connect', () => s.write('SSH-2.0-idle\r\n'));
+        s.on('data', () => {});
+        s.on('error', (e) => (e.code === 'ECONNRESET' ? resolve('reset') : reject(e)));
+        s.on('close', () => resolve('closed'));
+      });
+      assert.ok(outcome === 'closed' || outcome === 'reset');
+      assert.ok(Date.now() - started >= 400, 'not before the login timeout');
     } finally {
       assert.equal((await b.stop()).code, 0);
     }
