@@ -219,6 +219,8 @@ static void deliver(evutil_socket_t fd, short what, void *arg)
 	}
 	bool owned = f->user == USER_OWNED && f->has_cbs;
 	if (owned && !f->read_paused && !f->end_reported) {
+		if (f->held && f->conn != NULL)
+			ssh_conn_kick(f->conn); /* reading may have queued messages */
 		pull_held(f);
 		if (evbuffer_get_length(f->in) > 0)
 			f->ucbs.on_data(f->ucbs_arg, &f->stream, f->in);
@@ -307,19 +309,22 @@ static void pump_out(struct fwd_chan *f)
 	}
 }
 
-void fwd_chan_pump_all(struct ssh_conn *c)
+bool fwd_chan_pump_all(struct ssh_conn *c)
 {
+	bool polled = false;
 	/* libssh's socket buffer is still full: the writable event comes back here. */
 	bool socket_busy = (ssh_get_poll_flags(c->session) & SSH_WRITE_PENDING) != 0;
 	struct fwd_chan *f = c->chans;
 	while (f != NULL && c->phase == CONN_OPEN) {
 		struct fwd_chan *next = f->next;
-		if (f->state == FWD_OPENING)
+		if (f->state == FWD_OPENING) {
 			try_open(f);
-		else if (f->state == FWD_OPEN && !socket_busy)
+			polled = true;
+		} else if (f->state == FWD_OPEN && !socket_busy)
 			pump_out(f);
 		f = next;
 	}
+	return polled;
 }
 
 void *fwd_chan_open(struct ssh_conn *c, exposr_channel_cb cb, void *arg)

@@ -258,20 +258,25 @@ static void conn_service(struct ssh_conn *c)
 		}
 		c->phase = CONN_AUTH;
 	}
-	ssh_message msg;
-	while (c->phase != CONN_CLOSED && (msg = ssh_message_get(c->session)) != NULL)
-		handle_message(c, msg);
-	if (c->phase == CONN_CLOSED)
-		return;
-	if (c->close_requested) {
-		ssh_conn_close(c, "ended by the client's session");
-		return;
+	/* Twice at most: the second round handles messages that libssh read while waiting
+	 * for channel opens, which no readable event would announce. */
+	bool again = true;
+	for (int round = 0; round < 2 && again; round++) {
+		ssh_message msg;
+		while (c->phase != CONN_CLOSED && (msg = ssh_message_get(c->session)) != NULL)
+			handle_message(c, msg);
+		if (c->phase == CONN_CLOSED)
+			return;
+		if (c->close_requested) {
+			ssh_conn_close(c, "ended by the client's session");
+			return;
+		}
+		if (ssh_get_status(c->session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) {
+			ssh_conn_close(c, "the client went away");
+			return;
+		}
+		again = fwd_chan_pump_all(c);
 	}
-	if (ssh_get_status(c->session) & (SSH_CLOSED | SSH_CLOSED_ERROR)) {
-		ssh_conn_close(c, "the client went away");
-		return;
-	}
-	fwd_chan_pump_all(c);
 	arm_write(c);
 }
 

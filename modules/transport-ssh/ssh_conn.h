@@ -73,8 +73,9 @@ uint64_t ssh_monotonic_ms(void);
 /* Starts opening a channel for the core; returns the cancel token. */
 void *fwd_chan_open(struct ssh_conn *c, exposr_channel_cb cb, void *arg);
 void fwd_chan_cancel(struct ssh_conn *c, void *token);
-/* Moves every channel of the connection on: opens, output, delivery. */
-void fwd_chan_pump_all(struct ssh_conn *c);
+/* Moves every channel of the connection on: opens and output. True when libssh read
+ * from the socket meanwhile (waiting for an open reads packets). */
+bool fwd_chan_pump_all(struct ssh_conn *c);
 /* The session is going: each channel ends with an error for its user. */
 void fwd_chan_detach_all(struct ssh_conn *c);
 
