@@ -688,6 +688,21 @@ describe('keep-alive and the host key across restarts', () => {
     assert.equal((await fromSetting.stop()).code, 0);
   });
 
+  test('`host` sets the host and port handed out in the API', async () => {
+    const b = await startExposrd({ config: (p) => configB(p, { 'key-file': keyFile(), host: 'ssh.example.com:22' }), port });
+    try {
+      const acc = await newAccount(port);
+      const t = await newTunnel(port, acc, 'handed-out', {});
+      const { host, port: sshp, username, password, url } = t.transport.ssh;
+      assert.deepEqual({ host, port: sshp, username }, { host: 'ssh.example.com', port: 22, username: 'handed-out' });
+      assert.equal(url, `ssh://handed-out:${password}@ssh.example.com:22`);
+    } finally {
+      assert.equal((await b.stop()).code, 0);
+    }
+    const bad = startExposrd({ config: (p) => configB(p, { 'key-file': keyFile(), host: 'two words:22' }), port });
+    await assert.rejects(bad, /expected host\[:port\], got "two words:22"/);
+  });
+
   test('a key setting that is no key stops the start with a reason', async () => {
     const bad = startExposrd({ config: (p) => configB(p, { key: 'not-a-key' }), port });
     await assert.rejects(bad, /neither a readable key file, nor a private key, nor base64 of one/);
