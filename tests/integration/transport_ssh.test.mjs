@@ -432,6 +432,20 @@ describe('sessions', () => {
   });
 });
 
+describe('revocation and shutdown', () => {
+  test('deleting the tunnel ends its SSH connection', async () => {
+    const { id, token } = await tunnel();
+    const ssh = await forward(sshPort, id, token, `0:127.0.0.1:${targetPort}`);
+    try {
+      const res = await api(srv.port, 'DELETE', `/v1/tunnel/${id}`, { token: account.token });
+      assert.equal(res.status, 204, res.body);
+      assert.equal((await ssh.waitExit({ what: 'ssh to end after the tunnel was deleted' })).code, 255);
+    } finally {
+      await ssh.kill();
+    }
+  });
+});
+
 describe('max-connections', () => {
   test('websocket and SSH connections count together', async () => {
     const { id, token } = await tunnel();
@@ -632,6 +646,24 @@ describe('keep-alive and the host key across restarts', () => {
       }
     } finally {
       assert.equal((await b.stop()).code, 0);
+    }
+  });
+
+  test('a server shutting down ends its SSH connections and exits cleanly', async () => {
+    const b = await startExposrd({ config: configB, port });
+    let ssh;
+    try {
+      const acc = await newAccount(port);
+      const t = await newTunnel(port, acc, 'shutdown', { target: { url: `http://127.0.0.1:${targetPort}/` } });
+      ssh = await forward(sshPortB, 'shutdown', t.transport.ssh.password, `0:127.0.0.1:${targetPort}`);
+    } finally {
+      const r = await b.stop();
+      assert.equal(r.code, 0, r.stderr);
+    }
+    try {
+      assert.equal((await ssh.waitExit({ what: 'ssh to end with the server' })).code, 255);
+    } finally {
+      await ssh.kill();
     }
   });
 
