@@ -404,7 +404,6 @@ void ssh_conn_accept(struct ssh_module *sm, evutil_socket_t fd, const char *peer
 	ssh_set_blocking(session, 0);
 	c->sm = sm;
 	c->session = session;
-	c->fd = fd;
 	c->phase = CONN_KEX;
 	c->last_rx_ms = c->accepted_ms = ssh_monotonic_ms();
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);

@@ -35,7 +35,6 @@ struct ssh_conn {
 	struct ssh_module *sm;
 	struct ssh_conn *prev, *next;
 	ssh_session session;
-	evutil_socket_t fd;
 	enum ssh_conn_phase phase;
 	struct event *rd, *wr, *defer, *keepalive;
 	char tunnel_id[SSH_TUNNEL_ID_SIZE];
