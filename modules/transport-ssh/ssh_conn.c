@@ -73,6 +73,8 @@ void ssh_conn_close(struct ssh_conn *c, const char *why)
 	event_del(c->rd);
 	event_del(c->wr);
 	event_del(c->keepalive);
+	/* OpenSSH prints it: "Received disconnect from ...: 11: <why>". */
+	ssh_session_set_disconnect_message(c->session, why);
 	ssh_disconnect(c->session);
 	ssh_conn_kick(c); /* frees it once no answer is outstanding */
 }
@@ -128,7 +130,7 @@ static void on_authorized(void *arg, int status, const char *account_id)
 		c->reg = host->tunnels->connection_add(c->tunnel_id, c->peer, &ssh_conn_vt, c);
 	if (c->reg == NULL) {
 		ssh_message_free(msg);
-		ssh_conn_close(c, "refused: the tunnel has its maximum of connections");
+		ssh_conn_close(c, "unable to establish tunnel: it has its maximum of connections");
 		return;
 	}
 	c->phase = CONN_OPEN;

@@ -426,6 +426,7 @@ describe('sessions', () => {
       assert.equal(res.status, 200, res.body);
       const r = await ssh.waitExit({ what: 'ssh to end after the API disconnect' });
       assert.equal(r.code, 255);
+      assert.match(ssh.stderr(), /Received disconnect .*: disconnected through the API/);
     } finally {
       await ssh.kill();
     }
@@ -440,6 +441,7 @@ describe('revocation and shutdown', () => {
       const res = await api(srv.port, 'DELETE', `/v1/tunnel/${id}`, { token: account.token });
       assert.equal(res.status, 204, res.body);
       assert.equal((await ssh.waitExit({ what: 'ssh to end after the tunnel was deleted' })).code, 255);
+      assert.match(ssh.stderr(), /Received disconnect .*: tunnel access revoked/);
     } finally {
       await ssh.kill();
     }
@@ -458,6 +460,7 @@ describe('max-connections', () => {
       const third = spawnSsh(['-N', `ssh://${id}:${await freshToken(id)}@127.0.0.1:${sshPort}`]);
       const r = await third.waitExit({ what: 'the third connection to be refused' });
       assert.equal(r.code, 255);
+      assert.match(third.stderr(), /Received disconnect .*: unable to establish tunnel/);
       assert.equal((await getTunnel(id)).connection.connections, 2);
       // And the other way round: two SSH connections leave no room for a websocket.
       ws.ws.close();
@@ -662,6 +665,7 @@ describe('keep-alive and the host key across restarts', () => {
     }
     try {
       assert.equal((await ssh.waitExit({ what: 'ssh to end with the server' })).code, 255);
+      assert.match(ssh.stderr(), /Received disconnect .*: server shutting down/);
     } finally {
       await ssh.kill();
     }
@@ -809,6 +813,29 @@ describe('two nodes on one Redis', { timeout: 120000 }, () => {
       assert.equal(state.json.transport.ssh.fingerprint, t.transport.ssh.fingerprint, 'one key for the cluster');
     } finally {
       await ssh.kill();
+    }
+  });
+
+  test('max-connections holds across the nodes', async () => {
+    const reg = await api(port, 'POST', '/v1/account');
+    const tok = await api(port, 'GET', `/v1/account/${reg.json.account_id}/token`);
+    const acc = { token: tok.json.token };
+    await newTunnel(port, acc, 'limited', { target: { url: `http://127.0.0.1:${targetPort}/` } });
+    const token = async () => (await api(port, 'GET', '/v1/tunnel/limited', { token: acc.token })).json.transport.ssh.password;
+    const held = [];
+    try {
+      for (let i = 0; i < 2; i++) held.push(await forward(sshPortC, 'limited', await token(), `0:127.0.0.1:${targetPort}`));
+      // The other node learns of both (tunnel state messages) before it is asked.
+      await waitFor(async () => {
+        const r = await api(port, 'GET', '/v1/tunnel/limited', { token: acc.token, host: HOSTS[1] });
+        return r.json.connection.connections === 2;
+      }, { what: 'the second node to see two connections' });
+      const third = spawnSsh(['-N', '-p', String(sshPortC), `limited:${await token()}@${HOSTS[1]}`]);
+      assert.equal((await third.waitExit({ what: 'the third connection to be refused' })).code, 255);
+      assert.doesNotMatch(third.stderr(), /Permission denied/, 'authorised, then refused for the limit');
+      assert.match(third.stderr(), /Received disconnect .*: unable to establish tunnel/);
+    } finally {
+      for (const h of held) await h.kill();
     }
   });
 });
