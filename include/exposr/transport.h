@@ -28,7 +28,9 @@ struct exposr_transport_conn_vtable {
 /* Registered under EXPOSR_KIND_TRANSPORT: what the API reports about a transport. */
 struct exposr_transport_vtable {
 	size_t size;
-	/* Adds this transport's block to a tunnel object under construction (cJSON). */
+	/* Fills this transport's block of a tunnel object under construction: a cJSON
+	 * object, transport.<name>, that already holds the tunnel's `enabled` flag.
+	 * base_url is the API request's scheme://host[:port]. */
 	void (*describe)(void *self, const char *tunnel_id, const char *token, const char *base_url,
 	                 void *json_object);
 };

@@ -103,20 +103,28 @@ static cJSON *connection_object(const struct exposr_host *host, const char *tunn
 }
 
 struct describe_ctx {
+	const cJSON *record;
 	const char *tunnel_id;
 	const char *token;
 	const char *base_url;
 	cJSON *transport;
 };
 
-/* Every transport but ws (built here from the request) describes itself. */
+/* Every transport but ws (built here from the request) describes itself, in a block
+ * named after it that starts with the tunnel's stored `enabled` flag (§2.7). */
 static void describe_one(void *arg, const struct exposr_registry_entry *e)
 {
 	struct describe_ctx *ctx = arg;
 	const struct exposr_transport_vtable *vt = e->vtable;
 	if (strcmp(e->name, "ws") == 0 || vt == NULL || vt->describe == NULL)
 		return;
-	vt->describe(e->instance, ctx->tunnel_id, ctx->token, ctx->base_url, ctx->transport);
+	char path[64];
+	int n = snprintf(path, sizeof(path), "transport.%s.enabled", e->name);
+	cJSON *block = cJSON_AddObjectToObject(ctx->transport, e->name);
+	if (n < 0 || (size_t)n >= sizeof(path) || block == NULL ||
+	    cJSON_AddBoolToObject(block, "enabled", record_bool(ctx->record, path)) == NULL)
+		return;
+	vt->describe(e->instance, ctx->tunnel_id, ctx->token, ctx->base_url, block);
 }
 
 static cJSON *transport_object(const struct exposr_host *host, const cJSON *record,
@@ -145,7 +153,7 @@ static cJSON *transport_object(const struct exposr_host *host, const cJSON *reco
 	char base_url[URL_HOSTNAME_MAX + URL_SCHEME_MAX + 16];
 	if (url_format(base, NULL, base_url, sizeof(base_url)) != 0)
 		goto fail;
-	struct describe_ctx ctx = {id, token, base_url, obj};
+	struct describe_ctx ctx = {record, id, token, base_url, obj};
 	host->registry->each(EXPOSR_KIND_TRANSPORT, describe_one, &ctx);
 	return obj;
 fail:

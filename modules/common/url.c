@@ -16,7 +16,7 @@ bool url_scheme_special(const char *scheme)
 	return false;
 }
 
-static const char *default_port(const char *scheme)
+const char *url_default_port(const char *scheme)
 {
 	if (strcmp(scheme, "http") == 0 || strcmp(scheme, "ws") == 0)
 		return "80";
@@ -194,7 +194,7 @@ static bool port_normalize(const char *scheme, const char *in, size_t len, char 
 	}
 	char text[6];
 	snprintf(text, sizeof(text), "%lu", v);
-	const char *def = default_port(scheme);
+	const char *def = url_default_port(scheme);
 	if (def == NULL || strcmp(def, text) != 0)
 		memcpy(out, text, sizeof(text));
 	return true;

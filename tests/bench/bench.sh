@@ -11,7 +11,8 @@
 # Options: --build-dir DIR (use that build, do not build), --runs N, --duration S,
 # --download SIZE (e.g. 100m), --scale "1000 10000", --out FILE (also write the table
 # there), --keep (keep the logs), --no-pin, --only LIST (comma-separated parts to run of
-# rps, download, latency, scale; default all).
+# rps, download, latency, scale, ssh; default all). `ssh` repeats the 1 KiB and download
+# runs through an SSH tunnel with OpenSSH's `ssh -R` as the client.
 set -uo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -62,8 +63,8 @@ die() {
 
 for part in ${ONLY//,/ }; do
 	case "$part" in
-	rps | download | latency | scale) ;;
-	*) die "--only: unknown part $part (rps, download, latency, scale)" ;;
+	rps | download | latency | scale | ssh) ;;
+	*) die "--only: unknown part $part (rps, download, latency, scale, ssh)" ;;
 	esac
 done
 
@@ -90,7 +91,7 @@ if [ -z "$BUILD_DIR" ]; then
 	cmake -S "$SRC" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DEXPOSR_TESTS=ON \
 		>"$BUILD_DIR/bench-build.log" 2>&1 || die "cmake failed, see $BUILD_DIR/bench-build.log"
 	cmake --build "$BUILD_DIR" -j "$(nproc)" --target exposrd storage-memory api-v1 ingress-http \
-		transport-ws bench_load_client bench_target bench_latency >>"$BUILD_DIR/bench-build.log" 2>&1 ||
+		transport-ws transport-ssh bench_load_client bench_target bench_latency >>"$BUILD_DIR/bench-build.log" 2>&1 ||
 		die "build failed, see $BUILD_DIR/bench-build.log"
 fi
 EXPOSRD=$BUILD_DIR/exposrd
@@ -208,6 +209,14 @@ modules:
   transport-ws:
     port: $API_PORT
 EOF
+	# Only for the SSH rows: the other figures stay those of a websocket-only server.
+	[ "$BENCH_SSH" = 1 ] && cat >>"$WORK/exposrd.yaml" <<EOF
+  transport-ssh:
+    port: $SSH_PORT
+    bind: 127.0.0.1
+    key-file: $WORK/ssh-host-key
+EOF
+	return 0
 }
 
 cpu_ticks() {
@@ -231,6 +240,7 @@ wait_line() {
 
 EXPOSRD_PID=""
 EXPOSRD_STARTS=0
+BENCH_SSH=0
 # Other tests on the machine pick ports too: a port taken meanwhile means another try.
 start_exposrd() {
 	local i attempt log
@@ -239,6 +249,7 @@ start_exposrd() {
 		EXPOSRD_STARTS=$((EXPOSRD_STARTS + 1))
 		log=$WORK/exposrd.$EXPOSRD_STARTS.log
 		API_PORT=$(pick_port) || die "no free port"
+		SSH_PORT=$(pick_port) || die "no free port"
 		write_config
 		pin_bg "$SERVER_CPU" "$log" "$EXPOSRD" --config "$WORK/exposrd.yaml" \
 			--module-dir "$MODULE_DIR"
@@ -425,6 +436,70 @@ for run in $(seq 1 "$LATENCY_RUNS"); do
 done
 stop_pid "$TRAFFIC_PID"
 
+# --- 1, 2, 5 over SSH: the same target with OpenSSH's ssh -R as the tunnel client -------
+json_field() { # json_field NAME JSON: the first string value of "NAME" (enough here)
+	echo "$2" | sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p" | head -1
+}
+S_RPS=() S_RATIO=() S_P50=() S_P99=() S_CPU_10K=() S_MBS=() S_CPU_GIB=() S_UTIL=() SSH_UTIL=()
+if want ssh && command -v ssh >/dev/null 2>&1; then
+	BENCH_SSH=1
+	start_exposrd
+	BENCH_SSH=0
+	acc=$(json_field account_id "$(curl -s -X POST "http://127.0.0.1:$API_PORT/v1/account")")
+	tok=$(json_field token "$(curl -s "http://127.0.0.1:$API_PORT/v1/account/$acc/token")")
+	obj=$(curl -s -X PUT -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
+		-d "{\"target\":{\"url\":\"http://127.0.0.1:$TARGET_PORT/\"},\"ingress\":{\"http\":{\"enabled\":true}}}" \
+		"http://127.0.0.1:$API_PORT/v1/tunnel/sshbench")
+	ssh_url=$(echo "$obj" | sed -n 's/.*"ssh":{[^}]*"url":"\([^"]*\)".*/\1/p')
+	[ -n "$ssh_url" ] || die "no SSH URL in the tunnel: $obj"
+	pin_bg "$CLIENT_CPU" "$WORK/ssh.log" ssh -N -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+		-o BatchMode=yes -o ExitOnForwardFailure=yes -R "0:127.0.0.1:$TARGET_PORT" "$ssh_url"
+	SSH_PID=$BG_PID
+	# The server's banner (no newline, as exposrd 0.12) precedes it on the same line.
+	wait_line "$WORK/ssh.log" ".*Allocated port" "$SSH_PID" 30 || { cat "$WORK/ssh.log" >&2; die "ssh -R did not connect"; }
+	SSH_HOST="sshbench.localhost:$API_PORT"
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Host: $SSH_HOST" "http://127.0.0.1:$API_PORT/1k")
+	[ "$code" = 200 ] || die "a request through the SSH tunnel answered $code"
+	SSH_RPS_RUNS=$RUNS
+	[ "$HAVE_WRK" = 1 ] || SSH_RPS_RUNS=0
+	for run in $(seq 1 "$SSH_RPS_RUNS"); do
+		d=$(pin "$LOAD_CPU" wrk -t2 -c50 -d"${DURATION}s" --latency "http://127.0.0.1:$TARGET_PORT/1k")
+		s0=$(cpu_ticks "$EXPOSRD_PID") c0=$(cpu_ticks "$SSH_PID")
+		t=$(pin "$LOAD_CPU" wrk -t2 -c50 -d"${DURATION}s" --latency -H "Host: $SSH_HOST" \
+			"http://127.0.0.1:$API_PORT/1k")
+		s1=$(cpu_ticks "$EXPOSRD_PID") c1=$(cpu_ticks "$SSH_PID")
+		echo "$t" >"$WORK/wrk.ssh.$run.txt"
+		dr=$(echo "$d" | awk '/^Requests\/sec:/ {print $2}')
+		tr=$(echo "$t" | awk '/^Requests\/sec:/ {print $2}')
+		treq=$(echo "$t" | awk '/requests in/ {print $1}')
+		[ -n "$dr" ] && [ -n "$tr" ] || die "wrk gave no result over SSH (see $WORK)"
+		if echo "$t" | grep -q -e "Non-2xx" -e "Socket errors"; then
+			WRK_ERRORS=$((WRK_ERRORS + 1))
+			note "wrk over SSH, run $run, reported errors"
+		fi
+		S_RPS+=("$tr") S_RATIO+=("$(calc "$tr / $dr")")
+		S_P50+=("$(wrk_ms "$t" 50%)") S_P99+=("$(wrk_ms "$t" 99%)")
+		S_CPU_10K+=("$(calc "($s1 - $s0) / $CLK_TCK / ($treq / 10000)")")
+		S_UTIL+=("$(calc "100 * ($s1 - $s0) / $CLK_TCK / $DURATION")")
+		SSH_UTIL+=("$(calc "100 * ($c1 - $c0) / $CLK_TCK / $DURATION")")
+		note "1 KiB over SSH run $run: direct $dr req/s, SSH tunnel $tr req/s"
+	done
+	for run in $(seq 1 "$DOWNLOAD_RUNS"); do
+		s0=$(cpu_ticks "$EXPOSRD_PID")
+		t=$(pin "$LOAD_CPU" curl -s -o /dev/null --max-time 300 -w '%{speed_download} %{size_download} %{http_code}' \
+			-H "Host: $SSH_HOST" "http://127.0.0.1:$API_PORT/$DOWNLOAD")
+		s1=$(cpu_ticks "$EXPOSRD_PID")
+		set -- $t
+		[ "${2:-0}" = "$DL_BYTES" ] && [ "${3:-}" = 200 ] || die "SSH tunnel download: $t"
+		S_MBS+=("$(calc "$1 / 1e6")")
+		S_CPU_GIB+=("$(calc "($s1 - $s0) / $CLK_TCK / ($DL_BYTES / 1073741824)")")
+		note "$DOWNLOAD download over SSH run $run: $(calc "$1 / 1e6") MB/s"
+	done
+	stop_pid "$SSH_PID"
+elif want ssh; then
+	note "ssh is not installed: the SSH rows are skipped (packaging/install-deps.sh test)"
+fi
+
 # --- 4: memory and connection rate with many idle tunnels -------------------------------
 declare -A RSS_CONN RSS_PER RSS_PER_CONN RATE CREATE_RATE PER_MEDIAN
 want scale || SCALE=""
@@ -489,12 +564,19 @@ verdict() { # verdict VALUE OP LIMIT
 	for n in $SCALE; do
 		echo "| 4 | Tunnels connected per second ($n tunnels, GET + upgrade, 64 at a time) | | ${RATE[$n]} | created (PUT + 3 PATCH): ${CREATE_RATE[$n]}/s | |"
 	done
+	[ "${#S_RPS[@]}" -gt 0 ] && echo "| 1s | 1 KiB responses through an SSH tunnel (OpenSSH \`ssh -R\`), same wrk: req/s | | $(summary "%.0f" "${S_RPS[@]}") | $(summary "%.3f" "${S_RATIO[@]}")$([ "${#R_RPS[@]}" -gt 0 ] && echo " (websocket: $(summary "%.3f" "${R_RPS[@]}"))") | |"
+	[ "${#S_P50[@]}" -gt 0 ] && echo "| 1s | 1 KiB over SSH: latency p50 / p99, ms | | $(summary "%.2f" "${S_P50[@]}") / $(summary "%.2f" "${S_P99[@]}") | | |"
+	[ "${#S_MBS[@]}" -gt 0 ] && echo "| 2s | $DOWNLOAD download through the SSH tunnel with curl: MB/s | | $(summary "%.0f" "${S_MBS[@]}") | | |"
 	[ "${#CPU_GIB[@]}" -gt 0 ] && echo "| 5 | Server CPU seconds per GiB carried | | $(summary "%.2f" "${CPU_GIB[@]}") | | |"
+	[ "${#S_CPU_GIB[@]}" -gt 0 ] && echo "| 5s | Server CPU seconds per GiB carried over SSH | | $(summary "%.2f" "${S_CPU_GIB[@]}") | | |"
 	[ "${#CPU_10K[@]}" -gt 0 ] && echo "| 5 | Server CPU seconds per 10,000 requests (1 KiB) | | $(summary "%.3f" "${CPU_10K[@]}") | | |"
+	[ "${#S_CPU_10K[@]}" -gt 0 ] && echo "| 5s | Server CPU seconds per 10,000 requests (1 KiB) over SSH | | $(summary "%.3f" "${S_CPU_10K[@]}") | | |"
 	[ "${#SRV_UTIL[@]}" -gt 0 ] && echo "| – | exposrd CPU during the 1 KiB tunnel runs: % of a core | | $(summary "%.0f" "${SRV_UTIL[@]}") | | |"
 	[ "${#LC_UTIL[@]}" -gt 0 ] && echo "| – | Load client CPU during the 1 KiB tunnel runs: % of a core | | $(summary "%.0f" "${LC_UTIL[@]}") | | |"
 	[ "${#SRV_DL_UTIL[@]}" -gt 0 ] && echo "| – | exposrd CPU during the tunnel downloads: % of a core | | $(summary "%.0f" "${SRV_DL_UTIL[@]}") | | |"
 	[ "${#LC_DL_UTIL[@]}" -gt 0 ] && echo "| – | Load client CPU during the tunnel downloads: % of a core | | $(summary "%.0f" "${LC_DL_UTIL[@]}") | | |"
+	[ "${#S_UTIL[@]}" -gt 0 ] && echo "| – | exposrd CPU during the 1 KiB SSH runs: % of a core | | $(summary "%.0f" "${S_UTIL[@]}") | | |"
+	[ "${#SSH_UTIL[@]}" -gt 0 ] && echo "| – | OpenSSH client CPU during the 1 KiB SSH runs: % of a core | | $(summary "%.0f" "${SSH_UTIL[@]}") | | |"
 	echo
 	echo "Machine: $NCPU cores, $MODEL${VIRT:+ ($VIRT)}, ${MEM_GB} GB, Linux $KERNEL, libevent $LIBEVENT."
 	echo "Build: ${BUILD_TYPE:-?}${SANITIZED:+, sanitizers $SANITIZED}, exposrd $REV. Pinning: $PINNING."

@@ -20,6 +20,10 @@ struct url_parts {
 /* http, https, ws, wss, ftp, file: the schemes whose hosts WHATWG parses as domains. */
 bool url_scheme_special(const char *scheme);
 
+/* The scheme's default port ("80" for http and ws, "443" for https and wss, "21" for
+ * ftp), NULL for other schemes. */
+const char *url_default_port(const char *scheme);
+
 /* A scheme as the URL parser accepts it: ALPHA *(ALPHA / DIGIT / "+" / "-" / ".").
  * Writes it lower-cased; false if invalid or too long. */
 bool url_scheme_normalize(const char *in, size_t len, char out[URL_SCHEME_MAX]);

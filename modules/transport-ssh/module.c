@@ -1,0 +1,283 @@
+/* The transport-ssh module: configuration, host key, the listening socket,
+ * registration as transport "ssh" and what the API reports about it (protocol.md §7.1). */
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include <common/url.h>
+#include <exposr/module.h>
+#include <exposr/registry.h>
+#include <exposr/transport.h>
+
+#include "hostkey.h"
+#include "ssh_conn.h"
+
+#define SSH_KEEPALIVE_MS 15000
+/* OpenSSH's sshd allows 120 s (LoginGraceTime); a tunnel client authenticates at once. */
+#define SSH_LOGIN_TIMEOUT_MS 60000
+
+/* Fills the tunnel object's `transport.ssh` block (it holds `enabled` already). */
+static void ssh_describe(void *self, const char *tunnel_id, const char *token, const char *base_url,
+                         void *json_object)
+{
+	struct ssh_module *sm = self;
+	cJSON *block = json_object;
+	const char *host = sm->public_host;
+	struct url_parts base;
+	if (host[0] == '\0' && base_url != NULL && url_parse(base_url, &base))
+		host = base.hostname;
+	char url[1024];
+	int n = snprintf(url, sizeof(url), "ssh://%s:%s@%s:%ld", tunnel_id, token, host,
+	                 sm->public_port);
+	if (n < 0 || (size_t)n >= sizeof(url))
+		return;
+	if (cJSON_AddStringToObject(block, "host", host) == NULL ||
+	    cJSON_AddNumberToObject(block, "port", (double)sm->public_port) == NULL ||
+	    cJSON_AddStringToObject(block, "username", tunnel_id) == NULL ||
+	    cJSON_AddStringToObject(block, "password", token) == NULL ||
+	    cJSON_AddStringToObject(block, "url", url) == NULL)
+		return;
+	cJSON_AddStringToObject(block, "fingerprint", sm->fingerprint);
+}
+
+static const struct exposr_transport_vtable ssh_transport_vt = {
+        .size = sizeof(struct exposr_transport_vtable),
+        .describe = ssh_describe,
+};
+
+void ssh_module_check_drained(struct ssh_module *sm)
+{
+	if (sm->drain_pending && sm->conns == NULL) {
+		sm->drain_pending = false;
+		sm->host->drained(sm->mod);
+	}
+}
+
+static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *addr,
+                      int addr_len, void *arg)
+{
+	(void)evl;
+	struct ssh_module *sm = arg;
+	char peer[SSH_PEER_SIZE] = "";
+	if (getnameinfo(addr, (socklen_t)addr_len, peer, sizeof(peer), NULL, 0, NI_NUMERICHOST) !=
+	    0)
+		snprintf(peer, sizeof(peer), "unknown");
+	ssh_conn_accept(sm, fd, peer);
+}
+
+static int listen_on(struct ssh_module *sm)
+{
+	struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+	                         .ai_socktype = SOCK_STREAM};
+	struct addrinfo *found;
+	char service[16];
+	snprintf(service, sizeof(service), "%ld", sm->port);
+	int rc = getaddrinfo(sm->bind_address != NULL ? sm->bind_address : "::", service, &hints,
+	                     &found);
+	if (rc != 0 && sm->bind_address == NULL)
+		rc = getaddrinfo("0.0.0.0", service, &hints, &found);
+	if (rc != 0) {
+		ssh_log(sm, EXPOSR_LOG_ERROR, "cannot resolve %s: %s", sm->bind_address,
+		        gai_strerror(rc));
+		return EXPOSR_ERROR;
+	}
+	sm->listener = evconnlistener_new_bind(sm->host->event_base(), on_accept, sm,
+	                                       LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE |
+	                                               LEV_OPT_CLOSE_ON_EXEC,
+	                                       -1, found->ai_addr, (int)found->ai_addrlen);
+	freeaddrinfo(found);
+	if (sm->listener == NULL) {
+		ssh_log(sm, EXPOSR_LOG_ERROR, "cannot listen on port %ld", sm->port);
+		return EXPOSR_ERROR;
+	}
+	return EXPOSR_OK;
+}
+
+/* `host`: "host[:port]" handed out in the API's ssh URL. */
+static int parse_public_host(struct ssh_module *sm, const struct exposr_cfg *cfg, const char *value)
+{
+	char text[300];
+	struct url_parts u;
+	int n = snprintf(text, sizeof(text), "ssh://%s", value);
+	if (n < 0 || (size_t)n >= sizeof(text) || !url_parse(text, &u) || u.hostname[0] == '\0' ||
+	    u.userinfo[0] != '\0' || u.rest[0] != '\0') {
+		sm->host->config->error(cfg, "host", "expected host[:port], got \"%s\"", value);
+		return EXPOSR_ERROR;
+	}
+	snprintf(sm->public_host, sizeof(sm->public_host), "%s", u.hostname);
+	if (u.port[0] != '\0')
+		sm->public_port = strtol(u.port, NULL, 10);
+	return EXPOSR_OK;
+}
+
+static ssh_key load_key(struct ssh_module *sm, const struct exposr_cfg *cfg, const char *key,
+                        const char *key_file)
+{
+	char err[256];
+	if (key != NULL) {
+		ssh_key k = hostkey_from_setting(key, err, sizeof(err));
+		if (k == NULL)
+			sm->host->config->error(cfg, "key", "%s", err);
+		return k;
+	}
+	bool generated;
+	ssh_key k = hostkey_from_file(key_file, &generated, err, sizeof(err));
+	if (k == NULL)
+		sm->host->config->error(cfg, "key-file", "%s", err);
+	else if (generated)
+		ssh_log(sm, EXPOSR_LOG_INFO, "generated a new SSH host key in %s", key_file);
+	return k;
+}
+
+static int setup_bind(struct ssh_module *sm, ssh_key key)
+{
+	char banner[64];
+	snprintf(banner, sizeof(banner), "exposr/%s", sm->host->server_version);
+	sm->bind = ssh_bind_new();
+	if (sm->bind == NULL ||
+	    ssh_bind_options_set(sm->bind, SSH_BIND_OPTIONS_IMPORT_KEY, key) != SSH_OK ||
+	    ssh_bind_options_set(sm->bind, SSH_BIND_OPTIONS_BANNER, banner) != SSH_OK) {
+		ssh_log(sm, EXPOSR_LOG_ERROR, "cannot set up libssh: %s",
+		        sm->bind != NULL ? ssh_get_error(sm->bind) : "out of memory");
+		return EXPOSR_ERROR;
+	}
+	ssh_bind_set_blocking(sm->bind, 0);
+	return EXPOSR_OK;
+}
+
+/* Made at the first TLS target: loading the system's CAs costs megabytes a server
+ * without such targets need not spend. */
+struct ssl_ctx_st *ssh_module_tls(struct ssh_module *sm)
+{
+	if (sm->tls != NULL)
+		return sm->tls;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (ctx == NULL || SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		ssh_log(sm, EXPOSR_LOG_ERROR, "cannot set up TLS for targets");
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, sm->allow_insecure_target ? SSL_VERIFY_NONE : SSL_VERIFY_PEER,
+	                   NULL);
+	sm->tls = ctx;
+	return ctx;
+}
+
+static void module_free(struct ssh_module *sm)
+{
+	if (sm->listener != NULL)
+		evconnlistener_free(sm->listener);
+	if (sm->bind != NULL)
+		ssh_bind_free(sm->bind);
+	if (sm->tls != NULL)
+		SSL_CTX_free(sm->tls);
+	free(sm);
+}
+
+static int ssh_init_module(const struct exposr_host *host, struct exposr_module_handle *mod,
+                           const struct exposr_cfg *cfg, void **state)
+{
+	static const char *const keys[] = {"enabled",
+	                                   "port",
+	                                   "bind",
+	                                   "host",
+	                                   "key",
+	                                   "key-file",
+	                                   "allow-insecure-target",
+	                                   "keepalive-interval",
+	                                   "login-timeout",
+	                                   NULL};
+	const struct exposr_config_api *c = host->config;
+	struct ssh_module *sm = calloc(1, sizeof(*sm));
+	if (sm == NULL)
+		return EXPOSR_ERROR;
+	sm->host = host;
+	sm->mod = mod;
+	const char *public_host = NULL, *key = NULL, *key_file = NULL;
+	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
+	    c->get_int(cfg, "port", SSH_DEFAULT_PORT, 1, 65535, &sm->port) != EXPOSR_OK ||
+	    c->get_string(cfg, "bind", NULL, &sm->bind_address) != EXPOSR_OK ||
+	    c->get_string(cfg, "host", NULL, &public_host) != EXPOSR_OK ||
+	    c->get_string(cfg, "key", NULL, &key) != EXPOSR_OK ||
+	    c->get_string(cfg, "key-file", SSH_DEFAULT_KEY_FILE, &key_file) != EXPOSR_OK ||
+	    c->get_bool(cfg, "allow-insecure-target", false, &sm->allow_insecure_target) !=
+	            EXPOSR_OK ||
+	    c->get_int(cfg, "keepalive-interval", SSH_KEEPALIVE_MS, 100, 3600 * 1000,
+	               &sm->keepalive_ms) != EXPOSR_OK ||
+	    c->get_int(cfg, "login-timeout", SSH_LOGIN_TIMEOUT_MS, 100, 3600 * 1000,
+	               &sm->login_timeout_ms) != EXPOSR_OK) {
+		free(sm);
+		return EXPOSR_ERROR;
+	}
+	sm->public_port = sm->port;
+	if (public_host != NULL && parse_public_host(sm, cfg, public_host) != EXPOSR_OK) {
+		free(sm);
+		return EXPOSR_ERROR;
+	}
+	if (host->tunnels == NULL) {
+		host->log(mod, EXPOSR_LOG_ERROR, "needs the core's tunnel service");
+		free(sm);
+		return EXPOSR_ERROR;
+	}
+	ssh_key k = load_key(sm, cfg, key, key_file);
+	if (k == NULL) {
+		free(sm);
+		return EXPOSR_ERROR;
+	}
+	int rc = hostkey_fingerprint(k, sm->fingerprint, sizeof(sm->fingerprint));
+	if (rc == 0)
+		rc = setup_bind(sm, k); /* the bind takes the key, also on failure */
+	else
+		ssh_key_free(k);
+	if (rc != 0 || listen_on(sm) != EXPOSR_OK) {
+		module_free(sm);
+		return EXPOSR_ERROR;
+	}
+	sm->conns_open = host->metrics->get("exposrd_transport_ssh_connections",
+	                                    EXPOSR_METRIC_GAUGE, "SSH transport connections open");
+	sm->channels_open =
+	        host->metrics->get("exposrd_transport_ssh_channels", EXPOSR_METRIC_GAUGE,
+	                           "Forwarded SSH channels open or not yet freed");
+	if (host->registry->add(mod, EXPOSR_KIND_TRANSPORT, "ssh", &ssh_transport_vt, sm) !=
+	    EXPOSR_OK) {
+		module_free(sm);
+		return EXPOSR_ERROR;
+	}
+	ssh_log(sm, EXPOSR_LOG_INFO, "listening on port %ld, host key %s", sm->port,
+	        sm->fingerprint);
+	*state = sm;
+	return EXPOSR_OK;
+}
+
+/* Shutdown: every connection ends with the server. */
+static int ssh_stop(void *state)
+{
+	struct ssh_module *sm = state;
+	sm->stopping = true;
+	if (sm->listener != NULL) {
+		evconnlistener_free(sm->listener);
+		sm->listener = NULL;
+	}
+	ssh_conns_close_all(sm);
+	if (sm->conns == NULL)
+		return EXPOSR_OK;
+	sm->drain_pending = true;
+	return EXPOSR_AGAIN;
+}
+
+static void ssh_fini(void *state)
+{
+	struct ssh_module *sm = state;
+	sm->drain_pending = false;
+	ssh_conns_free_all(sm);
+	module_free(sm);
+}
+
+EXPOSR_MODULE_DEFINE(.name = "transport-ssh", .version = "1.0",
+                     .description = "SSH transport (ssh -R with stock OpenSSH)",
+                     .init = ssh_init_module, .stop = ssh_stop, .fini = ssh_fini);
