@@ -66,6 +66,14 @@ Test(http_strict, llhttp_itself_refuses_a_space_in_a_header_name)
 	cr_assert(parse_head(&parser, "GET / HTTP/1.1\r\nX-A: b\r\n\r\n"));
 }
 
+Test(http_strict, llhttp_itself_refuses_bytes_outside_ascii_in_the_target)
+{
+	llhttp_t parser;
+	cr_assert_not(parse_head(&parser, "GET /\xc3\xa4 HTTP/1.1\r\n\r\n"));
+	cr_assert_not(parse_head(&parser, "GET /a\tb HTTP/1.1\r\n\r\n"));
+	cr_assert(parse_head(&parser, "GET /%C3%A4?q=%20 HTTP/1.1\r\n\r\n"));
+}
+
 Test(http_strict, a_body_already_buffered_is_read_ahead_without_moving_the_parser)
 {
 	static const struct {
