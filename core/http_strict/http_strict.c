@@ -9,6 +9,7 @@
 void http_strict_init(llhttp_t *parser, llhttp_type_t type, const llhttp_settings_t *settings)
 {
 	llhttp_init(parser, type, settings);
+	/* llhttp_init's defaults, pinned: no leniency may come in with another llhttp. */
 	llhttp_set_lenient_headers(parser, 0);
 	llhttp_set_lenient_chunked_length(parser, 0);
 	llhttp_set_lenient_keep_alive(parser, 0);
