@@ -134,8 +134,8 @@ int cluster_message_decode(const char *key, const char *text, size_t len,
 	out->message = cJSON_GetObjectItemCaseSensitive(out->root, "message");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(node, "id");
 	if (!cJSON_IsString(event) || out->message == NULL || !cJSON_IsObject(node) ||
-	    !cJSON_IsString(id) || !cJSON_HasObjectItem(out->root, "ts") ||
-	    !cJSON_HasObjectItem(out->root, "seq")) {
+	    !cJSON_IsString(id) || cJSON_GetObjectItemCaseSensitive(out->root, "ts") == NULL ||
+	    cJSON_GetObjectItemCaseSensitive(out->root, "seq") == NULL) {
 		*why = "missing field";
 		goto fail;
 	}
