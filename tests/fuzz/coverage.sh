@@ -36,7 +36,8 @@ for h in "${harnesses[@]}"; do
 	for f in ${files[$h]}; do sources+=("$root/$f"); done
 	echo "fuzz_$h:"
 	llvm-cov report "$build/fuzz/fuzz_$h" -instr-profile="$profiles/all.profdata" \
-		"${sources[@]}" | awk 'NR > 2 && $1 != "" { print "  " $1, "lines", $(NF-3) }' |
+		"${sources[@]}" |
+		awk 'NF >= 10 && $1 != "Filename" { print "  " $1, $(NF-5) - $(NF-4) "/" $(NF-5), "lines", $(NF-3) }' |
 		sed "s|$root/||"
 	rm -rf "$profiles"
 done
