@@ -15,7 +15,7 @@ declare -A files=(
 	[ws_handshake]="modules/transport-ws/ws_handshake.c"
 	[ingress]="modules/ingress-http/request_parser.c modules/ingress-http/rewrite.c modules/ingress-http/response.c core/http_strict/http_strict.c"
 	[config]="core/cfg.c"
-	[api_body]="modules/common/json_body.c modules/common/url.c modules/common/b64.c modules/common/bearer.c modules/common/path_match.c modules/common/query.c modules/api-v1/tunnel_patch.c"
+	[api_body]="modules/common/json_body.c modules/common/joi.c modules/common/url.c modules/common/b64.c modules/common/bearer.c modules/common/path_match.c modules/common/query.c modules/api-v1/tunnel_patch.c"
 	[cluster]="core/cluster.c core/cluster_message.c core/cluster_announce.c core/cluster_nodes.c"
 )
 

@@ -85,7 +85,16 @@ static void route(const char *text)
 	free(percent_decode(text, strlen(text)));
 	struct query q;
 	if (query_parse(text, &q) == EXPOSR_OK) {
-		query_find(&q, "cursor");
+		const struct query_param *count = query_find(&q, "count");
+		if (count != NULL) {
+			struct joi_label label;
+			struct joi_error err = {0};
+			long n = 0;
+			joi_label_init(&label);
+			if (joi_query_integer((const char *const *)count->values, count->count, 1,
+			                      100, &label, &n, &err))
+				check(n >= 1 && n <= 100);
+		}
 		query_free(&q);
 	}
 }
