@@ -93,22 +93,31 @@ static char *resigned(const char *text, size_t len)
 	return out;
 }
 
+/* The first byte says whether the messages are re-signed; the rest is one message per
+ * line, a second apart, from nodes that are forgotten again at the end of the input. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
+	bool resign = data[0] & 1;
 	const char *text = (const char *)data + 1;
-	size_t len = size - 1;
-	clock_ms += 1000 * (data[0] >> 1);
-	if (data[0] & 1) {
-		char *signed_text = resigned(text, len);
-		if (signed_text != NULL)
-			cluster_deliver(signed_text, strlen(signed_text));
-		free(signed_text);
-	} else {
-		cluster_deliver(text, len);
+	const char *end = text + size - 1;
+	while (text < end) {
+		const char *nl = memchr(text, '\n', (size_t)(end - text));
+		size_t len = (size_t)((nl != NULL ? nl : end) - text);
+		clock_ms += 1000;
+		if (resign) {
+			char *signed_text = resigned(text, len);
+			if (signed_text != NULL)
+				cluster_deliver(signed_text, strlen(signed_text));
+			free(signed_text);
+		} else {
+			cluster_deliver(text, len);
+		}
+		event_base_loop(base, EVLOOP_NONBLOCK);
+		text += len + 1;
 	}
-	event_base_loop(base, EVLOOP_NONBLOCK);
+	clock_ms += 24 * 3600 * 1000;
 	cluster_nodes_sweep(clock_ms);
 	return 0;
 }
