@@ -8,6 +8,7 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential cmake pkg-config libevent-dev libwslay-dev libhiredis-dev
 	libyaml-dev libcjson-dev libssl-dev node-llhttp libsqlite3-dev)
+# clang with its sanitizer and libFuzzer runtime builds tests/fuzz; llvm has llvm-cov.
 test_pkgs=(libcriterion-dev redis-server curl openssh-client procps wrk clang-format
 	clang libclang-rt-14-dev llvm)
 # Only for packaging/: CPack's DEB generator runs file and dpkg-shlibdeps; the
