@@ -102,32 +102,38 @@ static void cfg_error(const struct exposr_cfg *n, const char *key, const char *f
 
 /* ---- YAML loading ---- */
 
-static struct exposr_cfg *convert(yaml_document_t *doc, yaml_node_t *yn, const char *key,
-                                  const struct exposr_cfg *parent, const char *file, int depth);
+/* One file being converted; `used` marks the nodes converted so far. */
+struct loader {
+	yaml_document_t doc;
+	const char *file;
+	bool *used;
+};
 
-static int convert_mapping(yaml_document_t *doc, yaml_node_t *yn, struct exposr_cfg *n,
-                           const char *file, int depth)
+static struct exposr_cfg *convert(struct loader *l, yaml_node_t *yn, const char *key,
+                                  const struct exposr_cfg *parent, int depth);
+
+static int convert_mapping(struct loader *l, yaml_node_t *yn, struct exposr_cfg *n, int depth)
 {
 	for (yaml_node_pair_t *p = yn->data.mapping.pairs.start; p < yn->data.mapping.pairs.top;
 	     p++) {
-		yaml_node_t *kn = yaml_document_get_node(doc, p->key);
-		yaml_node_t *vn = yaml_document_get_node(doc, p->value);
+		yaml_node_t *kn = yaml_document_get_node(&l->doc, p->key);
+		yaml_node_t *vn = yaml_document_get_node(&l->doc, p->value);
 		if (kn == NULL || vn == NULL)
 			return EXPOSR_ERROR;
 		if (kn->type != YAML_SCALAR_NODE) {
-			fprintf(stderr, "%s:%zu:%zu: %s: keys must be plain strings\n", file,
+			fprintf(stderr, "%s:%zu:%zu: %s: keys must be plain strings\n", l->file,
 			        kn->start_mark.line + 1, kn->start_mark.column + 1,
 			        n->path[0] ? n->path : "(top level)");
 			return EXPOSR_ERROR;
 		}
 		const char *k = (const char *)kn->data.scalar.value;
 		if (cfg_api.child(n, k) != NULL) {
-			fprintf(stderr, "%s:%zu:%zu: %s%s%s: duplicate key\n", file,
+			fprintf(stderr, "%s:%zu:%zu: %s%s%s: duplicate key\n", l->file,
 			        kn->start_mark.line + 1, kn->start_mark.column + 1, n->path,
 			        n->path[0] ? "." : "", k);
 			return EXPOSR_ERROR;
 		}
-		struct exposr_cfg *c = convert(doc, vn, k, n, file, depth + 1);
+		struct exposr_cfg *c = convert(l, vn, k, n, depth + 1);
 		if (c == NULL)
 			return EXPOSR_ERROR;
 		if (node_append(n, c) != EXPOSR_OK) {
@@ -138,18 +144,29 @@ static int convert_mapping(yaml_document_t *doc, yaml_node_t *yn, struct exposr_
 	return EXPOSR_OK;
 }
 
-static struct exposr_cfg *convert(yaml_document_t *doc, yaml_node_t *yn, const char *key,
-                                  const struct exposr_cfg *parent, const char *file, int depth)
+static struct exposr_cfg *convert(struct loader *l, yaml_node_t *yn, const char *key,
+                                  const struct exposr_cfg *parent, int depth)
 {
 	if (depth > 32) {
-		fprintf(stderr, "%s:%zu:%zu: nesting too deep\n", file, yn->start_mark.line + 1,
+		fprintf(stderr, "%s:%zu:%zu: nesting too deep\n", l->file, yn->start_mark.line + 1,
 		        yn->start_mark.column + 1);
 		return NULL;
 	}
+	/* libyaml shares an aliased node: converting it once per alias is how a few hundred
+	 * bytes of nested aliases grow into gigabytes. A config has no use for them. */
+	bool *used = &l->used[yn - l->doc.nodes.start];
+	if (*used) {
+		fprintf(stderr,
+		        "%s:%zu:%zu: this node is used again through an alias: YAML aliases "
+		        "are not supported\n",
+		        l->file, yn->start_mark.line + 1, yn->start_mark.column + 1);
+		return NULL;
+	}
+	*used = true;
 	enum exposr_cfg_type type = yn->type == YAML_SCALAR_NODE     ? EXPOSR_CFG_SCALAR
 	                            : yn->type == YAML_SEQUENCE_NODE ? EXPOSR_CFG_SEQUENCE
 	                                                             : EXPOSR_CFG_MAPPING;
-	struct exposr_cfg *n = node_new(type, key, parent, file);
+	struct exposr_cfg *n = node_new(type, key, parent, l->file);
 	if (n == NULL)
 		return NULL;
 	n->from_file = true;
@@ -162,16 +179,15 @@ static struct exposr_cfg *convert(yaml_document_t *doc, yaml_node_t *yn, const c
 	} else if (yn->type == YAML_SEQUENCE_NODE) {
 		for (yaml_node_item_t *it = yn->data.sequence.items.start;
 		     rc == EXPOSR_OK && it < yn->data.sequence.items.top; it++) {
-			yaml_node_t *in = yaml_document_get_node(doc, *it);
-			struct exposr_cfg *c =
-			        in ? convert(doc, in, NULL, n, file, depth + 1) : NULL;
+			yaml_node_t *in = yaml_document_get_node(&l->doc, *it);
+			struct exposr_cfg *c = in ? convert(l, in, NULL, n, depth + 1) : NULL;
 			if (c == NULL || node_append(n, c) != EXPOSR_OK) {
 				cfg_free(c);
 				rc = EXPOSR_ERROR;
 			}
 		}
 	} else {
-		rc = convert_mapping(doc, yn, n, file, depth);
+		rc = convert_mapping(l, yn, n, depth);
 	}
 	if (rc != EXPOSR_OK) {
 		cfg_free(n);
@@ -188,7 +204,7 @@ struct exposr_cfg *cfg_load_file(const char *path)
 		return NULL;
 	}
 	yaml_parser_t parser;
-	yaml_document_t doc;
+	struct loader l = {.file = path};
 	struct exposr_cfg *root = NULL;
 	if (!yaml_parser_initialize(&parser)) {
 		fclose(f);
@@ -196,23 +212,27 @@ struct exposr_cfg *cfg_load_file(const char *path)
 		return NULL;
 	}
 	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
+	if (!yaml_parser_load(&parser, &l.doc)) {
 		fprintf(stderr, "%s:%zu:%zu: %s%s%s\n", path, parser.problem_mark.line + 1,
 		        parser.problem_mark.column + 1,
 		        parser.problem ? parser.problem : "invalid YAML", parser.context ? " " : "",
 		        parser.context ? parser.context : "");
 		goto out_parser;
 	}
-	yaml_node_t *top = yaml_document_get_root_node(&doc);
+	yaml_node_t *top = yaml_document_get_root_node(&l.doc);
+	size_t node_count = (size_t)(l.doc.nodes.top - l.doc.nodes.start);
 	if (top == NULL) {
 		root = cfg_new_root(); /* an empty file is an empty configuration */
 	} else if (top->type != YAML_MAPPING_NODE) {
 		fprintf(stderr, "%s:%zu:%zu: (top level): must be a mapping\n", path,
 		        top->start_mark.line + 1, top->start_mark.column + 1);
+	} else if ((l.used = calloc(node_count, sizeof(*l.used))) == NULL) {
+		fprintf(stderr, "%s: out of memory\n", path);
 	} else {
-		root = convert(&doc, top, NULL, NULL, path, 0);
+		root = convert(&l, top, NULL, NULL, 0);
 	}
-	yaml_document_delete(&doc);
+	free(l.used);
+	yaml_document_delete(&l.doc);
 out_parser:
 	yaml_parser_delete(&parser);
 	fclose(f);

@@ -139,10 +139,12 @@ void cluster_tunnels_changed(const char *tunnel_id)
 
 /* ---- learning ---- */
 
-static int64_t number_or_zero(const cJSON *obj, const char *key)
+/* A time in ms since the epoch, 0 when absent; false when it is there but not one. */
+static bool time_or_zero(const cJSON *obj, const char *key, int64_t *out)
 {
 	const cJSON *n = cJSON_GetObjectItemCaseSensitive(obj, key);
-	return cJSON_IsNumber(n) ? (int64_t)n->valuedouble : 0;
+	*out = 0;
+	return n == NULL || cJSON_IsNull(n) || cluster_json_int(n, 0, CLUSTER_MAX_INT, out);
 }
 
 static const char *string_or_null(const cJSON *obj, const char *key)
@@ -170,14 +172,21 @@ static void learn_tunnel(const cJSON *item, const char *node_id, int64_t now)
 	{
 		if (!cJSON_IsObject(c) || string_or_null(c, "connection_id") == NULL)
 			continue;
-		views[n++] = (struct tunnel_conn_view){
+		struct tunnel_conn_view *v = &views[n++];
+		*v = (struct tunnel_conn_view){
 		        .connection_id = string_or_null(c, "connection_id"),
 		        .node = string_or_null(c, "node"),
 		        .peer = string_or_null(c, "peer"),
 		        .connected = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "connected")),
-		        .connected_at = number_or_zero(c, "connected_at"),
-		        .disconnected_at = number_or_zero(c, "disconnected_at"),
 		};
+		if (!time_or_zero(c, "connected_at", &v->connected_at) ||
+		    !time_or_zero(c, "disconnected_at", &v->disconnected_at)) {
+			log_msg("cluster", EXPOSR_LOG_DEBUG,
+			        "ignored an announcement of %s from %s: a time out of range",
+			        tunnel_id, node_id);
+			free(views);
+			return;
+		}
 	}
 	if (tunnel_state_learn(tunnel_id, node_id, views, n, now) != EXPOSR_OK)
 		log_msg("cluster", EXPOSR_LOG_WARN, "tunnel %s: cannot learn what %s announced",

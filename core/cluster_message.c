@@ -76,25 +76,39 @@ out:
 	return wire;
 }
 
-static bool integer_field(const cJSON *root, const char *name, int64_t *out)
+bool cluster_json_int(const cJSON *n, int64_t min, int64_t max, int64_t *out)
 {
-	const cJSON *n = cJSON_GetObjectItemCaseSensitive(root, name);
 	if (!cJSON_IsNumber(n))
 		return false;
-	*out = (int64_t)n->valuedouble;
+	double v = n->valuedouble;
+	/* A double outside int64_t's range (1e300, NaN) must not reach the conversion. */
+	if (!(v >= (double)min && v <= (double)max))
+		return false;
+	int64_t i = (int64_t)v;
+	if ((double)i != v)
+		return false;
+	*out = i;
 	return true;
 }
 
-/* The receiver re-serialises what it got without `s`, as exposrd does. */
-static bool signature_valid(const char *key, const cJSON *root, const char *sig)
+static bool integer_field(const cJSON *root, const char *name, int64_t *out)
 {
+	return cluster_json_int(cJSON_GetObjectItemCaseSensitive(root, name), 0, CLUSTER_MAX_INT,
+	                        out);
+}
+
+/* The receiver re-serialises what it got without `s`, as exposrd does. */
+static bool signature_valid(const char *key, const cJSON *root, const cJSON *s)
+{
+	if (strlen(s->valuestring) != 64)
+		return false;
 	char *unsigned_text = print_unsigned(root);
 	if (unsigned_text == NULL)
 		return false;
 	char expected[65];
 	cluster_message_sign(key, unsigned_text, strlen(unsigned_text), expected);
 	free(unsigned_text);
-	return strlen(sig) == 64 && CRYPTO_memcmp(expected, sig, 64) == 0;
+	return CRYPTO_memcmp(expected, s->valuestring, 64) == 0;
 }
 
 int cluster_message_decode(const char *key, const char *text, size_t len,
@@ -106,23 +120,28 @@ int cluster_message_decode(const char *key, const char *text, size_t len,
 		*why = "not a JSON object";
 		goto fail;
 	}
+	/* Nothing of a message is read before its signature holds. */
 	cJSON *s = cJSON_DetachItemFromObjectCaseSensitive(out->root, "s");
+	bool has_s = cJSON_IsString(s);
+	bool signed_ok = key == NULL || (has_s && signature_valid(key, out->root, s));
+	cJSON_Delete(s);
+	if (!signed_ok) {
+		*why = has_s ? "invalid message signature" : "missing signature";
+		goto fail;
+	}
 	const cJSON *node = cJSON_GetObjectItemCaseSensitive(out->root, "node");
 	const cJSON *event = cJSON_GetObjectItemCaseSensitive(out->root, "event");
 	out->message = cJSON_GetObjectItemCaseSensitive(out->root, "message");
 	const cJSON *id = cJSON_GetObjectItemCaseSensitive(node, "id");
-	if ((key != NULL && !cJSON_IsString(s)) || !cJSON_IsString(event) || out->message == NULL ||
-	    !cJSON_IsObject(node) || !cJSON_IsString(id) ||
-	    !integer_field(out->root, "ts", &out->ts) ||
-	    !integer_field(out->root, "seq", &out->seq)) {
-		cJSON_Delete(s);
+	if (!cJSON_IsString(event) || out->message == NULL || !cJSON_IsObject(node) ||
+	    !cJSON_IsString(id) || cJSON_GetObjectItemCaseSensitive(out->root, "ts") == NULL ||
+	    cJSON_GetObjectItemCaseSensitive(out->root, "seq") == NULL) {
 		*why = "missing field";
 		goto fail;
 	}
-	bool ok = key == NULL || signature_valid(key, out->root, s->valuestring);
-	cJSON_Delete(s);
-	if (!ok) {
-		*why = "invalid message signature";
+	if (!integer_field(out->root, "ts", &out->ts) ||
+	    !integer_field(out->root, "seq", &out->seq)) {
+		*why = "ts or seq out of range";
 		goto fail;
 	}
 	out->event = event->valuestring;

@@ -19,6 +19,14 @@ struct cluster_sender {
 char *cluster_message_encode(const char *key, const struct cluster_sender *from, const char *event,
                              const struct cJSON *message, int64_t ts, int64_t seq);
 
+/* The largest integer a JavaScript number holds exactly (Number.MAX_SAFE_INTEGER): the
+ * bound of every number a message carries. */
+#define CLUSTER_MAX_INT 9007199254740991LL
+
+/* Reads a JSON number that is a whole number in [min, max] (within ±CLUSTER_MAX_INT);
+ * false for anything else, checked before it is converted. */
+bool cluster_json_int(const struct cJSON *n, int64_t min, int64_t max, int64_t *out);
+
 /* Lower-case hex HMAC-SHA256 of `len` bytes with `key` into out (65 bytes). */
 void cluster_message_sign(const char *key, const char *text, size_t len, char out[65]);
 
@@ -32,9 +40,10 @@ struct cluster_message {
 	int64_t seq;
 };
 
-/* Parses and verifies `text`. EXPOSR_ERROR with a reason in `why` (bad JSON, a missing
- * field, a bad signature). A NULL `key` neither needs nor checks `s`: only for what
- * cluster_message_encode wrote without a key in this same process. */
+/* Parses and verifies `text`: the signature first, then the fields (ts and seq whole
+ * numbers in [0, CLUSTER_MAX_INT]). EXPOSR_ERROR with a reason in `why` (bad JSON, a bad
+ * signature, a missing or out-of-range field). A NULL `key` neither needs nor checks `s`: only for
+ * what cluster_message_encode wrote without a key in this same process. */
 int cluster_message_decode(const char *key, const char *text, size_t len,
                            struct cluster_message *out, const char **why);
 void cluster_message_free(struct cluster_message *m);

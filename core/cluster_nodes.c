@@ -75,9 +75,15 @@ void cluster_nodes_remove(const char *id)
 	node_free(strmap_remove(nodes, id));
 }
 
+/* now - alive_at > limit, without the subtraction that could overflow. */
+static bool silent_longer_than(int64_t alive_at, int64_t now, int64_t limit)
+{
+	return now > alive_at && (uint64_t)now - (uint64_t)alive_at > (uint64_t)limit;
+}
+
 bool cluster_node_stale(const struct cluster_node *n, int64_t now)
 {
-	return now - n->alive_at > CLUSTER_NODE_STALE_MS;
+	return silent_longer_than(n->alive_at, now, CLUSTER_NODE_STALE_MS);
 }
 
 static bool forget_silent(void *arg, const char *key, void *value)
@@ -85,7 +91,7 @@ static bool forget_silent(void *arg, const char *key, void *value)
 	(void)key;
 	int64_t now = *(const int64_t *)arg;
 	struct cluster_node *n = value;
-	if (now - n->alive_at <= CLUSTER_NODE_FORGET_MS)
+	if (!silent_longer_than(n->alive_at, now, CLUSTER_NODE_FORGET_MS))
 		return false;
 	node_free(n);
 	return true;
@@ -119,7 +125,9 @@ static bool visit(void *arg, const char *key, void *value)
 	        .host = n->host,
 	        .ip = n->ip,
 	        .alive_at = n->alive_at,
-	        .alive_age = each->now > n->alive_at ? each->now - n->alive_at : 0,
+	        .alive_age = silent_longer_than(n->alive_at, each->now, 0)
+	                             ? (int64_t)((uint64_t)each->now - (uint64_t)n->alive_at)
+	                             : 0,
 	        .stale = cluster_node_stale(n, each->now),
 	        .self = false,
 	};

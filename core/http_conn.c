@@ -9,6 +9,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "http_strict.h"
 #include "log.h"
 
 /* After a final response the peer gets this long to stop sending before the socket is
@@ -291,6 +292,16 @@ static const llhttp_settings_t parser_settings = {
 
 static void conn_head_complete(struct http_conn *conn)
 {
+	const char *why = http_strict_head_error(conn->req->head_raw.data, conn->req->head_raw.len);
+	if (why == NULL &&
+	    !http_strict_body_ahead_ok(&conn->parser, bufferevent_get_input(conn->bev), 0))
+		why = "malformed body";
+	if (why != NULL) {
+		log_msg("http", EXPOSR_LOG_DEBUG, "%s:%d: bad request: %s", conn->remote_addr,
+		        conn->remote_port, why);
+		http_conn_fail(conn, 400);
+		return;
+	}
 	conn->phase = PHASE_ROUTED;
 	evtimer_del(conn->timer);
 	/* Pipelined requests wait in the kernel until this one is answered. */
@@ -505,7 +516,7 @@ void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct 
 	if (connections != NULL)
 		connections->prev = conn;
 	connections = conn;
-	llhttp_init(&conn->parser, HTTP_REQUEST, &parser_settings);
+	http_strict_init(&conn->parser, HTTP_REQUEST, &parser_settings);
 	conn->parser.data = conn;
 	conn->phase = PHASE_HEAD;
 	bufferevent_setcb(conn->bev, conn_readable, conn_written, conn_event, conn);

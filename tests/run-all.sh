@@ -39,6 +39,11 @@ run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== sanitizer build (ASan + UBSan) =="
 run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DEXPOSR_SANITIZE=ON
 
+# Every parser under libFuzzer for a short smoke (about 20 s each, tests/fuzz/run.sh);
+# a crash fails the run and leaves its input in build-fuzz/fuzz/.
+echo "== fuzzing smoke =="
+bash tests/fuzz/run.sh 20
+
 # The Debian package and the container image, each built, installed and run here.
 echo "== packaging: Debian package =="
 bash packaging/test-deb.sh

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/types.h>
 
 #include "common/request.h"
 
@@ -127,6 +128,29 @@ static void parse_error(const char *text, size_t len, size_t pos, char *reason, 
 		         pos);
 }
 
+/* cJSON ends a string at a NUL (written raw or as \u0000), so what a field holds would not
+ * be what was sent: the position of the first NUL inside a string of valid JSON, or -1. */
+static ssize_t nul_in_string(const char *text, size_t len)
+{
+	bool in_string = false;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (!in_string) {
+			in_string = c == '"';
+		} else if (c == '\0') {
+			return (ssize_t)i;
+		} else if (c == '"') {
+			in_string = false;
+		} else if (c == '\\' && i + 1 < len) {
+			if (text[i + 1] == 'u' && len - i >= 6 &&
+			    memcmp(text + i + 2, "0000", 4) == 0)
+				return (ssize_t)i;
+			i++;
+		}
+	}
+	return -1;
+}
+
 struct cJSON *json_body_parse(const struct exposr_http_request *req, char *reason,
                               size_t reason_size)
 {
@@ -162,8 +186,13 @@ struct cJSON *json_body_parse(const struct exposr_http_request *req, char *reaso
 	}
 	while (pos < len && json_space(text[pos]))
 		pos++;
-	if (pos < len) {
+	ssize_t nul = pos < len ? -1 : nul_in_string(text, len);
+	if (pos < len)
 		parse_error(text, len, pos, reason, reason_size);
+	else if (nul >= 0)
+		snprintf(reason, reason_size, "a string holds a NUL character at position %zd",
+		         nul);
+	if (pos < len || nul >= 0) {
 		cJSON_Delete(value);
 		value = NULL;
 	}

@@ -374,6 +374,11 @@ static bool take_head(struct ingress_conn *c, struct evbuffer *input)
 	case REQUEST_HEAD:
 		break;
 	}
+	/* A body already here that would not parse is refused before its head goes. */
+	if (!request_parser_body_ahead_ok(&c->requests, input, head_len)) {
+		refuse_request(c, 400, ERR_BAD_REQUEST);
+		return false;
+	}
 	view.remote_addr = c->peer_addr;
 	view.local_port = c->in->settings.port;
 	c->phase = REQ_BODY;

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "http_strict.h"
+
 static struct request_parser *parser_of(llhttp_t *parser)
 {
 	return parser->data;
@@ -82,7 +84,7 @@ static const llhttp_settings_t request_settings = {
 
 static void reset(struct request_parser *p, const char *base, bool replaying)
 {
-	llhttp_init(&p->parser, HTTP_REQUEST, &request_settings);
+	http_strict_init(&p->parser, HTTP_REQUEST, &request_settings);
 	p->parser.data = p;
 	p->base = base;
 	p->replaying = replaying;
@@ -145,6 +147,10 @@ enum request_parse request_parser_head(struct request_parser *p, char *data, siz
 		*status = 431;
 		return REQUEST_ERROR;
 	}
+	if (http_strict_head_error(data, *head_len) != NULL) {
+		*status = 400;
+		return REQUEST_ERROR;
+	}
 	for (size_t i = 0; i < p->header_count; i++) {
 		headers[i].name = terminate(data, p->headers[i].name, false);
 		headers[i].value = terminate(data, p->headers[i].value, true);
@@ -191,4 +197,10 @@ ssize_t request_parser_body(struct request_parser *p, const char *data, size_t l
 		return (ssize_t)(end - data);
 	}
 	return -1;
+}
+
+bool request_parser_body_ahead_ok(const struct request_parser *p, struct evbuffer *input,
+                                  size_t skip)
+{
+	return http_strict_body_ahead_ok(&p->parser, input, skip);
 }

@@ -7,6 +7,8 @@
 
 #include <llhttp.h>
 
+struct evbuffer;
+
 #include "ingress.h"
 
 struct span {
@@ -53,6 +55,12 @@ enum request_parse request_parser_head(struct request_parser *p, char *data, siz
 
 /* Right after a head: true when the request has no body, so it ended with its head. */
 bool request_parser_after_head(struct request_parser *p);
+
+/* Right after a head, before it is passed on: false when the body bytes already buffered
+ * in `input` after its first `skip` bytes are malformed (a bad chunk, say), so that the
+ * request is refused before any of it reaches the target. Nothing is consumed. */
+bool request_parser_body_ahead_ok(const struct request_parser *p, struct evbuffer *input,
+                                  size_t skip);
 
 /* Measures body bytes: how many of `data` belong to the current request (all of them
  * unless it ends inside), with *done set when it ended; -1 when the body is malformed. */

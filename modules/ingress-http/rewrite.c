@@ -92,8 +92,8 @@ bool rewrite_target_value(const char *value, const char *original_host,
 	return url_format(&url, target->hostname, out, size) >= 0;
 }
 
-/* Writes one header line; a CR or LF (from an obsolete folded value) would split the
- * head, so they become spaces. */
+/* Writes one header line. The strict reading refuses folded lines, so no value holds a
+ * CR or LF; should one ever, it becomes a space rather than split the head. */
 static int add_header(struct evbuffer *out, const char *name, const char *value)
 {
 	if (evbuffer_add_printf(out, "%s: ", name) < 0)

@@ -79,7 +79,7 @@ Test(cluster_alone, what_arrives_from_outside_is_still_checked)
 	cJSON_Delete(empty);
 	cr_assert_not_null(text);
 	char *logged = deliver_logged(text);
-	cr_assert(strstr(logged, "missing field") != NULL, "logged: %s", logged);
+	cr_assert(strstr(logged, "missing signature") != NULL, "logged: %s", logged);
 	cr_assert_null(cluster_nodes_find(cx_node_b));
 	free(logged);
 	free(text);
@@ -314,4 +314,21 @@ Test(cluster_alone, a_specific_bind_address_is_the_default_ip)
 	cr_assert_eq(cluster_configure(fx_root), EXPOSR_OK);
 	cr_assert_str_neq(cluster_self()->ip, "0.0.0.0");
 	cr_assert_str_neq(cluster_self()->ip, "");
+}
+
+Test(cluster, a_node_at_the_ends_of_time_is_aged_without_overflow)
+{
+	/* Signed messages carry no time below 0 or above 2^53 - 1; the ageing holds for
+	 * any stored time all the same. */
+	struct cluster_node *n = cluster_nodes_add(cx_node_b, "1@x", "192.0.2.7", INT64_MIN);
+	cr_assert_not_null(n);
+	cr_assert(cluster_node_stale(n, INT64_MAX));
+	cr_assert(!cluster_node_stale(n, INT64_MIN));
+	n->alive_at = INT64_MAX;
+	cr_assert(!cluster_node_stale(n, INT64_MIN));
+	cluster_nodes_sweep(INT64_MIN);
+	cr_assert_not_null(cluster_nodes_find(cx_node_b));
+	n->alive_at = INT64_MIN;
+	cluster_nodes_sweep(INT64_MAX);
+	cr_assert_null(cluster_nodes_find(cx_node_b));
 }

@@ -100,9 +100,12 @@ Test(cluster_message, bad_signature_wrong_key_and_missing_fields_are_rejected)
 	cr_assert_eq(cluster_message_decode("other-key", wire, strlen(wire), &m, &why),
 	             EXPOSR_ERROR);
 	cr_assert_str_eq(why, "invalid message signature");
+	/* The signature is checked before anything else: a short one is simply wrong. */
 	const char *no_seq =
 	        "{\"event\":\"x\",\"message\":{},\"node\":{\"id\":\"a\"},\"ts\":1,\"s\":\"00\"}";
 	cr_assert_eq(cluster_message_decode(key, no_seq, strlen(no_seq), &m, &why), EXPOSR_ERROR);
+	cr_assert_str_eq(why, "invalid message signature");
+	cr_assert_eq(cluster_message_decode(NULL, no_seq, strlen(no_seq), &m, &why), EXPOSR_ERROR);
 	cr_assert_str_eq(why, "missing field");
 	cr_assert_eq(cluster_message_decode(key, "[1]", 3, &m, &why), EXPOSR_ERROR);
 	cr_assert_eq(cluster_message_decode(key, "{", 1, &m, &why), EXPOSR_ERROR);
@@ -125,7 +128,7 @@ Test(cluster_message, without_a_key_nothing_is_signed_or_checked)
 	cluster_message_free(&m);
 	/* With a key, the same text is refused: it has no signature. */
 	cr_assert_eq(cluster_message_decode(key, wire, strlen(wire), &m, &why), EXPOSR_ERROR);
-	cr_assert_str_eq(why, "missing field");
+	cr_assert_str_eq(why, "missing signature");
 	free(wire);
 }
 
@@ -144,4 +147,73 @@ Test(cluster_message, replay_window_as_exposrd)
 	cr_assert(replay_window_accept(&w, 25));
 	cr_assert_not(replay_window_accept(&w, 25));
 	cr_assert_not(replay_window_accept(&w, -1));
+}
+
+/* A signed copy of `json` (an envelope without "s"), as a node holding the key sends it. */
+static char *signed_text(const char *json)
+{
+	cJSON *root = cJSON_Parse(json);
+	cr_assert_not_null(root, "test envelope: %s", json);
+	char *unsigned_text = cJSON_PrintUnformatted(root);
+	char sig[65];
+	cluster_message_sign(key, unsigned_text, strlen(unsigned_text), sig);
+	cJSON_AddStringToObject(root, "s", sig);
+	char *text = cJSON_PrintUnformatted(root);
+	free(unsigned_text);
+	cJSON_Delete(root);
+	return text;
+}
+
+Test(cluster_message, an_unsigned_huge_number_is_dropped_before_it_is_converted)
+{
+	/* The issue's reproducer: "ts":1e300 without a valid signature. Converting it was
+	 * undefined behaviour (the sanitizer build aborted). */
+	static const char hex[] = "7b226576656e74223a2278222c226d657373616765223a7b7d2c226e6f64"
+	                          "65223a7b226964223a2261227d2c227473223a31653330302c2273657122"
+	                          "3a302c2273223a2230227d";
+	char text[sizeof(hex) / 2];
+	for (size_t i = 0; i < sizeof(text); i++)
+		cr_assert_eq(sscanf(hex + 2 * i, "%2hhx", (unsigned char *)&text[i]), 1);
+	struct cluster_message m;
+	const char *why = NULL;
+	cr_assert_eq(cluster_message_decode(key, text, sizeof(text), &m, &why), EXPOSR_ERROR);
+	cr_assert_str_eq(why, "invalid message signature");
+	cr_assert_eq(cluster_message_decode(NULL, text, sizeof(text), &m, &why), EXPOSR_ERROR);
+	cr_assert_str_eq(why, "ts or seq out of range");
+}
+
+Test(cluster_message, signed_numbers_out_of_range_are_dropped)
+{
+	static const char *const bad[] = {
+	        "1e300", "-1e300", "-9223372036854775808", "9223372036854775807", "-1",
+	        "1.5",   "1e16"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		for (int field = 0; field < 2; field++) {
+			char json[256];
+			snprintf(json, sizeof(json),
+			         "{\"event\":\"x\",\"message\":{},\"node\":{\"id\":\"a\"},"
+			         "\"ts\":%s,\"seq\":%s}",
+			         field == 0 ? bad[i] : "1", field == 1 ? bad[i] : "1");
+			char *text = signed_text(json);
+			struct cluster_message m;
+			const char *why = NULL;
+			cr_assert_eq(cluster_message_decode(key, text, strlen(text), &m, &why),
+			             EXPOSR_ERROR, "%s", json);
+			cr_assert_str_eq(why, "ts or seq out of range", "%s", json);
+			free(text);
+		}
+	}
+	/* The bounds themselves, on numbers as cJSON holds them. */
+	int64_t v = -1;
+	cJSON *n = cJSON_CreateNumber(9007199254740991.0);
+	cr_assert(cluster_json_int(n, 0, CLUSTER_MAX_INT, &v));
+	cr_assert_eq(v, CLUSTER_MAX_INT);
+	cJSON_SetNumberValue(n, 9007199254740992.0);
+	cr_assert(!cluster_json_int(n, 0, CLUSTER_MAX_INT, &v));
+	cJSON_SetNumberValue(n, 0.0);
+	cr_assert(cluster_json_int(n, 0, CLUSTER_MAX_INT, &v));
+	cr_assert_eq(v, 0);
+	cJSON_SetNumberValue(n, -0.5);
+	cr_assert(!cluster_json_int(n, 0, CLUSTER_MAX_INT, &v));
+	cJSON_Delete(n);
 }

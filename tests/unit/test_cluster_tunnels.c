@@ -382,3 +382,26 @@ Test(cluster_tunnels_alone, a_single_node_disconnect_goes_through_its_own_messag
 	cr_assert_eq(b.disconnects, 1, "the connection that came meanwhile was not closed");
 	tunnels_api.connection_remove(b.handle);
 }
+
+Test(cluster_tunnels, an_announced_time_out_of_range_is_not_learned)
+{
+	static const char *const bad[] = {"1e300", "-1", "-9223372036854775808", "1.5", "\"x\""};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char json[512];
+		snprintf(json, sizeof(json),
+		         "[{\"connection_id\":\"%s:00000000-0000-4000-8000-000000000001\","
+		         "\"node\":\"%s\",\"connected\":true,\"connected_at\":%s}]",
+		         cx_node_b, cx_node_b, bad[i]);
+		cx_announce(cx_node_b, "far", json, (int64_t)i);
+		struct exposr_tunnel_state st;
+		tunnels_api.state("far", &st);
+		cr_assert(!st.connected, "connected_at %s was learned", bad[i]);
+	}
+	char good[256], json[600];
+	cx_conn_json(good, sizeof(good), cx_node_b, 1, true);
+	snprintf(json, sizeof(json), "[%s]", good);
+	cx_announce(cx_node_b, "far", json, 10);
+	struct exposr_tunnel_state st;
+	tunnels_api.state("far", &st);
+	cr_assert(st.connected);
+}

@@ -111,6 +111,25 @@ Test(config, duplicate_key_is_an_error)
 	free(errors);
 }
 
+Test(config, aliases_are_refused_before_they_expand)
+{
+	char *errors;
+	cr_assert_null(load_text("log: &l\n  level: info\nother: *l\n", &errors));
+	cr_assert_str_eq(errors, "FILE:1:6: this node is used again through an alias: YAML aliases "
+	                         "are not supported\n");
+	free(errors);
+	/* Nested aliases, 2^30 nodes when expanded: refused at once, in bounded memory. */
+	char yaml[1024] = "a0: &a0 [x, x]\n";
+	for (int i = 1; i <= 30; i++) {
+		size_t len = strlen(yaml);
+		snprintf(yaml + len, sizeof(yaml) - len, "a%d: &a%d [*a%d, *a%d]\n", i, i, i - 1,
+		         i - 1);
+	}
+	cr_assert_null(load_text(yaml, &errors));
+	cr_assert(strstr(errors, "YAML aliases are not supported") != NULL, "got: %s", errors);
+	free(errors);
+}
+
 Test(config, top_level_must_be_a_mapping)
 {
 	char *errors;

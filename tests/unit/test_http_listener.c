@@ -840,6 +840,41 @@ Test(http_listener, malformed_request_is_400_and_the_listener_goes_on)
 	client_close(&good);
 }
 
+/* Heads a target behind exposrd could frame otherwise (issue: one strict reading). */
+static const char *const ambiguous_requests[] = {
+        "GET / HTTP/1.1\r\nHost: t\r\nX-Folded: a\r\n b\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\t\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked \r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding:  chunked\r\n\r\n0\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3 \r\n\r\nabc",
+        "POST / HTTP/1.1\r\nHost: t\r\nContent-Length:\t3\r\n\r\nabc",
+        "POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcXY0\r\n\r\n",
+        "GET / HTTP/1.1\r\nHost: t\r\nX A: b\r\n\r\n",
+        "GET /\r\nHost: t\r\n\r\n",
+        "POST /\nTransfer-Encoding:chunked\r\n \r\n\n",
+};
+
+Test(http_listener, ambiguous_framing_is_400_before_any_route_sees_it)
+{
+	add_route("record", 1, 64, NULL, record, NULL);
+	start();
+	for (size_t i = 0; i < sizeof(ambiguous_requests) / sizeof(ambiguous_requests[0]); i++) {
+		struct client c;
+		client_open(&c);
+		client_send(&c, ambiguous_requests[i]);
+		expect_json_error(&c, "HTTP/1.1 400 Bad Request", "BAD_REQUEST");
+		client_close(&c);
+		cr_assert_eq(seen.head_raw[0], '\0', "a route saw %s", ambiguous_requests[i]);
+	}
+	/* The same requests written plainly go through. */
+	struct client c;
+	client_open(&c);
+	client_send(&c, "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc");
+	expect_response(client_response(&c), "HTTP/1.1 204 No Content", "");
+	cr_assert_str_eq(seen.method, "POST");
+	client_close(&c);
+}
+
 /* --- Asynchronous handlers and teardown --- */
 
 static struct exposr_http_request *held;

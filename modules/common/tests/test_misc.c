@@ -148,6 +148,18 @@ Test(json_body, content_types_and_errors)
 	cr_assert_str_eq(reason, "Unexpected token 1 in JSON at position 5");
 	cr_assert_null(body("application/json", "{} x", reason));
 	cr_assert_str_eq(reason, "Unexpected token x in JSON at position 3");
+	/* A NUL in a string would cut it short: "http://a\u0000b/" was stored as "http://a". */
+	cr_assert_null(
+	        body("application/json", "{\"target\":{\"url\":\"http://a\\u0000b/\"}}", reason));
+	cr_assert_str_eq(reason, "a string holds a NUL character at position 26");
+	cr_assert_null(body("application/json", "[\"\\\\\\u0000\"]", reason));
+	cr_assert_str_eq(reason, "a string holds a NUL character at position 4");
+	v = body("application/json", "{\"a\\u0000\":1}", reason);
+	cr_assert_null(v, "a key is a string too");
+	v = body("application/json", "{\"a\":\"\\\\u0000\",\"b\":\"\\u0001\"}", reason);
+	cr_assert_not_null(v, "an escaped backslash before u0000 is no NUL: %s", reason);
+	cr_assert_str_eq(cJSON_GetObjectItem(v, "a")->valuestring, "\\u0000");
+	cJSON_Delete(v);
 	v = body("application/json", "{\"a\":\"\xff\"}", reason);
 	cr_assert_not_null(v);
 	cr_assert_str_eq(cJSON_GetObjectItem(v, "a")->valuestring, "\xef\xbf\xbd");

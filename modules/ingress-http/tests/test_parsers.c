@@ -148,6 +148,28 @@ static bool on_head(void *arg, int status)
 
 static const struct response_events events = {.head = on_head};
 
+Test(request, ambiguous_framing_is_refused_with_400)
+{
+	static const char *const heads[] = {
+	        "GET / HTTP/1.1\r\nHost: t\r\nX-Folded: a\r\n b\r\n\r\n",
+	        "POST /2 HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\t\r\n\r\n",
+	        "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 3 \r\n\r\nabc",
+	        "GET / HTTP/1.1\r\nHost: t\r\nX A: b\r\n\r\n",
+	        "POST /\nTransfer-Encoding:chunked\r\n \r\n\n",
+	};
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		char data[256];
+		snprintf(data, sizeof(data), "%s", heads[i]);
+		struct exposr_http_header headers[INGRESS_MAX_HEADERS];
+		struct exposr_http_request view;
+		size_t head_len;
+		int status = 0;
+		cr_assert_eq(head_of(data, 16384, &view, headers, &head_len, &status),
+		             REQUEST_ERROR, "%s", heads[i]);
+		cr_assert_eq(status, 400, "%s", heads[i]);
+	}
+}
+
 Test(response, lengths_chunks_and_boundaries)
 {
 	struct response_tracker t;

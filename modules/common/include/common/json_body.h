@@ -9,7 +9,8 @@ struct cJSON;
 /* application/json or any +json media type, parameters ignored. */
 bool json_content_type(const char *content_type);
 
-/* The body as a JSON value, {} for an empty body. On failure NULL, and `reason` holds
+/* The body as a JSON value, {} for an empty body. A string holding a NUL character is
+ * refused (every string field, here in one place). On failure NULL, and `reason` holds
  * what follows "content-type: " in the error (e.g. "expected json" for another content
  * type or no body at all). The caller deletes the value. */
 struct cJSON *json_body_parse(const struct exposr_http_request *req, char *reason,
