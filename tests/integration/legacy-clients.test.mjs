@@ -9,26 +9,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, request, startExposrd, waitFor } from './lib/exposrd.mjs';
+import { freePort, request, startExposrd, tunnelConfig, waitFor } from './lib/exposrd.mjs';
 import { TunnelClient, apiCall } from './lib/client.mjs';
 import { LegacyClient, V1 } from './lib/legacy-client.mjs';
 import { connectRaw } from './lib/rawmux.mjs';
 
 const SOURCE = process.env.EXPOSRD_SOURCE_DIR;
 const PAGE = 'hello from the target\n';
-
-function config(port, { ingress = true } = {}) {
-  return {
-    log: { level: 'warn' },
-    http: { bind: '127.0.0.1' },
-    modules: {
-      'storage-memory': {},
-      'api-v1': { port, 'allow-registration': true },
-      'transport-ws': { port },
-      ...(ingress ? { 'ingress-http': { url: `http://localhost:${port}`, port } } : {}),
-    },
-  };
-}
 
 // The service behind the tunnels: a page on /, n bytes on /bytes/<n>, the length of a
 // body it reads slowly on /length, and a page after which it closes on /close.
@@ -66,7 +53,7 @@ let counter = 0;
 const clients = [];
 
 before(async () => {
-  srv = await startExposrd({ config: (port) => config(port) });
+  srv = await startExposrd({ config: (port) => tunnelConfig(port) });
   target = await startTarget();
   targetUrl = `http://127.0.0.1:${target.address().port}`;
 });
@@ -297,7 +284,7 @@ test('L7: without SNI a legacy PATCH asking for it is applied but for SNI; witho
 });
 
 test('L7: on a server without HTTP ingress the 0.4.0 client still stores its target and connects', async () => {
-  const own = await startExposrd({ config: (port) => config(port, { ingress: false }) });
+  const own = await startExposrd({ config: (port) => tunnelConfig(port, { ingress: false }) });
   try {
     const id = newId('l7');
     const c = legacy({ version: '0.4.0' }, own);

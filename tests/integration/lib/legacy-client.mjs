@@ -29,8 +29,10 @@ import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
+import { T1 as V1, encodeV1 } from './rawmux.mjs';
 
-export const V1 = { DATA: 1, CON: 2, CONACK: 3, FIN: 4, PAUSE: 5, RESUME: 6 };
+export { V1 };
+
 const V1_NAMES = ['?', 'DATA', 'CON', 'CONACK', 'FIN', 'PAUSE', 'RESUME'];
 
 // The client's messages for the server's error codes (fatal ones stop connect-tunnel).
@@ -43,16 +45,6 @@ const MESSAGES = {
 };
 const CONNECT_FATAL = new Set(['AUTH_NO_TOKEN', 'TUNNEL_NOT_FOUND', 'TUNNEL_ALREADY_CONNECTED',
   'PERMISSION_DENIED', 'NO_ENDPOINT', 'NO_UPSTREAM']);
-
-/** A v1 message: version 1, type, channel, length, payload. */
-export function encodeV1(type, channel, payload = Buffer.alloc(0)) {
-  const h = Buffer.alloc(12);
-  h.writeUInt16BE(1, 0);
-  h.writeUInt16BE(type, 2);
-  h.writeUInt32BE(channel, 4);
-  h.writeUInt32BE(payload.length, 8);
-  return Buffer.concat([h, payload]);
-}
 
 class ClientError extends Error {
   constructor(code, message) {
