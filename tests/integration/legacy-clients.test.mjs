@@ -8,7 +8,6 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort, request, startExposrd, tunnelConfig, waitFor } from './lib/exposrd.mjs';
 import { TunnelClient, apiCall } from './lib/client.mjs';
 import { LegacyClient, V1 } from './lib/legacy-client.mjs';
@@ -385,7 +384,7 @@ test('L10: at max_connections a legacy upgrade gets 503 TUNNEL_ALREADY_CONNECTED
   assert.match(refused.text, /^HTTP\/1\.1 503 Service Unavailable\r\n/);
   assert.ok(refused.text.endsWith('\r\n\r\n{"error":"TUNNEL_ALREADY_CONNECTED"}'), refused.text);
   // The two stay.
-  await sleep(200);
+  assert.equal((await call(acct, 'GET', `/v1/tunnel/${id}`)).json.connection.connections, 2);
   assert.ok(raws.every((r) => r.closedAt === undefined));
 
   // The tunnel command: 503, then POST /disconnect, then everything again.
@@ -456,7 +455,10 @@ test('L13: a second FIN on a closed channel gets no answer; large transfers with
   assert.equal((await ingressGet(id, '/close')).body, PAGE);
   await waitFor(() => c.frames.filter((f) => f.dir === 'out' && f.type === V1.FIN && f.channel === 0).length === 2,
     { what: 'the client to send FIN 0 twice' });
-  await sleep(300);
+  // A ping's pong comes after any answer to the FINs, on the same ordered connection.
+  const pongs = c.pongs;
+  c.ws.ping();
+  await waitFor(() => c.pongs > pongs, { what: 'the pong after the FINs' });
   const after0 = c.frames.filter((f) => f.dir === 'in' && f.channel === 0 && f.type !== V1.CON && f.type !== V1.DATA);
   assert.ok(after0.length <= 1 && after0.every((f) => f.type === V1.FIN), `server answered: ${after0.map((f) => f.name)}`);
   assert.ok(c.ws, 'the websocket is still open');
