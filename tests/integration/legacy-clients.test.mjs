@@ -266,6 +266,16 @@ test('L6: a legacy-shaped PATCH on a missing id creates it; an ordinary one is 4
   assert.equal(foreign.status, 403);
   assert.equal(foreign.body, '{"error":"PERMISSION_DENIED"}');
   assert.deepEqual((await call(acct, 'GET', `/v1/tunnel/${id}`)).json.target, { url: 'http://x.test/' });
+  // The commands that rely on it: configure-tunnel … upstream-url and connect-tunnel on new ids.
+  const c = legacy({ version: '0.4.0', account: acct.id });
+  const configured = newId('l6');
+  const t = await c.configureTunnel(configured, 'upstream-url', 'http://z.test/');
+  assert.equal(t.id, configured);
+  assert.deepEqual((await call(acct, 'GET', `/v1/tunnel/${configured}`)).json.target, { url: 'http://z.test/' });
+  const connected = newId('l6');
+  await c.connectTunnel(connected, targetUrl);
+  assert.equal((await ingressGet(connected)).body, PAGE);
+  await c.stop();
 });
 
 test('L7: without SNI a legacy PATCH asking for it is applied but for SNI; without upstream the C error remains', async () => {
