@@ -9,6 +9,9 @@
 //   ...                                                        // traffic reaches the target
 //   await c.stop();                                            // SIGINT: close, then DELETE
 //
+// The other commands: connectTunnel(id, url), createAccount(), createTunnel(id),
+// configureTunnel(id, option, value), disconnectTunnel(id), deleteTunnel(id), tunnelInfo(id).
+//
 // Options: server (the -s URL), version ('0.1.0', '0.2.0', '0.2.2', '0.3.0', '0.4.0'),
 // account (-a), ingress (the 0.2.1+ --ingress values, default ['http']), pingInterval
 // (30000 as the client; tests make it shorter), rewriteEndpoint (url => url, lets a test
