@@ -201,7 +201,11 @@ void route_tunnel(struct api_call *call, const char *tunnel_id, bool disconnect)
 			api_authenticate(call, tunnel_delete);
 	} else {
 		call->is_put = request_method_is(req, "PUT");
-		if (validate(call, tunnel_id, true))
-			api_authenticate(call, call->is_put ? tunnel_put : tunnel_patch);
+		if (!validate(call, tunnel_id, true))
+			return;
+		/* A pre-0.5 client's PATCH creates a missing tunnel, as its servers' one handler
+		 * for PUT and PATCH did (protocol.md §14.5 C3(a)). */
+		api_authenticate(call,
+		                 call->is_put || call->patch.legacy ? tunnel_put : tunnel_patch);
 	}
 }

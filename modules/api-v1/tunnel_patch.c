@@ -1,5 +1,7 @@
 /* The body of PUT/PATCH /v1/tunnel/<id>, validated in Joi's order with Joi's messages:
- * known keys in schema order, depth first, then unknown keys; the first failure wins. */
+ * known keys in schema order, depth first, then unknown keys; the first failure wins.
+ * The pre-0.5 clients' names `upstream` and `endpoints` are aliases of `target` and
+ * `transport` (protocol.md §14.5 C1, C2). */
 #include "tunnel_patch.h"
 
 #include <cjson/cJSON.h>
@@ -147,17 +149,17 @@ out:
 	return rc;
 }
 
-/* target: { url: <uri> | null } */
-static int target(const cJSON *body, struct joi_label *label, struct tunnel_patch *out,
-                  struct joi_error *err)
+/* target (or its alias upstream): { url: <uri> | null } */
+static int target(const cJSON *body, const char *key, struct joi_label *label,
+                  struct tunnel_patch *out, struct joi_error *err)
 {
 	static const char *const keys[] = {"url", NULL};
 	const cJSON *block;
-	if (!child_object(body, "target", label, err, &block))
+	if (!child_object(body, key, label, err, &block))
 		return 1;
 	if (block == NULL)
 		return 0;
-	size_t at_target = joi_label_push_key(label, "target");
+	size_t at_target = joi_label_push_key(label, key);
 	size_t at_url = joi_label_push_key(label, "url");
 	const cJSON *url = joi_member(block, "url");
 	const char *text;
@@ -174,17 +176,31 @@ static int target(const cJSON *body, struct joi_label *label, struct tunnel_patc
 	return 0;
 }
 
-/* transport: { ws: { enabled }, ssh: { enabled } } */
-static int transport(const cJSON *body, struct joi_label *label, struct tunnel_patch *out,
-                     struct joi_error *err)
+/* upstream, target's alias; both names in one body are refused (C2, no client sends
+ * that). */
+static int upstream(const cJSON *body, struct joi_label *label, struct tunnel_patch *out,
+                    struct joi_error *err)
+{
+	if (joi_member(body, "upstream") != NULL && joi_member(body, "target") != NULL) {
+		size_t saved = joi_label_push_key(label, "upstream");
+		joi_fail(err, label, "and \"target\" are mutually exclusive");
+		joi_label_pop(label, saved);
+		return 1;
+	}
+	return target(body, "upstream", label, out, err);
+}
+
+/* transport (or its alias endpoints): { ws: { enabled }, ssh: { enabled } } */
+static int transport(const cJSON *body, const char *key, struct joi_label *label,
+                     struct tunnel_patch *out, struct joi_error *err)
 {
 	static const char *const keys[] = {"ws", "ssh", NULL};
 	const cJSON *block;
-	if (!child_object(body, "transport", label, err, &block))
+	if (!child_object(body, key, label, err, &block))
 		return 1;
 	if (block == NULL)
 		return 0;
-	size_t saved = joi_label_push_key(label, "transport");
+	size_t saved = joi_label_push_key(label, key);
 	bool ok = enabled_block(block, "ws", label, &out->ws_enabled, err) &&
 	          enabled_block(block, "ssh", label, &out->ssh_enabled, err) &&
 	          joi_known_keys(block, keys, label, err);
@@ -192,9 +208,32 @@ static int transport(const cJSON *body, struct joi_label *label, struct tunnel_p
 	return ok ? 0 : 1;
 }
 
+/* endpoints.ws and transport.ws (or .ssh) name one property (C2). */
+static bool transport_exclusive(const cJSON *body, struct joi_label *label, struct joi_error *err)
+{
+	const cJSON *endpoints = joi_member(body, "endpoints");
+	const cJSON *transport = joi_member(body, "transport");
+	static const char *const kinds[] = {"ws", "ssh"};
+	if (!cJSON_IsObject(endpoints) || !cJSON_IsObject(transport))
+		return true;
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (joi_member(endpoints, kinds[i]) == NULL ||
+		    joi_member(transport, kinds[i]) == NULL)
+			continue;
+		size_t saved = joi_label_push_key(label, "endpoints");
+		size_t inner = joi_label_push_key(label, kinds[i]);
+		joi_fail(err, label, "and \"transport.%s\" are mutually exclusive", kinds[i]);
+		joi_label_pop(label, inner);
+		joi_label_pop(label, saved);
+		return false;
+	}
+	return true;
+}
+
 int tunnel_patch_parse(const struct cJSON *body, struct tunnel_patch *out, struct joi_error *err)
 {
-	static const char *const keys[] = {"ingress", "target", "transport", NULL};
+	static const char *const keys[] = {"ingress",   "target",    "upstream",
+	                                   "transport", "endpoints", NULL};
 	struct joi_label label;
 	joi_label_init(&label);
 	tunnel_patch_init(out);
@@ -203,9 +242,13 @@ int tunnel_patch_parse(const struct cJSON *body, struct tunnel_patch *out, struc
 		joi_fail(err, &label, "must be of type object");
 		return EXPOSR_DECLINED;
 	}
+	out->legacy = joi_member(body, "upstream") != NULL || joi_member(body, "endpoints") != NULL;
 	if ((rc = ingress(body, &label, out, err)) == 0 &&
-	    (rc = target(body, &label, out, err)) == 0 &&
-	    (rc = transport(body, &label, out, err)) == 0)
+	    (rc = target(body, "target", &label, out, err)) == 0 &&
+	    (rc = upstream(body, &label, out, err)) == 0 &&
+	    (rc = transport(body, "transport", &label, out, err)) == 0 &&
+	    (rc = transport_exclusive(body, &label, err) ? 0 : 1) == 0 &&
+	    (rc = transport(body, "endpoints", &label, out, err)) == 0)
 		rc = joi_known_keys(body, keys, &label, err) ? 0 : 1;
 	if (rc == 0)
 		return EXPOSR_OK;

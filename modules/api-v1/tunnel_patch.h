@@ -21,6 +21,8 @@ struct tunnel_patch {
 	bool alt_names_set;
 	char *alt_names[ALT_NAMES_MAX]; /* lower-cased, duplicates dropped, in request order */
 	size_t alt_count;
+	/* A top-level `upstream` or `endpoints`: a pre-0.5 client's body (protocol.md §14.5 C3). */
+	bool legacy;
 };
 
 void tunnel_patch_init(struct tunnel_patch *p);

@@ -290,7 +290,7 @@ static int copy_names(struct tunnel_update *u, const struct tunnel_patch *p, con
 void tunnel_update_start(struct api_call *call, const struct cJSON *record)
 {
 	const struct exposr_host *host = call->api->host;
-	const struct tunnel_patch *p = &call->patch;
+	struct tunnel_patch *p = &call->patch;
 	struct tunnel_update *u = calloc(1, sizeof(*u));
 	if (u == NULL) {
 		call_text(&call->call, 500);
@@ -303,6 +303,12 @@ void tunnel_update_start(struct api_call *call, const struct cJSON *record)
 	const struct exposr_registry_entry *sni = host->registry->find(EXPOSR_KIND_INGRESS, "sni");
 	u->has_http = http != NULL;
 	u->has_sni = sni != NULL;
+	/* An old client sends everything in one PATCH and ignores its failure, so an ingress
+	 * this server lacks must not cost it its target (protocol.md §14.5 C3(b)). */
+	if (p->legacy && !u->has_http && p->http_enabled == 1)
+		p->http_enabled = -1;
+	if (p->legacy && !u->has_sni && p->sni_enabled == 1)
+		p->sni_enabled = -1;
 	if ((enabled_after(p->http_enabled, record, "ingress.http.enabled") && !u->has_http) ||
 	    (enabled_after(p->sni_enabled, record, "ingress.sni.enabled") && !u->has_sni)) {
 		call_error(&call->call, 500, "UNKNOWN_ERROR", "detailed",

@@ -62,16 +62,24 @@ static int query_escape(const char *in, char *out, size_t size)
 	return 0;
 }
 
-int ws_endpoint_url(const struct url_parts *base, const char *tunnel_id, const char *token,
-                    char *out, size_t size)
+/* ws[s]://<host of base><path><tunnel id><query><token escaped>. */
+static int ws_url(const struct url_parts *base, const char *path, const char *tunnel_id,
+                  const char *query, const char *token, char *out, size_t size)
 {
 	char escaped[512];
 	if (query_escape(token, escaped, sizeof(escaped)) != 0)
 		return -1;
-	int n = snprintf(out, size, "%s://%s%s%s/v1/tunnel/%s/ws-endpoint?t=%s",
+	int n = snprintf(out, size, "%s://%s%s%s%s%s%s%s",
 	                 strcmp(base->scheme, "https") == 0 ? "wss" : "ws", base->hostname,
-	                 base->port[0] != '\0' ? ":" : "", base->port, tunnel_id, escaped);
+	                 base->port[0] != '\0' ? ":" : "", base->port, path, tunnel_id, query,
+	                 escaped);
 	return n >= 0 && (size_t)n < size ? 0 : -1;
+}
+
+int ws_endpoint_url(const struct url_parts *base, const char *tunnel_id, const char *token,
+                    char *out, size_t size)
+{
+	return ws_url(base, "/v1/tunnel/", tunnel_id, "/ws-endpoint?t=", token, out, size);
 }
 
 static bool add_time(cJSON *obj, const char *key, int64_t ms, bool iso)
@@ -198,20 +206,54 @@ static bool add_string_if(cJSON *obj, const char *key, const char *value)
 	return value == NULL || cJSON_AddStringToObject(obj, key, value) != NULL;
 }
 
+/* What the pre-0.5 clients read as `endpoints` (protocol.md §14.5 C4, C5): ws whenever
+ * transport.ws is there, whatever its flag (0.1 never sets it), with the URL of their
+ * endpoint and the same token; ssh as transport.ssh; no max_connections, which their
+ * tunnel-info would print as a transport. */
+static cJSON *endpoints_object(const cJSON *record, const cJSON *transport,
+                               const struct url_parts *base)
+{
+	const cJSON *ws = cJSON_GetObjectItemCaseSensitive(transport, "ws");
+	const cJSON *ssh = cJSON_GetObjectItemCaseSensitive(transport, "ssh");
+	const char *id = record_string(record, "id");
+	const char *token = record_string(record, "transport.token");
+	cJSON *obj = cJSON_CreateObject();
+	if (obj == NULL)
+		return NULL;
+	if (ws != NULL && id != NULL && token != NULL) {
+		char url[1024];
+		cJSON *legacy = cJSON_AddObjectToObject(obj, "ws");
+		if (legacy == NULL ||
+		    !add_copy(legacy, "enabled", cJSON_GetObjectItemCaseSensitive(ws, "enabled")) ||
+		    ws_url(base, "/v1/endpoint/ws/", id, "?token=", token, url, sizeof(url)) != 0 ||
+		    cJSON_AddStringToObject(legacy, "url", url) == NULL)
+			goto fail;
+	}
+	if (ssh != NULL && !add_copy(obj, "ssh", ssh))
+		goto fail;
+	return obj;
+fail:
+	cJSON_Delete(obj);
+	return NULL;
+}
+
 struct cJSON *tunnel_object_public(const struct exposr_host *host, const struct cJSON *record,
                                    const struct url_parts *base)
 {
 	const char *id = record_string(record, "id");
 	const char *target_url = record_string(record, "target.url");
-	cJSON *obj = cJSON_CreateObject(), *ingress, *target;
+	cJSON *obj = cJSON_CreateObject(), *transport, *ingress, *target;
 	if (obj == NULL || id == NULL || cJSON_AddStringToObject(obj, "id", id) == NULL ||
 	    !add_item(obj, "connection", connection_object(host, id, false)) ||
-	    !add_item(obj, "transport", transport_object(host, record, base, false)) ||
+	    !add_item(obj, "transport", transport = transport_object(host, record, base, false)) ||
+	    !add_item(obj, "endpoints", endpoints_object(record, transport, base)) ||
 	    (ingress = cJSON_AddObjectToObject(obj, "ingress")) == NULL ||
 	    !add_item(ingress, "http", public_ingress_block(record, "ingress.http")) ||
 	    !add_item(ingress, "sni", public_ingress_block(record, "ingress.sni")) ||
 	    (target = cJSON_AddObjectToObject(obj, "target")) == NULL ||
 	    !add_string_if(target, "url", target_url) ||
+	    /* upstream: target under its pre-0.5 name (C4) */
+	    !add_copy(obj, "upstream", target) ||
 	    !add_string_if(obj, "created_at", record_string(record, "created_at"))) {
 		cJSON_Delete(obj);
 		return NULL;

@@ -1,5 +1,6 @@
 /* The websocket endpoint: handshake checks, token authorisation, refusals with JSON
- * bodies (protocol.md §4.2) and the 101 that hands the socket to a ws_conn. */
+ * bodies (protocol.md §4.2) and the 101 that hands the socket to a ws_conn. Also the
+ * pre-0.5 clients' endpoint, /v1/endpoint/ws/<id>?token= (§14.5 C6). */
 #include "endpoint.h"
 
 #include <stdio.h>
@@ -24,6 +25,7 @@ struct ws_handshake {
 	char tunnel_id[WS_TUNNEL_ID_SIZE];
 	char accept[WS_ACCEPT_SIZE];
 	char peer[WS_PEER_SIZE];
+	bool legacy; /* the pre-0.5 endpoint: multiplex v1, 503 at the connection limit */
 };
 
 static void handshake_link(struct ws_handshake *hs)
@@ -96,7 +98,18 @@ static void upgrade(struct ws_handshake *hs)
 		bufferevent_free(bev);
 		return;
 	}
-	ws_conn_start(wm, bev, hs->tunnel_id, hs->peer);
+	ws_conn_start(wm, bev, hs->tunnel_id, hs->peer, hs->legacy);
+}
+
+/* An old client takes a 101 + 1008 for a reason to reconnect at once, but stops (or
+ * disconnects the tunnel and starts over) on a 503 before the 101, as its servers
+ * answered (protocol.md §14.5 C6, §14.6 K1). The same count as connection_add(). */
+static bool at_connection_limit(const struct ws_module *wm, const char *tunnel_id)
+{
+	const struct exposr_tunnel_api *tunnels = wm->host->tunnels;
+	struct exposr_tunnel_state st;
+	tunnels->state(tunnel_id, &st);
+	return st.connections >= tunnels->max_connections();
 }
 
 static void on_authorized(void *arg, int status, const char *account_id)
@@ -107,7 +120,10 @@ static void on_authorized(void *arg, int status, const char *account_id)
 	handshake_unlink(hs);
 	switch (status) {
 	case EXPOSR_OK:
-		upgrade(hs);
+		if (hs->legacy && at_connection_limit(wm, hs->tunnel_id))
+			refuse(wm, hs->req, 503, "TUNNEL_ALREADY_CONNECTED", NULL);
+		else
+			upgrade(hs);
 		break;
 	case EXPOSR_NOT_FOUND:
 		refuse(wm, hs->req, 404, "TUNNEL_NOT_FOUND", NULL);
@@ -126,7 +142,8 @@ static void on_authorized(void *arg, int status, const char *account_id)
 static bool endpoint_match(void *self, const struct exposr_http_request *req)
 {
 	(void)self;
-	return req->upgrade && ws_endpoint_tunnel_id(req->path, NULL, 0);
+	return req->upgrade && (ws_endpoint_tunnel_id(req->path, NULL, 0) ||
+	                        ws_legacy_tunnel_id(req->path, NULL, 0));
 }
 
 /* RFC 6455 §4.2.1 checks; NULL when the request is a valid websocket opening. */
@@ -161,8 +178,9 @@ static void endpoint_handle(void *self, struct exposr_http_request *req)
 		return;
 	}
 	/* Checked before the token, so a malformed request does not use the token up. */
+	bool legacy = ws_legacy_tunnel_id(req->path, NULL, 0);
 	char token[WS_TOKEN_SIZE];
-	if (!ws_query_param(req->query, "t", token, sizeof(token))) {
+	if (!ws_query_param(req->query, legacy ? "token" : "t", token, sizeof(token))) {
 		refuse(wm, req, 401, "PERMISSION_DENIED", NULL);
 		return;
 	}
@@ -173,7 +191,9 @@ static void endpoint_handle(void *self, struct exposr_http_request *req)
 	}
 	hs->wm = wm;
 	hs->req = req;
-	if (!ws_endpoint_tunnel_id(req->path, hs->tunnel_id, sizeof(hs->tunnel_id)) ||
+	hs->legacy = legacy;
+	if (!(legacy ? ws_legacy_tunnel_id(req->path, hs->tunnel_id, sizeof(hs->tunnel_id))
+	             : ws_endpoint_tunnel_id(req->path, hs->tunnel_id, sizeof(hs->tunnel_id))) ||
 	    !ws_accept_value(http->header(req, "Sec-WebSocket-Key"), hs->accept)) {
 		free(hs);
 		refuse(wm, req, 404, "TUNNEL_NOT_FOUND", NULL);

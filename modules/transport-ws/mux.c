@@ -49,6 +49,12 @@ struct mux *mux_new(const struct mux_ops *ops, void *arg)
 	return m;
 }
 
+void mux_start_v1(struct mux *m)
+{
+	m->version = MUX_V1;
+	m->next_v1 = 0;
+}
+
 void mux_free(struct mux *m)
 {
 	if (m == NULL)

@@ -67,6 +67,10 @@ struct mux *mux_new(const struct mux_ops *ops, void *arg);
  * the end of the process, when nobody will touch them again. */
 void mux_free(struct mux *m);
 
+/* The client speaks v1 from its first byte (the pre-0.5 clients' endpoint, protocol.md
+ * §14.5 C6): no probe, channels numbered from 0. Only before the first open. */
+void mux_start_v1(struct mux *m);
+
 /* One complete websocket data message from the client. */
 void mux_input(struct mux *m, const uint8_t *msg, size_t len);
 /* The same message in pieces split anywhere, as the websocket frames arrive: the payload

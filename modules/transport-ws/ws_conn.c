@@ -713,7 +713,7 @@ fail:
 }
 
 void ws_conn_start(struct ws_module *wm, struct bufferevent *bev, const char *tunnel_id,
-                   const char *peer)
+                   const char *peer, bool v1)
 {
 	struct ws_conn *c = conn_new(wm, bev, tunnel_id, peer);
 	if (c == NULL) {
@@ -723,6 +723,8 @@ void ws_conn_start(struct ws_module *wm, struct bufferevent *bev, const char *tu
 		return;
 	}
 	c->last_pong = monotonic_ms();
+	if (v1)
+		mux_start_v1(c->mux);
 	const struct exposr_host *host = wm->host;
 	if (!wm->stopping && host->server_state() != EXPOSR_SERVER_STOPPING)
 		c->reg = host->tunnels->connection_add(tunnel_id, peer, &conn_vt, c);

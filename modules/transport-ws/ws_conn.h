@@ -16,9 +16,10 @@ struct bufferevent;
 
 /* Serves a socket that has just been sent its 101 response: registers it with the tunnel
  * service, or closes it with 1008 when that is refused or the server is stopping. The
- * connection owns `bev` from here on, also when this fails. */
+ * connection owns `bev` from here on, also when this fails. `v1`: the client speaks
+ * multiplex v1 from the first byte (the pre-0.5 endpoint); otherwise it is probed. */
 void ws_conn_start(struct ws_module *wm, struct bufferevent *bev, const char *tunnel_id,
-                   const char *peer);
+                   const char *peer, bool v1);
 /* Ends a connection: CLOSE for every channel, then the websocket close handshake. */
 void ws_conn_close(struct ws_conn *c, uint16_t code, const char *reason);
 /* Closes every connection of the module (shutdown: 1001). */

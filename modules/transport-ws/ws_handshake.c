@@ -32,6 +32,23 @@ bool ws_endpoint_tunnel_id(const char *path, char *id, size_t size)
 	return false;
 }
 
+bool ws_legacy_tunnel_id(const char *path, char *id, size_t size)
+{
+	static const char prefix[] = "/v1/endpoint/ws/";
+	if (strncmp(path, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	const char *start = path + sizeof(prefix) - 1;
+	size_t len = strlen(start);
+	if (len == 0 || strchr(start, '/') != NULL)
+		return false;
+	if (size == 0)
+		return true;
+	if (len >= size)
+		return false;
+	memcpy(id, start, len + 1);
+	return true;
+}
+
 static int hex_value(char c)
 {
 	if (c >= '0' && c <= '9')

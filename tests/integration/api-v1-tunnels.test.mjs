@@ -16,8 +16,10 @@ function plainTunnel(id, created_at, target = {}) {
     id,
     connection: { connected: false, connections: 0 },
     transport: { max_connections: 2 },
+    endpoints: {}, // the pre-0.5 clients' name of transport (protocol.md §14.5 C4)
     ingress: { http: {}, sni: {} },
     target,
+    upstream: target, // and of target
     created_at,
   };
 }

@@ -47,8 +47,11 @@ describe('tunnel URLs', () => {
         max_connections: 2,
         ws: { enabled: false, url: `ws://127.0.0.1:${srv.port}/v1/tunnel/fresh-tunnel/ws-endpoint?t=${token}` },
       },
+      // The pre-0.5 clients' names (protocol.md §14.5 C4, C5): the same token on their path.
+      endpoints: { ws: { enabled: false, url: `ws://127.0.0.1:${srv.port}/v1/endpoint/ws/fresh-tunnel?token=${token}` } },
       ingress: { http: {}, sni: {} },
       target: {},
+      upstream: {},
       created_at: res.json.created_at,
     });
     const stored = await admin(adminPort, 'GET', '/v1/admin/tunnel/fresh-tunnel', KEY);
@@ -147,11 +150,13 @@ describe('tunnel URLs', () => {
         id: tunnelId,
         connection: { connected: false, connections: 0 },
         transport: { max_connections: 2, ws: { enabled: true, url: `ws://127.0.0.1:${srv.port}/v1/tunnel/${tunnelId}/ws-endpoint?t=${t}` } },
+        endpoints: { ws: { enabled: true, url: `ws://127.0.0.1:${srv.port}/v1/endpoint/ws/${tunnelId}?token=${t}` } },
         ingress: {
           http: { enabled: true, url: `http://${tunnelId}.localhost:8080/`, urls: [`http://${tunnelId}.localhost:8080/`], alt_names: [] },
           sni: {},
         },
         target: { url: 'http://127.0.0.1:3000/' },
+        upstream: { url: 'http://127.0.0.1:3000/' },
         created_at: put.json.created_at,
       });
 

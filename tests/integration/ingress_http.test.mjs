@@ -10,25 +10,14 @@ import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket, { WebSocketServer } from 'ws';
-import { freePort, rawRequest, readMetrics, runExposrd, startExposrd, waitFor, writeConfig } from './lib/exposrd.mjs';
+import { freePort, rawRequest, readMetrics, runExposrd, startExposrd, tunnelConfig, waitFor, writeConfig } from './lib/exposrd.mjs';
 import { TunnelClient, apiCall, spawnClient } from './lib/client.mjs';
 import { startDnsServer } from './lib/api.mjs';
 
 const MiB = 1024 * 1024;
 const PAUSE = 5; // multiplex message type (protocol.md §4.6)
 
-function config(port) {
-  return {
-    log: { level: 'warn' },
-    http: { bind: '127.0.0.1' },
-    modules: {
-      'storage-memory': {},
-      'api-v1': { port, 'allow-registration': true },
-      'transport-ws': { port },
-      'ingress-http': { url: `http://localhost:${port}`, port },
-    },
-  };
-}
+const config = (port) => tunnelConfig(port);
 
 // --- Deterministic bodies of any size, hashed on both ends -------------------------------
 

@@ -104,3 +104,47 @@ Test(tunnel_patch, messages)
 	REFUSED("{\"ingress\":{\"x\":1,\"sni\":{\"enabled\":3}}}",
 	        "\"ingress.sni.enabled\" must be a boolean");
 }
+
+/* The pre-0.5 clients' names (protocol.md §14.5 C1, C2). */
+Test(tunnel_patch, legacy_aliases)
+{
+	struct tunnel_patch p;
+	struct joi_error err = {0};
+	cJSON *body =
+	        cJSON_Parse("{\"upstream\":{\"url\":\"http://127.0.0.1:3000/\"},"
+	                    "\"endpoints\":{\"ws\":{\"enabled\":true},\"ssh\":{\"enabled\":false}},"
+	                    "\"ingress\":{\"http\":{\"enabled\":true}}}");
+	cr_assert_eq(tunnel_patch_parse(body, &p, &err), EXPOSR_OK);
+	cr_assert(p.legacy);
+	cr_assert(p.target_set);
+	cr_assert_str_eq(p.target_url, "http://127.0.0.1:3000/");
+	cr_assert_eq(p.ws_enabled, 1);
+	cr_assert_eq(p.ssh_enabled, 0);
+	cr_assert_eq(p.http_enabled, 1);
+	tunnel_patch_free(&p);
+	cJSON_Delete(body);
+
+	body = cJSON_Parse("{\"target\":{\"url\":\"http://a.test/\"},\"transport\":{}}");
+	cr_assert_eq(tunnel_patch_parse(body, &p, &err), EXPOSR_OK);
+	cr_assert_not(p.legacy);
+	tunnel_patch_free(&p);
+	cJSON_Delete(body);
+
+	/* Different properties through the two names are fine. */
+	cr_assert_null(message("{\"endpoints\":{\"ws\":{\"enabled\":true}},"
+	                       "\"transport\":{\"ssh\":{\"enabled\":true}}}"));
+	REFUSED("{\"upstream\":{\"url\":\"no uri\"}}", "\"upstream.url\" must be a valid uri");
+	REFUSED("{\"upstream\":{\"url\":\"a:\"},\"target\":{\"url\":\"b:\"}}",
+	        "\"upstream\" and \"target\" are mutually exclusive");
+	REFUSED("{\"endpoints\":{\"ws\":{\"enabled\":true}},\"transport\":{\"ws\":{\"enabled\":1}}"
+	        "}",
+	        "\"transport.ws.enabled\" must be a boolean");
+	REFUSED("{\"endpoints\":{\"ws\":{}},\"transport\":{\"ws\":{}}}",
+	        "\"endpoints.ws\" and \"transport.ws\" are mutually exclusive");
+	REFUSED("{\"endpoints\":{\"token\":\"x\"}}", "\"endpoints.token\" is not allowed");
+	REFUSED("{\"endpoints\":{\"ws\":{\"enabled\":\"maybe\"}}}",
+	        "\"endpoints.ws.enabled\" must be a boolean");
+	REFUSED("{\"upstream\":{\"url\":\"http://a.test/\",\"x\":1}}",
+	        "\"upstream.x\" is not allowed");
+	REFUSED("{\"upstream\":[]}", "\"upstream\" must be of type object");
+}

@@ -860,6 +860,34 @@ Test(mux, v1_session)
 	user_fini(&c);
 }
 
+/* The pre-0.5 clients' endpoint: v1 from the first byte, no probe, channels from 0. */
+Test(mux, v1_from_the_start)
+{
+	struct user a, b;
+	mux_start_v1(fk.m);
+	cr_assert_eq(mux_version(fk.m), MUX_V1);
+	cr_assert_not_null(open_for(&a));
+	cr_assert_not_null(open_for(&b));
+	expect_sent("0001 0002 00000000 00000000");
+	expect_sent("0001 0002 00000001 00000000");
+	input("0001 0003 00000000 00000000");
+	input("0001 0003 00000001 00000000");
+	mux_run(fk.m);
+	cr_assert_eq(a.status, EXPOSR_OK);
+	cr_assert_eq(b.status, EXPOSR_OK);
+	/* The client's target closes: it sends FIN twice; the second is ignored. */
+	input("0001 0004 00000000 00000000");
+	expect_sent("0001 0004 00000000 00000000");
+	input("0001 0004 00000000 00000000");
+	expect_nothing_sent();
+	mux_run(fk.m);
+	cr_assert(a.closed);
+	cr_assert_not(a.error);
+	cr_assert_eq(mux_channel_count(fk.m), 1);
+	user_fini(&a);
+	user_fini(&b);
+}
+
 Test(mux, v1_numbers_not_reused_before_fin)
 {
 	struct user a, b, c;

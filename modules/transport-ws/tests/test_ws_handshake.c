@@ -21,6 +21,21 @@ Test(ws_handshake, endpoint_path)
 	cr_assert_not(ws_endpoint_tunnel_id("/v1/tunnel/abcdefgh/ws-endpoint", id, 4));
 }
 
+Test(ws_handshake, legacy_tunnel_id)
+{
+	char id[64];
+	cr_assert(ws_legacy_tunnel_id("/v1/endpoint/ws/demo-tunnel", id, sizeof(id)));
+	cr_assert_str_eq(id, "demo-tunnel");
+	cr_assert(ws_legacy_tunnel_id("/v1/endpoint/ws/x", NULL, 0));
+	/* Exactly this path: anchored at both ends, one segment. */
+	cr_assert_not(ws_legacy_tunnel_id("/prefix/v1/endpoint/ws/abc", id, sizeof(id)));
+	cr_assert_not(ws_legacy_tunnel_id("/v1/endpoint/ws/abc/x", id, sizeof(id)));
+	cr_assert_not(ws_legacy_tunnel_id("/v1/endpoint/ws/", id, sizeof(id)));
+	cr_assert_not(ws_legacy_tunnel_id("/v1/endpoint/ws", id, sizeof(id)));
+	cr_assert_not(ws_legacy_tunnel_id("/v1/endpoint/wsabc", id, sizeof(id)));
+	cr_assert_not(ws_legacy_tunnel_id("/v1/endpoint/ws/abcdefgh", id, 4));
+}
+
 Test(ws_handshake, query_param)
 {
 	char v[32];

@@ -94,6 +94,17 @@ export function baseConfig(port, extra = {}) {
   return { log: { level: 'warn' }, http: { bind: '127.0.0.1' }, ...extra, modules };
 }
 
+// A tunnel server on `port`: memory storage, the public API, the websocket transport and,
+// unless `ingress` is false, the HTTP ingress for *.localhost:<port>.
+export function tunnelConfig(port, { ingress = true } = {}) {
+  return baseConfig(port, {
+    modules: {
+      'transport-ws': { port },
+      ...(ingress ? { 'ingress-http': { url: `http://localhost:${port}`, port } } : {}),
+    },
+  });
+}
+
 /**
  * Starts exposrd. `config` is an object (or a function of the port) written as the
  * YAML file; waits until `waitPort` (default: the port) accepts connections on `host`

@@ -13,8 +13,9 @@ struct cJSON;
 int ws_endpoint_url(const struct url_parts *base, const char *tunnel_id, const char *token,
                     char *out, size_t size);
 
-/* The public API's tunnel object: id, connection (epoch ms), transport, ingress (a
- * disabled block as {}), target, created_at. NULL on OOM. */
+/* The public API's tunnel object: id, connection (epoch ms), transport, endpoints (the
+ * pre-0.5 clients' name of transport, protocol.md §14.5 C4), ingress (a disabled block as
+ * {}), target, upstream (a copy of target, C4), created_at. NULL on OOM. */
 struct cJSON *tunnel_object_public(const struct exposr_host *host, const struct cJSON *record,
                                    const struct url_parts *base);
 
