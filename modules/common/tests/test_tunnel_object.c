@@ -25,11 +25,8 @@ static void ssh_describe(void *self, const char *id, const char *token, const ch
 {
 	(void)self;
 	(void)base;
-	cJSON *ssh = cJSON_AddObjectToObject(json, "ssh");
-	cr_assert_not_null(ssh);
-	cJSON_AddBoolToObject(ssh, "enabled", false);
-	cJSON_AddStringToObject(ssh, "username", id);
-	cJSON_AddStringToObject(ssh, "password", token);
+	cJSON_AddStringToObject(json, "username", id);
+	cJSON_AddStringToObject(json, "password", token);
 }
 
 static const struct exposr_transport_vtable ws_vt = {sizeof(ws_vt), ws_describe};
