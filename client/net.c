@@ -44,8 +44,17 @@ static int resolve(struct net_target *t, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot resolve %s: %s", t->host, gai_strerror(r));
 		return -1;
 	}
-	memcpy(&t->addr, res->ai_addr, res->ai_addrlen);
-	t->addr_len = res->ai_addrlen;
+	/* IPv4 first: "localhost" often lists ::1 first, and a local service listening on
+	 * 127.0.0.1 or 0.0.0.0 (most do) would then refuse the connection. */
+	const struct addrinfo *pick = res;
+	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_family == AF_INET) {
+			pick = ai;
+			break;
+		}
+	}
+	memcpy(&t->addr, pick->ai_addr, pick->ai_addrlen);
+	t->addr_len = pick->ai_addrlen;
 	t->resolved_at_ms = ws_client_now_ms();
 	freeaddrinfo(res);
 	return 0;
