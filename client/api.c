@@ -237,6 +237,9 @@ int api_request(struct api *api, const char *method, const char *path, const cha
 	evhttp_add_header(headers, "Host", api->host_header);
 	evhttp_add_header(headers, "User-Agent", "exposr-cli/" EXPOSR_CLIENT_VERSION);
 	evhttp_add_header(headers, "Accept", "application/json");
+	/* One connection per call: closed by the server after the answer, which is also when
+	 * libevent frees a connection marked free-on-completion. */
+	evhttp_add_header(headers, "Connection", "close");
 	if (api->auth != NULL)
 		evhttp_add_header(headers, "Authorization", api->auth);
 	if (body != NULL) {
