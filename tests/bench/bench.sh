@@ -525,10 +525,10 @@ verdict() { # verdict VALUE OP LIMIT
 	for n in $SCALE; do
 		echo "| 4 | Tunnels connected per second ($n tunnels, GET + upgrade, 64 at a time) | | ${RATE[$n]} | created (PUT + 3 PATCH): ${CREATE_RATE[$n]}/s | |"
 	done
-	[ "${#X_RPS[@]}" -gt 0 ] && echo "| 6 | The exposr client instead of the load client: 1 KiB, \`wrk -t2 -c50 -d${DURATION}s\`: req/s | | $(summary "%.0f" "${X_RPS[@]}") | $(summary "%.3f" "${XR_RPS[@]}") of the load client's | ≥ 1: $(verdict "$(median "${XR_RPS[@]}")" ">=" 1) |"
-	[ "${#X_MBS[@]}" -gt 0 ] && echo "| 6 | The exposr client instead of the load client: $DOWNLOAD download: MB/s | | $(summary "%.0f" "${X_MBS[@]}") | $(summary "%.3f" "${XR_MBS[@]}") of the load client's | ≥ 1: $(verdict "$(median "${XR_MBS[@]}")" ">=" 1) |"
 	[ "${#CPU_GIB[@]}" -gt 0 ] && echo "| 5 | Server CPU seconds per GiB carried | | $(summary "%.2f" "${CPU_GIB[@]}") | | |"
 	[ "${#CPU_10K[@]}" -gt 0 ] && echo "| 5 | Server CPU seconds per 10,000 requests (1 KiB) | | $(summary "%.3f" "${CPU_10K[@]}") | | |"
+	[ "${#X_RPS[@]}" -gt 0 ] && echo "| 6 | The exposr client instead of the load client: 1 KiB, \`wrk -t2 -c50 -d${DURATION}s\`: req/s | | $(summary "%.0f" "${X_RPS[@]}") | $(summary "%.3f" "${XR_RPS[@]}") of the load client's | ≥ 1: $(verdict "$(median "${XR_RPS[@]}")" ">=" 1) |"
+	[ "${#X_MBS[@]}" -gt 0 ] && echo "| 6 | The exposr client instead of the load client: $DOWNLOAD download: MB/s | | $(summary "%.0f" "${X_MBS[@]}") | $(summary "%.3f" "${XR_MBS[@]}") of the load client's | ≥ 1: $(verdict "$(median "${XR_MBS[@]}")" ">=" 1) |"
 	[ "${#SRV_UTIL[@]}" -gt 0 ] && echo "| – | exposrd CPU during the 1 KiB tunnel runs: % of a core | | $(summary "%.0f" "${SRV_UTIL[@]}") | | |"
 	[ "${#LC_UTIL[@]}" -gt 0 ] && echo "| – | Load client CPU during the 1 KiB tunnel runs: % of a core | | $(summary "%.0f" "${LC_UTIL[@]}") | | |"
 	[ "${#SRV_DL_UTIL[@]}" -gt 0 ] && echo "| – | exposrd CPU during the tunnel downloads: % of a core | | $(summary "%.0f" "${SRV_DL_UTIL[@]}") | | |"
