@@ -320,6 +320,16 @@ Test(mux_client, pause_when_the_target_lags_resume_when_it_drains)
 	expect_mux(MUX_RESUME, 1, 1, "RESUME");
 }
 
+Test(mux_client, pings_as_soon_as_it_opens)
+{
+	/* ws-multiplex's keep-alive: an empty ping when the multiplexer starts (§4.5). */
+	uint8_t h[2], key[4];
+	read_exact(server_fd, h, 2, "the first frame");
+	cr_assert_eq(h[0], 0x89, "a final ping frame, got 0x%02x", h[0]);
+	cr_assert_eq(h[1], 0x80, "masked, empty");
+	read_exact(server_fd, key, 4, "the mask");
+}
+
 Test(mux_client, server_close_codes_reach_the_owner)
 {
 	uint8_t close_frame[] = {0x88, 0x02, 0x03, 0xf0}; /* 1008 */
