@@ -8,7 +8,7 @@ set -euo pipefail
 what=${1:-build}
 build_pkgs=(build-essential cmake pkg-config libevent-dev libwslay-dev libhiredis-dev
 	libyaml-dev libcjson-dev libssl-dev node-llhttp libsqlite3-dev)
-test_pkgs=(libcriterion-dev redis-server curl openssh-client procps wrk clang-format)
+test_pkgs=(libcriterion-dev redis-server curl openssh-client procps wrk clang-format openssl)
 # Only for packaging/: CPack's DEB generator runs file and dpkg-shlibdeps; the
 # container test builds and runs the image with buildah on debootstrap'ed images.
 package_pkgs=(file dpkg-dev)

@@ -405,3 +405,30 @@ test('registration off: account create and connect without -a say so', async () 
     await off.stop();
   }
 });
+
+test('on a terminal: a status line with the URL, websockets, requests and bytes; Ctrl-C on the terminal ends it', async () => {
+  // script(1) gives exposr a pseudo-terminal; ^C typed into it is a real Ctrl-C.
+  const cmd = [BIN, '-s', `http://localhost:${server.port}`, 'tunnel', 'connect', 'cli-tty', `http://127.0.0.1:${targetPort}`]
+    .map((a) => `'${a}'`).join(' ');
+  const proc = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
+  const statusLine = (re) => out.split(/\r|\n/).some((l) => re.test(l));
+  try {
+    await waitFor(() => statusLine(new RegExp(`http://cli-tty\\.localhost:${server.port}/ -> http://127\\.0\\.0\\.1:${targetPort}/ \\| websockets 2/2`)),
+      { what: `the status line with both websockets up (output: ${JSON.stringify(out.slice(-300))})`, timeout: 10000 });
+    for (let i = 0; i < 3; i++) {
+      const r = await fetchBytes(server.port, `cli-tty.localhost:${server.port}`, '/2048');
+      assert.equal(r.status, 200);
+    }
+    await waitFor(() => statusLine(/\| requests 3 \| in [0-9.]+ (B|KiB), out [0-9.]+ KiB$/),
+      { what: `the status line counting 3 requests (output: ${JSON.stringify(out.slice(-300))})`, timeout: 5000 });
+    assert.match(out, /\r\x1b\[K/, 'the line is redrawn in place');
+    assert.doesNotMatch(out, /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info/, 'no time-stamped log lines on a terminal');
+    proc.stdin.write('\x03');
+    assert.equal(await exited, 0, out);
+  } finally {
+    proc.kill('SIGKILL');
+  }
+});
