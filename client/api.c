@@ -27,14 +27,34 @@ struct api {
 	char host_header[300];
 	char *auth;
 	SSL_CTX *tls;
+	/* Finished calls: their connections are freed from here, once libevent is done
+	 * with them (it is not when it calls back, and it frees them itself on no path the
+	 * client can rely on). */
+	struct api_call *done;
+	struct event *reaper;
 };
 
 struct api_call {
 	struct api *api;
+	struct evhttp_connection *conn;
+	struct api_call *next;
 	api_cb cb;
 	void *arg;
 	char what[160]; /* "GET /v1/..." for messages */
 };
+
+static void reap(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct api *api = arg;
+	while (api->done != NULL) {
+		struct api_call *call = api->done;
+		api->done = call->next;
+		evhttp_connection_free(call->conn);
+		free(call);
+	}
+}
 
 /* What the exposr client prints for each error code (protocol.md §2.1). */
 static const struct {
@@ -70,6 +90,10 @@ struct api *api_new(struct event_base *base, const char *server, char *err, size
 		goto fail;
 	}
 	url_host_header(&api->url, api->host_header, sizeof(api->host_header));
+	if ((api->reaper = event_new(base, -1, 0, reap, api)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (api->url.tls && (api->tls = net_tls_context(true)) == NULL) {
 		snprintf(err, errlen, "cannot set up TLS");
 		goto fail;
@@ -84,6 +108,9 @@ void api_free(struct api *api)
 {
 	if (api == NULL)
 		return;
+	reap(-1, 0, api);
+	if (api->reaper != NULL)
+		event_free(api->reaper);
 	SSL_CTX_free(api->tls);
 	free(api->auth);
 	free(api);
@@ -160,7 +187,9 @@ static void request_done(struct evhttp_request *req, void *arg)
 	}
 	call->cb(call->arg, &r);
 	api_result_clear(&r);
-	free(call);
+	call->next = call->api->done;
+	call->api->done = call;
+	event_active(call->api->reaper, EV_TIMEOUT, 0);
 }
 
 static struct evhttp_connection *connect_api(struct api *api)
@@ -237,8 +266,7 @@ int api_request(struct api *api, const char *method, const char *path, const cha
 	evhttp_add_header(headers, "Host", api->host_header);
 	evhttp_add_header(headers, "User-Agent", "exposr-cli/" EXPOSR_CLIENT_VERSION);
 	evhttp_add_header(headers, "Accept", "application/json");
-	/* One connection per call: closed by the server after the answer, which is also when
-	 * libevent frees a connection marked free-on-completion. */
+	/* One connection per call, closed after the answer. */
 	evhttp_add_header(headers, "Connection", "close");
 	if (api->auth != NULL)
 		evhttp_add_header(headers, "Authorization", api->auth);
@@ -256,7 +284,7 @@ int api_request(struct api *api, const char *method, const char *path, const cha
 		free(call);
 		return -1;
 	}
-	evhttp_connection_free_on_completion(conn);
+	call->conn = conn;
 	return 0;
 }
 
