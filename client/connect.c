@@ -102,6 +102,14 @@ static int count_slots(const struct session *s, enum slot_state state)
 
 static void stop(struct session *s, int exit_code);
 
+/* A slot whose attempt failed for good ends the client. */
+static void fail_slot(struct slot *sl)
+{
+	sl->state = SLOT_IDLE;
+	stop(sl->s, 1);
+	release_lock(sl);
+}
+
 static void retry_later(struct slot *sl)
 {
 	struct session *s = sl->s;
@@ -189,7 +197,7 @@ static void got_tunnel(void *arg, struct api_result *r)
 	if (r->status != 200) {
 		log_msg(LOG_WARN, "connection %d: %s", sl->index + 1, r->msg);
 		if (code != NULL && is_fatal(code)) {
-			stop(s, 1);
+			fail_slot(sl);
 			return;
 		}
 		retry_later(sl);
@@ -201,7 +209,7 @@ static void got_tunnel(void *arg, struct api_result *r)
 	if (ws_url == NULL || url_parse(ws_url, &u, err, sizeof(err)) != 0 ||
 	    (strcmp(u.scheme, "ws") != 0 && strcmp(u.scheme, "wss") != 0)) {
 		log_msg(LOG_ERROR, "No tunnel endpoint available");
-		stop(s, 1);
+		fail_slot(sl);
 		return;
 	}
 	if (strcmp(sl->server.host, u.host) != 0 || sl->server.port != u.port) {
@@ -214,7 +222,7 @@ static void got_tunnel(void *arg, struct api_result *r)
 	net_target_refresh(&sl->server, ws_client_now_ms());
 	if (u.tls && s->server_tls == NULL && (s->server_tls = net_tls_context(true)) == NULL) {
 		log_msg(LOG_ERROR, "cannot set up TLS");
-		stop(s, 1);
+		fail_slot(sl);
 		return;
 	}
 	sl->server.tls = u.tls ? s->server_tls : NULL;

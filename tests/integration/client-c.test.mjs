@@ -278,10 +278,11 @@ test('a connection the server refuses with 1008 is not retried: the client stops
 
 // A stand-in server: the API answers of §2 for one tunnel, and a websocket endpoint that
 // records how each connection ends and closes new ones with `closeWith` (if set).
-async function fakeServer({ closeWith } = {}) {
+async function fakeServer({ closeWith, goneAfter = Infinity } = {}) {
   const port = await freePort();
   const closes = [];
   let connections = 0;
+  let gets = 0;
   const tunnel = () => ({
     id: 'fake-tunnel',
     connection: { connected: false, connections: 0 },
@@ -294,7 +295,7 @@ async function fakeServer({ closeWith } = {}) {
     req.resume();
     const reply = (status, obj) => { res.writeHead(status, { 'content-type': 'application/json' }); res.end(JSON.stringify(obj)); };
     if (req.url.endsWith('/token')) return reply(201, { token: 'dG9r' });
-    if (req.url === '/v1/tunnel/fake-tunnel') return reply(200, tunnel());
+    if (req.url === '/v1/tunnel/fake-tunnel' && (req.method !== 'GET' || ++gets <= goneAfter)) return reply(200, tunnel());
     return reply(404, { error: 'TUNNEL_NOT_FOUND' });
   });
   const wss = new WebSocketServer({ server: srv });
@@ -329,6 +330,16 @@ test('a server closing with 1008 stops the client (exit 1), with no new attempt'
   assert.equal(r.code, 1, r.stderr);
   assert.equal(fake.connections(), 1);
   assert.match(r.stderr, /connection 1 closed by the server \(1008\): not reconnecting/);
+});
+
+test('a tunnel gone before a websocket is opened stops the client (exit 1)', async () => {
+  // The setup reads the tunnel twice (§2.8 steps 3 and 5); the slot's own read finds it gone.
+  const fake = await fakeServer({ goneAfter: 2 });
+  const r = await exposr(['-s', `http://127.0.0.1:${fake.port}`, '-a', 'AAAA-BBBB', '--non-interactive', 'tunnel', 'connect', 'fake-tunnel']);
+  fake.close();
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /connection 1: Tunnel not found/);
+  assert.equal(fake.connections(), 0);
 });
 
 test('the client reconnects after the server restarts', async () => {
