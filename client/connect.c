@@ -448,7 +448,9 @@ static int setup_target(struct session *s, const struct args *a)
 		log_msg(LOG_ERROR, "cannot set up TLS");
 		return -1;
 	}
-	s->target.count_http = strcmp(u.scheme, "http") == 0 || strcmp(u.scheme, "https") == 0;
+	/* Requests are counted for the status line only: parsing costs a little per byte. */
+	s->target.count_http = log_interactive() &&
+	                       (strcmp(u.scheme, "http") == 0 || strcmp(u.scheme, "https") == 0);
 	if (net_target_set(&s->target, u.host, u.port, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERROR, "target %s: %s", s->target_url, err);
 		return -1;
