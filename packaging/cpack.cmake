@@ -4,7 +4,8 @@
 #         -DCMAKE_INSTALL_PREFIX=/usr -DCMAKE_INSTALL_SYSCONFDIR=/etc -DCMAKE_INSTALL_LIBDIR=lib
 #   cmake --build build-pkg && (cd build-pkg && cpack -G DEB)
 #
-# gives build-pkg/exposrd_<version>_<arch>.deb: /usr/sbin/exposrd, its modules in
+# gives build-pkg/exposrd_<version>_<arch>.deb: /usr/sbin/exposrd, the client
+# /usr/bin/exposr, the server's modules in
 # /usr/lib/exposrd/modules, /etc/exposrd/exposrd.yaml and /etc/default/exposrd
 # (conffiles), and exposrd.service. The maintainer scripts create and, on purge, remove
 # the `exposrd` system user. packaging/test-deb.sh builds, installs and runs it.
@@ -44,7 +45,9 @@ set(CPACK_PACKAGE_DESCRIPTION
     "exposrd exposes services behind NAT or a firewall through public URLs: a tunnel\n"
     "client connects out to the server, and public traffic for the tunnel is carried\n"
     "back over that connection. A C implementation of the exposr server, compatible\n"
-    "with the exposr client. The service is installed but not enabled:\n"
+    "with the exposr client. The package also ships that client, /usr/bin/exposr\n"
+    "(tunnel connect and the account and tunnel commands of exposr 0.10).\n"
+    "The service is installed but not enabled:\n"
     "edit /etc/exposrd/exposrd.yaml, then `systemctl enable --now exposrd`.")
 string(REPLACE ";" "" CPACK_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
 set(CPACK_PACKAGE_CONTACT "exposrd maintainers <exposrd@localhost>")

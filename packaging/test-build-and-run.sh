@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # The README's first command as a user runs it: `bash packaging/build-and-run.sh` with
-# the quick start's flags builds exposrd (Release, into build/) and starts it with the
-# default configuration on port 8080; then the quick start against it (an account, a
-# tunnel, a tunnel client, a page fetched through the HTTP ingress: packaging/smoke.mjs)
-# and SIGTERM. Debian 12, as root.
+# the quick start's flags builds exposrd and exposr (Release, into build/) and starts
+# exposrd with the default configuration on port 8080; then the quick start's lines
+# against it, as written there:
+#
+#   (a service on port 3000: here a page served by node on 127.0.0.1:3000)
+#   build/exposr -s http://localhost:8080 tunnel connect demo http://localhost:3000
+#   curl http://demo.localhost:8080/
+#
+# then Ctrl-C on exposr and SIGTERM on exposrd. Debian 12, as root.
 set -euo pipefail
 PKG_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$PKG_DIR")
@@ -11,22 +16,25 @@ ROOT=$(dirname "$PKG_DIR")
 source "$PKG_DIR/testlib.sh"
 
 PORT=8080
-DEFAULT_MODULES=storage-memory,api-v1,transport-ws,ingress-http
+TARGET_PORT=3000
 
 ensure_tools
-ensure_node_modules "$ROOT"
 work=$(mktemp -d)
 server_pid=""
+target_pid=""
+client_pid=""
 cleanup() {
-	[ -n "$server_pid" ] && kill -KILL "$server_pid" 2>/dev/null
+	for p in $client_pid $target_pid $server_pid; do kill -KILL "$p" 2>/dev/null; done
 	rm -rf "$work"
 }
 trap cleanup EXIT
 
 step "bash packaging/build-and-run.sh (build, then exposrd on port $PORT)"
-if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-	die "something already listens on port $PORT, which the default configuration uses"
-fi
+for p in $PORT $TARGET_PORT; do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+		die "something already listens on port $p, which the quick start uses"
+	fi
+done
 bash "$PKG_DIR/build-and-run.sh" --allow-registration \
 	--ingress-http-url "http://localhost:$PORT" >"$work/run.log" 2>&1 &
 server_pid=$!
@@ -37,9 +45,34 @@ if ! wait_for_log "$work/run.log" "running with 4 modules" "$server_pid" 900; th
 fi
 ok "exposrd runs from build/ with the default configuration"
 
-step "the README's quick start against it"
-smoke --label "build-and-run.sh" --port "$PORT" --modules "$DEFAULT_MODULES" \
-	--ingress-domain "localhost:$PORT" || true
+step "the README's quick start against it, with build/exposr"
+check "build/exposr was built" test -x "$ROOT/build/exposr"
+page="hello through the tunnel $RANDOM$RANDOM"
+node -e 'require("http").createServer((q, s) => s.end(process.argv[1])).listen(3000, "127.0.0.1")' \
+	"$page" &
+target_pid=$!
+(cd "$ROOT" && exec build/exposr -s http://localhost:8080 tunnel connect demo http://localhost:3000) \
+	>"$work/exposr.log" 2>&1 &
+client_pid=$!
+got=""
+deadline=$((SECONDS + 20))
+while [ $SECONDS -lt $deadline ] && kill -0 "$client_pid" 2>/dev/null; do
+	got=$(curl -s --max-time 2 http://demo.localhost:8080/ || true)
+	[ "$got" = "$page" ] && break
+	sleep 0.2
+done
+check "curl http://demo.localhost:8080/ gives the service's page (got '${got:0:200}')" \
+	test "$got" = "$page"
+kill -INT "$client_pid"
+rc=0
+wait_exit "$client_pid" 10 || rc=$?
+client_pid=""
+check "Ctrl-C (SIGINT) ends exposr with exit 0" test "$rc" = 0
+check "exposr said where the tunnel is (Tunnel demo: http://demo.localhost:8080/ -> ...)" \
+	grep -q "Tunnel demo: http://demo.localhost:8080/ -> http://localhost:3000/" "$work/exposr.log"
+log "--- exposr's output ---"; cat "$work/exposr.log"; log "---"
+kill "$target_pid" 2>/dev/null; wait "$target_pid" 2>/dev/null || true
+target_pid=""
 
 step "stop"
 kill -TERM "$server_pid"

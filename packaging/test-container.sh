@@ -7,7 +7,8 @@
 # system tarballs in $EXPOSRD_IMAGE_CACHE (/var/cache/exposrd-test) and imported under
 # those names. The running container is driven on loopback with packaging/smoke.mjs:
 # the seed's quick-start command line unchanged, then a mounted YAML file with EXPOSR_*
-# variables. Reports the time of each step and the image size. Debian 12, as root.
+# variables, where the image's exposr client (`IMAGE exposr -s ... tunnel connect ...`)
+# carries a page through a tunnel. Reports the time of each step and the image size. Debian 12, as root.
 set -euo pipefail
 PKG_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$PKG_DIR")
@@ -143,16 +144,7 @@ run_container() {
 
 # The exposrd process under `buildah run` (a descendant of it).
 exposrd_pid() {
-	local pids=$run_pid p next
-	for _ in 1 2 3 4 5; do
-		for p in $pids; do
-			[ "$(ps -o comm= -p "$p" 2>/dev/null)" = exposrd ] && { echo "$p"; return 0; }
-		done
-		next=$(for p in $pids; do ps -o pid= --ppid "$p"; done | tr -d ' ')
-		[ -n "$next" ] || return 1
-		pids=$next
-	done
-	return 1
+	descendant_named "$run_pid" exposrd
 }
 
 stop_container() { # stop_container [SIGNAL]: ends exposrd, returns buildah run's status
@@ -225,13 +217,15 @@ version_ok() { in_ctr "${ENTRYPOINT[@]}" --version | grep -q '^exposrd '; }
 config_ok() { in_ctr cat /etc/exposrd/exposrd.yaml | cmp -s - config/exposrd.yaml; }
 check "exposrd --version through the entrypoint" version_ok
 check "the entrypoint runs other commands (id -u = 10001)" test "$(in_ctr "${ENTRYPOINT[@]}" id -u)" = 10001
+client_ok() { in_ctr "${ENTRYPOINT[@]}" exposr --version | grep -q '^exposr '; }
+check "the entrypoint runs the client: exposr --version" client_ok
 check "/etc/exposrd/exposrd.yaml is the default configuration" config_ok
 check "no compiler and no -dev package in the runtime image" \
 	test -z "$(in_ctr sh -c 'command -v cc gcc; dpkg-query -W -f="\${Package}\n" | grep -- "-dev$"' || true)"
 mapfile -t image_modules < <(in_ctr sh -c "ls $MODULE_DIR 2>/dev/null | sed -n 's/\\.so\$//p'")
 log "modules in the image: ${image_modules[*]:-none}"
-check "every library of exposrd and its modules resolves" \
-	test -z "$(in_ctr sh -c "ldd /usr/sbin/exposrd $MODULE_DIR/*.so 2>/dev/null | grep 'not found'" || true)"
+check "every library of exposrd, exposr and the modules resolves" \
+	test -z "$(in_ctr sh -c "ldd /usr/sbin/exposrd /usr/bin/exposr $MODULE_DIR/*.so 2>/dev/null | grep 'not found'" || true)"
 
 mapfile -t default_modules < <(enabled_modules config/exposrd.yaml)
 has_module() { printf '%s\n' "${image_modules[@]}" | grep -qx "$1"; }
@@ -301,6 +295,11 @@ if wait_for_log "$work/mounted.log" "running with ${#present[@]} modules from $M
 	ok "exposrd runs with the mounted configuration (${#present[@]} modules)"
 	smoke --label "container, mounted YAML + EXPOSR_*" --port "$port" --modules "$(IFS=,; echo "${present[*]}")" \
 		--ingress-domain localhost:8080 ${admin_port:+--admin-port "$admin_port"} || true
+	if has_module ingress-http && [ "$stored" = 1 ]; then
+		# `docker run --rm -ti --network host exposrd exposr -s ... tunnel connect ...`
+		exposr_smoke "exposr in the image" "http://127.0.0.1:$port" "$port" localhost:8080 ctr-exposr \
+			"${BUILDAH[@]}" run --isolation chroot --network host "$ctr" -- "${ENTRYPOINT[@]}" exposr
+	fi
 	if [ -n "$admin_port" ]; then
 		# The compose health check of the Deployment docs, from inside the image.
 		probe="exec 3<>/dev/tcp/127.0.0.1/$admin_port && printf 'GET /ping HTTP/1.0\\r\\n\\r\\n' >&3 && head -1 <&3 | grep -q ' 200 '"

@@ -2,8 +2,8 @@
 # Builds the Debian package with CPack, checks it, installs it on this machine with
 # apt-get, runs the installed exposrd by hand as the `exposrd` service user (compiled-in
 # module directory and configuration, ports moved to free loopback ports through
-# EXPOSR_* variables), drives it with packaging/smoke.mjs, then removes and purges the
-# package again. Debian 12, as root. Build directory: $EXPOSRD_PKG_BUILD (build-pkg).
+# EXPOSR_* variables), drives it with packaging/smoke.mjs and with the installed exposr
+# client (a page through a tunnel), then removes and purges the package again. Debian 12, as root. Build directory: $EXPOSRD_PKG_BUILD (build-pkg).
 set -euo pipefail
 PKG_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$PKG_DIR")
@@ -59,6 +59,7 @@ depends=$(dpkg-deb -f "$deb" Depends)
 log "Depends: $depends"
 log "Installed-Size: $(dpkg-deb -f "$deb" Installed-Size) KiB"
 check "/usr/sbin/exposrd in the package" grep -qx /usr/sbin/exposrd "$work/files"
+check "/usr/bin/exposr (the client) in the package" grep -qx /usr/bin/exposr "$work/files"
 check "$MODULE_DIR/ in the package" grep -qx "$MODULE_DIR/" "$work/files"
 check "$CONFIG in the package" grep -qx "$CONFIG" "$work/files"
 check "exposrd.service in the package" grep -qx /usr/lib/systemd/system/exposrd.service "$work/files"
@@ -123,6 +124,7 @@ else
 	check "exposrd(8) installed" test -f /usr/share/man/man8/exposrd.8
 	check "exposr(1) installed" test -f /usr/share/man/man1/exposr.1
 fi
+check "exposr --version (the client, on PATH)" sh -c 'exposr --version | grep -q "^exposr "'
 for m in "${built_modules[@]}"; do
 	check "$MODULE_DIR/$m.so installed" test -f "$MODULE_DIR/$m.so"
 done
@@ -202,6 +204,10 @@ if wait_for_log "$work/run.log" "running with ${#present[@]} modules from $MODUL
 	check "the process runs as exposrd" test "$(ps -o user= -p "$server_pid" | tr -d ' ')" = exposrd
 	smoke --label "installed package" --port "$port" --modules "$(IFS=,; echo "${present[*]}")" \
 		--ingress-domain localhost:8080 ${admin_port:+--admin-port "$admin_port"} || true
+	if printf '%s\n' "${present[@]}" | grep -qx ingress-http; then
+		exposr_smoke "installed exposr" "http://127.0.0.1:$port" "$port" localhost:8080 deb-exposr \
+			/usr/bin/exposr
+	fi
 	kill -TERM "$server_pid"
 	rc=0
 	wait "$server_pid" || rc=$?
@@ -220,6 +226,7 @@ step "remove and purge the package"
 DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq exposrd >/dev/null
 check "remove: the package is in state config-files ($(pkg_state))" test "$(pkg_state)" = config-files
 check "remove: the binary is gone" test ! -e /usr/sbin/exposrd
+check "remove: the client is gone" test ! -e /usr/bin/exposr
 check "remove: the modules are gone" test ! -e "$MODULE_DIR"
 check "remove: $CONFIG (a conffile) is kept" test -f "$CONFIG"
 DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq exposrd >/dev/null

@@ -103,12 +103,13 @@ smoke() {
 }
 WAITING_NOTES=()
 
-# Node.js (smoke.mjs) and procps (ps), from Debian's packages where missing.
+# Node.js (smoke.mjs), procps (ps) and curl, from Debian's packages where missing.
 ensure_tools() {
 	local missing=()
 	command -v node >/dev/null 2>&1 || missing+=(nodejs)
 	command -v npm >/dev/null 2>&1 || missing+=(npm)
 	command -v ps >/dev/null 2>&1 || missing+=(procps)
+	command -v curl >/dev/null 2>&1 || missing+=(curl)
 	if [ ${#missing[@]} -gt 0 ]; then
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
@@ -126,4 +127,62 @@ wait_exit() {
 	fi
 	wait "$pid" || rc=$?
 	return $rc
+}
+
+# descendant_named PID NAME: PID itself or its first descendant (5 levels) running NAME.
+descendant_named() {
+	local pids=$1 name=$2 p next
+	for _ in 1 2 3 4 5 6; do
+		for p in $pids; do
+			[ "$(ps -o comm= -p "$p" 2>/dev/null)" = "$name" ] && { echo "$p"; return 0; }
+		done
+		next=$(for p in $pids; do ps -o pid= --ppid "$p"; done | tr -d ' ')
+		[ -n "$next" ] || return 1
+		pids=$next
+	done
+	return 1
+}
+
+# exposr_smoke LABEL SERVER_URL INGRESS_PORT INGRESS_HOST TUNNEL COMMAND...: a page through
+# a tunnel with the exposr client. A target on a free loopback port serves a page;
+# `COMMAND -s SERVER_URL --non-interactive tunnel connect TUNNEL <target>` runs in the
+# background (COMMAND is the client: a path, or a container run ending in `exposr`); the
+# page must come back through the HTTP ingress on 127.0.0.1:INGRESS_PORT with
+# Host: TUNNEL.INGRESS_HOST within 20 s; then Ctrl-C (SIGINT) must end the client with 0.
+exposr_smoke() {
+	local label=$1 server=$2 iport=$3 ihost=$4 id=$5; shift 5
+	local tport page out client target_pid client_pid pid rc=0 deadline got=""
+	tport=$(free_port)
+	page="exposr smoke page $RANDOM$RANDOM"
+	out=$(mktemp)
+	node -e 'require("http").createServer((q, s) => s.end(process.argv[2])).listen(+process.argv[1], "127.0.0.1")' \
+		"$tport" "$page" &
+	target_pid=$!
+	"$@" -s "$server" --non-interactive tunnel connect "$id" "http://127.0.0.1:$tport" >"$out" 2>&1 &
+	client=$!
+	deadline=$((SECONDS + 20))
+	while [ $SECONDS -lt "$deadline" ] && kill -0 "$client" 2>/dev/null; do
+		got=$(curl -s --max-time 2 -H "Host: $id.$ihost" "http://127.0.0.1:$iport/" || true)
+		[ "$got" = "$page" ] && break
+		sleep 0.2
+	done
+	if [ "$got" = "$page" ]; then
+		ok "$label: exposr tunnel connect carries a page (http://$id.$ihost/)"
+	else
+		fail "$label: no page through the tunnel within 20 s (got '${got:0:200}')"
+	fi
+	client_pid=$(descendant_named "$client" exposr) || client_pid=
+	if [ -n "$client_pid" ]; then
+		kill -INT "$client_pid"
+		wait_exit "$client" 10 || rc=$?
+		check "$label: Ctrl-C (SIGINT) ends exposr with exit 0 (got $rc)" test "$rc" = 0
+	else
+		wait_exit "$client" 1 || rc=$?
+		fail "$label: exposr had already exited ($rc)"
+	fi
+	grep -q "Deleted tunnel $id" "$out" && ok "$label: exposr deleted the tunnel it created" ||
+		fail "$label: exposr did not delete tunnel $id"
+	log "--- exposr's log ---"; cat "$out"; log "---"
+	kill "$target_pid" 2>/dev/null; wait "$target_pid" 2>/dev/null || true
+	rm -f "$out"
 }

@@ -3,7 +3,7 @@
 # Usage: check-format.sh SOURCE_DIR
 set -euo pipefail
 cd "$1"
-mapfile -t files < <(find core include modules tests -name node_modules -prune -o \
+mapfile -t files < <(find core include lib modules client tests -name node_modules -prune -o \
 	-name '*.[ch]' -print | sort)
 bad=0
 for f in "${files[@]}"; do

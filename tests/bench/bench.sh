@@ -2,7 +2,8 @@
 # Benchmark of exposrd: tunnel against direct, on loopback. Builds exposrd and the bench
 # tools in Release (unless --build-dir names an existing build), starts exposrd, the C
 # load client (tests/bench/load_client) and the C target (tests/bench/target), and prints
-# one table. Each figure is the median of --runs runs with min-max; direct and tunnel runs
+# one table. The 1 KiB and download runs are also made through a second tunnel carried by
+# the exposr client itself (client/, build/exposr), pair by pair with the load client. Each figure is the median of --runs runs with min-max; direct and tunnel runs
 # alternate in the same sitting and ratios are computed pair by pair.
 #
 #   tests/bench/bench.sh                 # full: 5 runs, 10 s each, 1,000 and 10,000 tunnels
@@ -90,14 +91,15 @@ if [ -z "$BUILD_DIR" ]; then
 	mkdir -p "$BUILD_DIR" || die "cannot create $BUILD_DIR"
 	cmake -S "$SRC" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DEXPOSR_TESTS=ON \
 		>"$BUILD_DIR/bench-build.log" 2>&1 || die "cmake failed, see $BUILD_DIR/bench-build.log"
-	cmake --build "$BUILD_DIR" -j "$(nproc)" --target exposrd storage-memory api-v1 ingress-http \
+	cmake --build "$BUILD_DIR" -j "$(nproc)" --target exposrd exposr storage-memory api-v1 ingress-http \
 		transport-ws transport-ssh bench_load_client bench_target bench_latency >>"$BUILD_DIR/bench-build.log" 2>&1 ||
 		die "build failed, see $BUILD_DIR/bench-build.log"
 fi
 EXPOSRD=$BUILD_DIR/exposrd
 MODULE_DIR=$BUILD_DIR/modules
 TOOLS=$BUILD_DIR/tests/bench
-for f in "$EXPOSRD" "$TOOLS/load_client" "$TOOLS/target" "$TOOLS/latency"; do
+EXPOSR=$BUILD_DIR/exposr
+for f in "$EXPOSRD" "$EXPOSR" "$TOOLS/load_client" "$TOOLS/target" "$TOOLS/latency"; do
 	[ -x "$f" ] || die "missing $f"
 done
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null)
@@ -356,7 +358,20 @@ TUNNEL_HOST="traffic0.localhost:$API_PORT"
 curl -s -o /dev/null --max-time 5 -H "Host: $TUNNEL_HOST" "http://127.0.0.1:$API_PORT/1k" # warm-up
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Host: $TUNNEL_HOST" "http://127.0.0.1:$API_PORT/1k")
 [ "$code" = 200 ] || die "a request through the tunnel answered $code"
+# The exposr client on a second tunnel (its own account, 2 websockets as the server says).
+pin_bg "$CLIENT_CPU" "$WORK/exposr.log" "$EXPOSR" -s "http://127.0.0.1:$API_PORT" --non-interactive \
+	--log-level warn tunnel connect exposr-bench "http://127.0.0.1:$TARGET_PORT"
+EXPOSR_PID=$BG_PID
+EXPOSR_HOST="exposr-bench.localhost:$API_PORT"
+for i in $(seq 1 100); do
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 -H "Host: $EXPOSR_HOST" "http://127.0.0.1:$API_PORT/1k")
+	[ "$code" = 200 ] && break
+	kill -0 "$EXPOSR_PID" 2>/dev/null || break
+	sleep 0.1
+done
+[ "$code" = 200 ] || { cat "$WORK/exposr.log" >&2; die "no request through the exposr client's tunnel ($code)"; }
 
+X_RPS=() XR_RPS=() X_MBS=() XR_MBS=() X_UTIL=() X_DL_UTIL=()
 D_RPS=() T_RPS=() R_RPS=() D_P50=() D_P99=() T_P50=() T_P99=() CPU_10K=() SRV_UTIL=() LC_UTIL=()
 WRK_ERRORS=0
 if [ "$HAVE_WRK" = 1 ] && want rps; then
@@ -382,7 +397,17 @@ if [ "$HAVE_WRK" = 1 ] && want rps; then
 		CPU_10K+=("$(calc "($s1 - $s0) / $CLK_TCK / ($treq / 10000)")")
 		SRV_UTIL+=("$(calc "100 * ($s1 - $s0) / $CLK_TCK / $DURATION")")
 		LC_UTIL+=("$(calc "100 * ($l1 - $l0) / $CLK_TCK / $DURATION")")
-		note "1 KiB run $run: direct $dr req/s, tunnel $tr req/s"
+		x0=$(cpu_ticks "$EXPOSR_PID")
+		x=$(pin "$LOAD_CPU" wrk -t2 -c50 -d"${DURATION}s" -H "Host: $EXPOSR_HOST" \
+			"http://127.0.0.1:$API_PORT/1k")
+		x1=$(cpu_ticks "$EXPOSR_PID")
+		echo "$x" >"$WORK/wrk.exposr.$run.txt"
+		xr=$(echo "$x" | awk '/^Requests\/sec:/ {print $2}')
+		[ -n "$xr" ] || die "wrk gave no result through the exposr client (see $WORK)"
+		echo "$x" | grep -q -e "Non-2xx" -e "Socket errors" && WRK_ERRORS=$((WRK_ERRORS + 1))
+		X_RPS+=("$xr") XR_RPS+=("$(calc "$xr / $tr")")
+		X_UTIL+=("$(calc "100 * ($x1 - $x0) / $CLK_TCK / $DURATION")")
+		note "1 KiB run $run: direct $dr req/s, tunnel $tr req/s, exposr client $xr req/s"
 	done
 elif want rps; then
 	note "wrk is not installed: the 1 KiB rows are skipped (packaging/install-deps.sh test)"
@@ -416,7 +441,17 @@ for run in $(seq 1 "$DOWNLOAD_RUNS"); do
 	CPU_GIB+=("$(calc "($s1 - $s0) / $CLK_TCK / ($DL_BYTES / 1073741824)")")
 	LC_DL_UTIL+=("$(calc "100 * ($l1 - $l0) / $CLK_TCK / (($end_ns - $start_ns) / 1e9)")")
 	SRV_DL_UTIL+=("$(calc "100 * ($s1 - $s0) / $CLK_TCK / (($end_ns - $start_ns) / 1e9)")")
-	note "$DOWNLOAD download run $run: direct $(calc "$ds / 1e6") MB/s, tunnel $(calc "$ts / 1e6") MB/s"
+	x0=$(cpu_ticks "$EXPOSR_PID")
+	start_ns=$(date +%s%N)
+	x=$(pin "$LOAD_CPU" curl -s -o /dev/null --max-time 300 -w '%{speed_download} %{size_download} %{http_code}' \
+		-H "Host: $EXPOSR_HOST" "http://127.0.0.1:$API_PORT/$DOWNLOAD")
+	end_ns=$(date +%s%N)
+	x1=$(cpu_ticks "$EXPOSR_PID")
+	set -- $x
+	[ "${2:-0}" = "$DL_BYTES" ] && [ "${3:-}" = 200 ] || die "download through the exposr client: $x"
+	X_MBS+=("$(calc "$1 / 1e6")") XR_MBS+=("$(calc "$1 / $ts")")
+	X_DL_UTIL+=("$(calc "100 * ($x1 - $x0) / $CLK_TCK / (($end_ns - $start_ns) / 1e9)")")
+	note "$DOWNLOAD download run $run: direct $(calc "$ds / 1e6") MB/s, tunnel $(calc "$ts / 1e6") MB/s, exposr client $(calc "$1 / 1e6") MB/s"
 done
 
 D_L50=() D_L99=() T_L50=() T_L99=() A_L50=() A_L99=()
@@ -435,6 +470,7 @@ for run in $(seq 1 "$LATENCY_RUNS"); do
 	note "latency run $run at $(field rate "$t") req/s: direct p50 $dp50 ms, tunnel p50 $tp50 ms"
 done
 stop_pid "$TRAFFIC_PID"
+stop_pid "$EXPOSR_PID"
 
 # --- 1, 2, 5 over SSH: the same target with OpenSSH's ssh -R as the tunnel client -------
 json_field() { # json_field NAME JSON: the first string value of "NAME" (enough here)
@@ -571,12 +607,16 @@ verdict() { # verdict VALUE OP LIMIT
 	[ "${#S_CPU_GIB[@]}" -gt 0 ] && echo "| 5s | Server CPU seconds per GiB carried over SSH | | $(summary "%.2f" "${S_CPU_GIB[@]}") | | |"
 	[ "${#CPU_10K[@]}" -gt 0 ] && echo "| 5 | Server CPU seconds per 10,000 requests (1 KiB) | | $(summary "%.3f" "${CPU_10K[@]}") | | |"
 	[ "${#S_CPU_10K[@]}" -gt 0 ] && echo "| 5s | Server CPU seconds per 10,000 requests (1 KiB) over SSH | | $(summary "%.3f" "${S_CPU_10K[@]}") | | |"
+	[ "${#X_RPS[@]}" -gt 0 ] && echo "| 6 | The exposr client instead of the load client: 1 KiB, \`wrk -t2 -c50 -d${DURATION}s\`: req/s | | $(summary "%.0f" "${X_RPS[@]}") | $(summary "%.3f" "${XR_RPS[@]}") of the load client's | ≥ 1: $(verdict "$(median "${XR_RPS[@]}")" ">=" 1) |"
+	[ "${#X_MBS[@]}" -gt 0 ] && echo "| 6 | The exposr client instead of the load client: $DOWNLOAD download: MB/s | | $(summary "%.0f" "${X_MBS[@]}") | $(summary "%.3f" "${XR_MBS[@]}") of the load client's | ≥ 1: $(verdict "$(median "${XR_MBS[@]}")" ">=" 1) |"
 	[ "${#SRV_UTIL[@]}" -gt 0 ] && echo "| – | exposrd CPU during the 1 KiB tunnel runs: % of a core | | $(summary "%.0f" "${SRV_UTIL[@]}") | | |"
 	[ "${#LC_UTIL[@]}" -gt 0 ] && echo "| – | Load client CPU during the 1 KiB tunnel runs: % of a core | | $(summary "%.0f" "${LC_UTIL[@]}") | | |"
 	[ "${#SRV_DL_UTIL[@]}" -gt 0 ] && echo "| – | exposrd CPU during the tunnel downloads: % of a core | | $(summary "%.0f" "${SRV_DL_UTIL[@]}") | | |"
 	[ "${#LC_DL_UTIL[@]}" -gt 0 ] && echo "| – | Load client CPU during the tunnel downloads: % of a core | | $(summary "%.0f" "${LC_DL_UTIL[@]}") | | |"
 	[ "${#S_UTIL[@]}" -gt 0 ] && echo "| – | exposrd CPU during the 1 KiB SSH runs: % of a core | | $(summary "%.0f" "${S_UTIL[@]}") | | |"
 	[ "${#SSH_UTIL[@]}" -gt 0 ] && echo "| – | OpenSSH client CPU during the 1 KiB SSH runs: % of a core | | $(summary "%.0f" "${SSH_UTIL[@]}") | | |"
+	[ "${#X_UTIL[@]}" -gt 0 ] && echo "| – | exposr client CPU during its 1 KiB runs: % of a core | | $(summary "%.0f" "${X_UTIL[@]}") | | |"
+	[ "${#X_DL_UTIL[@]}" -gt 0 ] && echo "| – | exposr client CPU during its downloads: % of a core | | $(summary "%.0f" "${X_DL_UTIL[@]}") | | |"
 	echo
 	echo "Machine: $NCPU cores, $MODEL${VIRT:+ ($VIRT)}, ${MEM_GB} GB, Linux $KERNEL, libevent $LIBEVENT."
 	echo "Build: ${BUILD_TYPE:-?}${SANITIZED:+, sanitizers $SANITIZED}, exposrd $REV. Pinning: $PINNING."

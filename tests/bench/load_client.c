@@ -18,6 +18,7 @@
 
 #include "api_client.h"
 #include "mux_client.h"
+#include "net.h"
 #include "ws_client.h"
 
 #define RETRY_FIRST_MS 1000
@@ -77,6 +78,7 @@ struct tunnel {
 
 struct lc {
 	struct options o;
+	struct net_target server, target; /* o.server and o.target, plain TCP */
 	struct event_base *base;
 	struct api_client *api;
 	struct tunnel *tunnels;
@@ -259,10 +261,10 @@ static void slot_got_tunnel(void *arg, int status, const char *body, size_t len)
 		return;
 	}
 	s->state = SLOT_CONNECTING;
-	s->mux =
-	        mux_client_connect(lc->base, (struct sockaddr *)&lc->o.server, sizeof(lc->o.server),
-	                           api_client_host(lc->api), path, (struct sockaddr *)&lc->o.target,
-	                           sizeof(lc->o.target), &slot_handler, s);
+	struct bufferevent *bev = net_connect(lc->base, &lc->server);
+	s->mux = bev != NULL ? mux_client_connect(lc->base, bev, api_client_host(lc->api), path,
+	                                          &lc->target, &slot_handler, s)
+	                     : NULL;
 	cJSON_Delete(json);
 	if (s->mux == NULL) {
 		lc->ws_failed++;
@@ -662,6 +664,10 @@ int main(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	srand((unsigned)ws_client_now_ms());
+	memcpy(&lc.server.addr, &lc.o.server, sizeof(lc.o.server));
+	lc.server.addr_len = sizeof(lc.o.server);
+	memcpy(&lc.target.addr, &lc.o.target, sizeof(lc.o.target));
+	lc.target.addr_len = sizeof(lc.o.target);
 	lc.base = event_base_new();
 	if (lc.base == NULL)
 		return 1;

@@ -1,9 +1,7 @@
 /* Multiplex protocol v2, client side (see mux_client.h). Headers are encoded and decoded
- * by the server's own mux_frame.c. */
+ * by the server's own frame code (lib/mux). */
 #include "mux_client.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +9,10 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <llhttp.h>
 
 #include "mux_frame.h"
+#include "net.h"
 #include "sock_fill.h"
 #include "ws_client.h"
 
@@ -71,10 +71,12 @@ struct channel {
 	enum channel_state state;
 	struct bufferevent *target;
 	bool target_connected;
-	bool target_eof;  /* the target ended: CLOSE once its input is sent */
-	bool peer_paused; /* the server sent PAUSE */
-	bool we_paused;   /* we sent PAUSE */
+	bool target_direct; /* plain TCP: read and written past libevent */
+	bool target_eof;    /* the target ended: CLOSE once its input is sent */
+	bool peer_paused;   /* the server sent PAUSE */
+	bool we_paused;     /* we sent PAUSE */
 	uint64_t closing_since;
+	llhttp_t *http; /* counts the requests of an http(s) target; NULL once it cannot */
 	struct channel *hnext;
 	struct link blocked; /* in m->blocked while the websocket is congested */
 	struct link closing; /* in m->closing while CH_CLOSING */
@@ -85,8 +87,7 @@ struct mux_client {
 	struct ws_client *ws;
 	const struct mux_client_handler *handler;
 	void *arg;
-	struct sockaddr_storage target;
-	socklen_t target_len;
+	const struct net_target *target;
 	struct channel **buckets;
 	size_t nbuckets, count;
 	uint32_t next_channel;
@@ -176,6 +177,7 @@ static void channel_free(struct channel *ch)
 		link_remove(&ch->closing);
 	if (ch->target != NULL)
 		bufferevent_free(ch->target);
+	free(ch->http);
 	free(ch);
 }
 
@@ -233,8 +235,10 @@ static void channel_pump(struct channel *ch)
 
 static void target_read(struct bufferevent *bev, void *arg)
 {
-	sock_fill(bev, MAX_DATA_PAYLOAD);
-	channel_pump(arg);
+	struct channel *ch = arg;
+	if (ch->target_direct)
+		sock_fill(bev, MAX_DATA_PAYLOAD);
+	channel_pump(ch);
 }
 
 static void target_write(struct bufferevent *bev, void *arg)
@@ -317,6 +321,24 @@ static void channel_detach(struct channel *ch)
 	bufferevent_set_timeouts(bev, NULL, &tv);
 }
 
+static int request_complete(llhttp_t *parser)
+{
+	(void)parser;
+	mux_client_stats.requests++;
+	return HPE_OK;
+}
+
+static const llhttp_settings_t request_counter = {.on_message_complete = request_complete};
+
+/* Counting stops at the first thing that is not HTTP/1 (an upgrade, a parse error). */
+static void count_requests(struct channel *ch, const uint8_t *data, size_t len)
+{
+	if (llhttp_execute(ch->http, (const char *)data, len) != HPE_OK) {
+		free(ch->http);
+		ch->http = NULL;
+	}
+}
+
 static void handle_open(struct mux_client *m, uint32_t remote)
 {
 	if (m->count >= MAX_CHANNELS) {
@@ -349,24 +371,19 @@ static void handle_open(struct mux_client *m, uint32_t remote)
 	mux_client_stats.channels_opened++;
 	/* ACK before the target is connected, as the client; DATA waits in the output. */
 	send_message(m, MUX_ACK, remote, local, NULL);
-	ch->target = bufferevent_socket_new(m->base, -1, BEV_OPT_CLOSE_ON_FREE);
+	ch->target = net_connect(m->base, m->target);
 	if (ch->target == NULL) {
-		ch->target_eof = true;
-		channel_close(ch);
-		return;
-	}
-	bufferevent_setcb(ch->target, target_read, target_write, target_event, ch);
-	bufferevent_set_max_single_read(ch->target, MAX_DATA_PAYLOAD);
-	bufferevent_set_max_single_write(ch->target, 4 * MAX_DATA_PAYLOAD);
-	if (bufferevent_socket_connect(ch->target, (struct sockaddr *)&m->target,
-	                               (int)m->target_len) != 0) {
 		mux_client_stats.targets_failed++;
 		ch->target_eof = true;
 		channel_close(ch);
 		return;
 	}
-	int one = 1;
-	setsockopt(bufferevent_getfd(ch->target), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	ch->target_direct = m->target->tls == NULL;
+	if (m->target->count_http && (ch->http = malloc(sizeof(*ch->http))) != NULL)
+		llhttp_init(ch->http, HTTP_REQUEST, &request_counter);
+	bufferevent_setcb(ch->target, target_read, target_write, target_event, ch);
+	bufferevent_set_max_single_read(ch->target, MAX_DATA_PAYLOAD);
+	bufferevent_set_max_single_write(ch->target, 4 * MAX_DATA_PAYLOAD);
 	bufferevent_enable(ch->target, EV_READ | EV_WRITE);
 }
 
@@ -449,8 +466,11 @@ static void ws_message_data(void *arg, const uint8_t *data, size_t len)
 		struct bufferevent *target = m->rx->target;
 		struct evbuffer *out = bufferevent_get_output(target);
 		mux_client_stats.bytes_to_target += len;
+		if (m->rx->http != NULL)
+			count_requests(m->rx, data, len);
 		/* Straight into an idle socket: no copy, and no poll for writing. */
-		if (m->rx->target_connected && evbuffer_get_length(out) == 0) {
+		if (m->rx->target_direct && m->rx->target_connected &&
+		    evbuffer_get_length(out) == 0) {
 			ssize_t n = send(bufferevent_getfd(target), data, len,
 			                 MSG_DONTWAIT | MSG_NOSIGNAL);
 			if (n > 0) {
@@ -549,30 +569,30 @@ static const struct ws_client_handler mux_ws_handler = {
         .drained = ws_drained,
 };
 
-struct mux_client *mux_client_connect(struct event_base *base, const struct sockaddr *server,
-                                      socklen_t server_len, const char *host_header,
-                                      const char *path, const struct sockaddr *target,
-                                      socklen_t target_len,
+struct mux_client *mux_client_connect(struct event_base *base, struct bufferevent *server,
+                                      const char *host_header, const char *path,
+                                      const struct net_target *target,
                                       const struct mux_client_handler *handler, void *arg)
 {
-	if (target_len > sizeof(struct sockaddr_storage))
-		return NULL;
 	struct mux_client *m = calloc(1, sizeof(*m));
-	if (m == NULL)
+	if (m == NULL) {
+		bufferevent_free(server);
 		return NULL;
+	}
 	m->base = base;
 	m->handler = handler;
 	m->arg = arg;
-	memcpy(&m->target, target, target_len);
-	m->target_len = target_len;
+	m->target = target;
 	m->next_channel = 1;
 	link_init(&m->blocked);
 	link_init(&m->closing);
 	m->nbuckets = 8;
 	m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
-	if (m->buckets == NULL)
+	if (m->buckets == NULL) {
+		bufferevent_free(server);
 		goto fail;
-	m->ws = ws_client_connect(base, server, server_len, host_header, path, &mux_ws_handler, m);
+	}
+	m->ws = ws_client_connect(base, server, host_header, path, &mux_ws_handler, m);
 	if (m->ws == NULL)
 		goto fail;
 	return m;

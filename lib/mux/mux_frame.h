@@ -1,7 +1,7 @@
 /* Wire format of the websocket multiplex protocol, v2 (ws-multiplex 1.x) and v1
  * (exposr-cli <= 0.8): plain byte encoding, no libevent or websocket dependency. */
-#ifndef EXPOSR_WS_MUX_FRAME_H
-#define EXPOSR_WS_MUX_FRAME_H
+#ifndef EXPOSR_MUX_FRAME_H
+#define EXPOSR_MUX_FRAME_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,15 +1,15 @@
-/* The load client's websocket: the RFC 6455 upgrade written by hand, then wslay in client
- * mode over one bufferevent: wslay parses the server's frames and writes the masked
- * control frames (ping, pong, close). Data messages are streamed to the owner in chunks,
- * never reassembled; outgoing messages are framed as ws-multiplex does it (a header
+/* The tunnel client's websocket: the RFC 6455 upgrade written by hand, then wslay in client
+ * mode over one bufferevent (a plain socket or TLS, see net.h): wslay parses the server's frames
+ * and writes the masked control frames (ping, pong, close). Data messages are streamed to the owner
+ * in chunks, never reassembled; outgoing messages are framed as ws-multiplex does it (a header
  * frame, then one continuation frame) and masked here, eight bytes at a time. */
-#ifndef BENCH_WS_CLIENT_H
-#define BENCH_WS_CLIENT_H
+#ifndef EXPOSR_CLIENT_WS_CLIENT_H
+#define EXPOSR_CLIENT_WS_CLIENT_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/socket.h>
 
+struct bufferevent;
 struct event_base;
 struct evbuffer;
 struct ws_client;
@@ -33,8 +33,10 @@ struct ws_client_handler {
 #define WS_CLIENT_OUTPUT_HIGH (1024 * 1024)
 #define WS_CLIENT_OUTPUT_LOW  (256 * 1024)
 
-struct ws_client *ws_client_connect(struct event_base *base, const struct sockaddr *addr,
-                                    socklen_t addr_len, const char *host_header, const char *path,
+/* Upgrades `bev`, a connection being made (net_connect()), which it owns from now on, even
+ * on failure (NULL). */
+struct ws_client *ws_client_connect(struct event_base *base, struct bufferevent *bev,
+                                    const char *host_header, const char *path,
                                     const struct ws_client_handler *handler, void *arg);
 /* Sends one message: `head` as a frame of its own and, when `len` > 0, the next `len`
  * bytes of `payload` as its continuation frame (drained from `payload`). 0 or -1. */

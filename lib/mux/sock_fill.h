@@ -1,8 +1,8 @@
 /* libevent 2.1 reads at most 4096 bytes per read callback (EVBUFFER_MAX_READ): for bulk
  * transfers that is a syscall and a loop iteration per 4 KiB. sock_fill() takes what else
  * the socket holds straight into the bufferevent's input, up to a limit. */
-#ifndef WS_SOCK_FILL_H
-#define WS_SOCK_FILL_H
+#ifndef EXPOSR_SOCK_FILL_H
+#define EXPOSR_SOCK_FILL_H
 
 #include <stddef.h>
 

@@ -1,8 +1,6 @@
-/* The load client's websocket connection (see ws_client.h). */
+/* The tunnel client's websocket connection (see ws_client.h). */
 #include "ws_client.h"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +10,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -40,6 +39,7 @@ struct ws_client {
 	enum ws_state state;
 	char key[32];
 	bool congested;
+	bool direct;     /* a plain socket: written and read here, past libevent (not TLS) */
 	bool frame_ctrl; /* the frame being received is a control frame */
 	bool frame_fin;
 	bool in_recv;
@@ -71,8 +71,8 @@ static void dirty_remove(struct ws_client *ws)
 
 static void mark_dirty(struct ws_client *ws)
 {
-	if (ws->dirty || ws->state != WS_OPEN)
-		return; /* while closing, libevent writes (the write callback ends it) */
+	if (ws->dirty || ws->state != WS_OPEN || !ws->direct)
+		return; /* while closing, or over TLS, libevent writes */
 	ws->dirty = true;
 	ws->dirty_prev = NULL;
 	ws->dirty_next = dirty_head;
@@ -89,7 +89,8 @@ uint64_t ws_client_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-/* Masks need no cryptographic quality here: the peer is our own server on loopback. */
+/* Masks only keep caches from mistaking client frames for HTTP (RFC 6455 §10.3); a fast
+ * generator seeded per process is enough for that. */
 static uint64_t rng_state;
 
 static uint64_t rng_next(void)
@@ -393,7 +394,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 		ws->last_pong = ws_client_now_ms();
 		bufferevent_set_timeouts(bev, NULL, NULL);
 		/* From now on the flush writes; see flush_event. */
-		bufferevent_disable(bev, EV_WRITE);
+		if (ws->direct)
+			bufferevent_disable(bev, EV_WRITE);
 		ws->h->opened(ws->arg);
 		if (ws->state != WS_OPEN && ws->state != WS_CLOSING)
 			return;
@@ -407,7 +409,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
-	sock_fill(bev, READ_LIMIT);
+	if (ws->direct)
+		sock_fill(bev, READ_LIMIT);
 	receive(ws);
 }
 
@@ -420,7 +423,7 @@ static void on_write(struct bufferevent *bev, void *arg)
 			finish(ws, 0, ws->close_code ? ws->close_code : 1006);
 		return;
 	}
-	if (ws->state == WS_OPEN && left == 0)
+	if (ws->state == WS_OPEN && left == 0 && ws->direct)
 		bufferevent_disable(bev, EV_WRITE);
 	check_drained(ws, left);
 }
@@ -434,27 +437,28 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	finish(ws, 0, ws->close_code ? ws->close_code : 1006);
 }
 
-struct ws_client *ws_client_connect(struct event_base *base, const struct sockaddr *addr,
-                                    socklen_t addr_len, const char *host_header, const char *path,
+struct ws_client *ws_client_connect(struct event_base *base, struct bufferevent *bev,
+                                    const char *host_header, const char *path,
                                     const struct ws_client_handler *handler, void *arg)
 {
 	struct ws_client *ws = calloc(1, sizeof(*ws));
-	if (ws == NULL)
+	if (ws == NULL) {
+		bufferevent_free(bev);
 		return NULL;
+	}
+	ws->bev = bev;
+	ws->direct = bufferevent_openssl_get_ssl(bev) == NULL;
 	ws->h = handler;
 	ws->arg = arg;
 	if (flush_event == NULL) {
 		flush_event = event_new(base, -1, 0, flush_all, NULL);
-		if (flush_event == NULL) {
-			free(ws);
-			return NULL;
-		}
+		if (flush_event == NULL)
+			goto fail;
 	}
 	uint8_t raw[16];
 	rng_fill(raw, sizeof(raw));
 	EVP_EncodeBlock((unsigned char *)ws->key, raw, sizeof(raw));
-	ws->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
-	if (ws->bev == NULL || wslay_event_context_client_init(&ws->ctx, &ws_callbacks, ws) != 0)
+	if (wslay_event_context_client_init(&ws->ctx, &ws_callbacks, ws) != 0)
 		goto fail;
 	/* Data frames are streamed to the owner; only control frames are buffered. */
 	wslay_event_config_set_no_buffering(ws->ctx, 1);
@@ -462,10 +466,6 @@ struct ws_client *ws_client_connect(struct event_base *base, const struct sockad
 	bufferevent_setwatermark(ws->bev, EV_WRITE, WS_CLIENT_OUTPUT_LOW, 0);
 	struct timeval tv = {HANDSHAKE_TIMEOUT_S, 0};
 	bufferevent_set_timeouts(ws->bev, &tv, &tv);
-	if (bufferevent_socket_connect(ws->bev, addr, (int)addr_len) != 0)
-		goto fail;
-	int one = 1;
-	setsockopt(bufferevent_getfd(ws->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	/* What the exposr client sends (protocol.md §4.1), deflate offer included. */
 	if (evbuffer_add_printf(bufferevent_get_output(ws->bev),
 	                        "GET %s HTTP/1.1\r\n"

@@ -1,0 +1,79 @@
+/* Log lines and the status line (see log.h). */
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const names[] = {"all",  "trace", "debug", "info",
+                                    "warn", "error", "fatal", "off"};
+
+static enum log_level min_level = LOG_INFO;
+static bool interactive;
+static char status[4096];
+
+int log_level_parse(const char *name)
+{
+	for (int i = 0; i < (int)(sizeof(names) / sizeof(names[0])); i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+void log_setup(enum log_level level, bool tty)
+{
+	min_level = level;
+	interactive = tty;
+}
+
+bool log_interactive(void)
+{
+	return interactive;
+}
+
+static void clear_status(void)
+{
+	if (interactive && status[0] != '\0')
+		fputs("\r\033[K", stderr);
+}
+
+static void draw_status(void)
+{
+	if (interactive && status[0] != '\0')
+		fputs(status, stderr);
+	fflush(stderr);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	if (level < min_level || level >= LOG_OFF)
+		return;
+	clear_status();
+	if (!interactive) {
+		char stamp[32];
+		struct timespec ts;
+		struct tm tm;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+		fprintf(stderr, "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000, names[level]);
+	} else if (level >= LOG_WARN) {
+		fprintf(stderr, "%s: ", names[level]);
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	draw_status();
+}
+
+void log_status(const char *line)
+{
+	if (!interactive)
+		return;
+	clear_status();
+	snprintf(status, sizeof(status), "%s", line != NULL ? line : "");
+	draw_status();
+}
