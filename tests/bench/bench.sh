@@ -11,7 +11,8 @@
 # Options: --build-dir DIR (use that build, do not build), --runs N, --duration S,
 # --download SIZE (e.g. 100m), --scale "1000 10000", --out FILE (also write the table
 # there), --keep (keep the logs), --no-pin, --only LIST (comma-separated parts to run of
-# rps, download, latency, scale; default all).
+# rps, download, latency, scale, sni; default all). The sni part (TLS handshakes per second
+# and a download through the SNI ingress) makes its certificate with openssl.
 set -uo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,7 +32,7 @@ TINY=0
 ONLY=""
 
 usage() {
-	sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 }
 
@@ -62,8 +63,8 @@ die() {
 
 for part in ${ONLY//,/ }; do
 	case "$part" in
-	rps | download | latency | scale) ;;
-	*) die "--only: unknown part $part (rps, download, latency, scale)" ;;
+	rps | download | latency | scale | sni) ;;
+	*) die "--only: unknown part $part (rps, download, latency, scale, sni)" ;;
 	esac
 done
 
@@ -81,6 +82,9 @@ for tool in curl awk sort; do
 done
 HAVE_WRK=1
 command -v wrk >/dev/null 2>&1 || HAVE_WRK=0
+if want sni && ! command -v openssl >/dev/null 2>&1; then
+	die "openssl is required for the sni part (packaging/install-deps.sh test)"
+fi
 
 # --- build --------------------------------------------------------------------------
 if [ -z "$BUILD_DIR" ]; then
@@ -90,13 +94,13 @@ if [ -z "$BUILD_DIR" ]; then
 	cmake -S "$SRC" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DEXPOSR_TESTS=ON \
 		>"$BUILD_DIR/bench-build.log" 2>&1 || die "cmake failed, see $BUILD_DIR/bench-build.log"
 	cmake --build "$BUILD_DIR" -j "$(nproc)" --target exposrd storage-memory api-v1 ingress-http \
-		transport-ws bench_load_client bench_target bench_latency >>"$BUILD_DIR/bench-build.log" 2>&1 ||
+		transport-ws ingress-sni bench_load_client bench_target bench_latency bench_tls_handshakes >>"$BUILD_DIR/bench-build.log" 2>&1 ||
 		die "build failed, see $BUILD_DIR/bench-build.log"
 fi
 EXPOSRD=$BUILD_DIR/exposrd
 MODULE_DIR=$BUILD_DIR/modules
 TOOLS=$BUILD_DIR/tests/bench
-for f in "$EXPOSRD" "$TOOLS/load_client" "$TOOLS/target" "$TOOLS/latency"; do
+for f in "$EXPOSRD" "$TOOLS/load_client" "$TOOLS/target" "$TOOLS/latency" "$TOOLS/tls_handshakes"; do
 	[ -x "$f" ] || die "missing $f"
 done
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null)
@@ -187,6 +191,19 @@ pick_port() {
 
 CLK_TCK=$(getconf CLK_TCK)
 
+# The SNI ingress's wildcard certificate, from a CA of the run's own.
+SNI_DOMAIN=bench.test
+if want sni; then
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -subj "/CN=bench CA" -days 2 \
+		-out "$WORK/ca.pem" 2>/dev/null &&
+		openssl req -newkey rsa:2048 -nodes -keyout "$WORK/sni.key" -subj "/CN=*.$SNI_DOMAIN" \
+			-out "$WORK/sni.csr" 2>/dev/null &&
+		printf 'subjectAltName=DNS:*.%s\n' "$SNI_DOMAIN" >"$WORK/sni.ext" &&
+		openssl x509 -req -in "$WORK/sni.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
+			-CAcreateserial -days 2 -extfile "$WORK/sni.ext" -out "$WORK/sni.pem" 2>/dev/null ||
+		die "cannot make the SNI certificate with openssl"
+fi
+
 write_config() {
 	cat >"$WORK/exposrd.yaml" <<EOF
 log:
@@ -208,6 +225,15 @@ modules:
   transport-ws:
     port: $API_PORT
 EOF
+	if want sni; then
+		cat >>"$WORK/exposrd.yaml" <<EOF
+  ingress-sni:
+    port: $SNI_PORT
+    bind: 127.0.0.1
+    cert: $WORK/sni.pem
+    key: $WORK/sni.key
+EOF
+	fi
 }
 
 cpu_ticks() {
@@ -239,6 +265,7 @@ start_exposrd() {
 		EXPOSRD_STARTS=$((EXPOSRD_STARTS + 1))
 		log=$WORK/exposrd.$EXPOSRD_STARTS.log
 		API_PORT=$(pick_port) || die "no free port"
+		SNI_PORT=$(pick_port) || die "no free port"
 		write_config
 		pin_bg "$SERVER_CPU" "$log" "$EXPOSRD" --config "$WORK/exposrd.yaml" \
 			--module-dir "$MODULE_DIR"
@@ -338,7 +365,9 @@ start_exposrd
 IDLE_RSS=()
 sleep 1
 IDLE_RSS+=("$(rss_kb "$EXPOSRD_PID")")
-start_client traffic 1 2
+SNI_FLAG=()
+want sni && SNI_FLAG=(--sni)
+start_client traffic 1 2 "${SNI_FLAG[@]}"
 wait_line "$CLIENT_LOG" READY "$CLIENT_PID" 30 || { cat "$CLIENT_LOG" >&2; die "the load client did not connect"; }
 TRAFFIC_PID=$CLIENT_PID
 TUNNEL_HOST="traffic0.localhost:$API_PORT"
@@ -423,6 +452,27 @@ for run in $(seq 1 "$LATENCY_RUNS"); do
 	A_L50+=("$(calc "$tp50 - $dp50")") A_L99+=("$(calc "$tp99 - $dp99")")
 	note "latency run $run at $(field rate "$t") req/s: direct p50 $dp50 ms, tunnel p50 $tp50 ms"
 done
+# --- 6: the SNI ingress, through the same tunnel ----------------------------------------
+HS_RATE=() S_MBS=() S_RATIO=()
+SNI_RUNS=$RUNS
+want sni || SNI_RUNS=0
+SNI_HOST="traffic0.$SNI_DOMAIN"
+for run in $(seq 1 "$SNI_RUNS"); do
+	h=$(pin "$LOAD_CPU" "$TOOLS/tls_handshakes" "$SNI_PORT" "$SNI_HOST" "$WORK/ca.pem" "$DURATION") ||
+		die "TLS handshakes through the SNI ingress: $h"
+	HS_RATE+=("$(field per_s "$h")")
+	d=$(pin "$LOAD_CPU" curl -s -o /dev/null --max-time 300 -w '%{speed_download} %{size_download} %{http_code}' \
+		"http://127.0.0.1:$TARGET_PORT/$DOWNLOAD")
+	t=$(pin "$LOAD_CPU" curl -s -o /dev/null --max-time 300 -w '%{speed_download} %{size_download} %{http_code}' \
+		--resolve "$SNI_HOST:$SNI_PORT:127.0.0.1" --cacert "$WORK/ca.pem" "https://$SNI_HOST:$SNI_PORT/$DOWNLOAD")
+	set -- $d
+	[ "${2:-0}" = "$DL_BYTES" ] && [ "${3:-}" = 200 ] || die "direct download: $d"
+	ds=$1
+	set -- $t
+	[ "${2:-0}" = "$DL_BYTES" ] && [ "${3:-}" = 200 ] || die "SNI tunnel download: $t"
+	S_MBS+=("$(calc "$1 / 1e6")") S_RATIO+=("$(calc "$1 / $ds")")
+	note "SNI run $run: $(field per_s "$h") handshakes/s, $DOWNLOAD download $(calc "$1 / 1e6") MB/s"
+done
 stop_pid "$TRAFFIC_PID"
 
 # --- 4: memory and connection rate with many idle tunnels -------------------------------
@@ -479,6 +529,8 @@ verdict() { # verdict VALUE OP LIMIT
 		echo "| 1 | 1 KiB responses, wrk | n/a (wrk not installed) | | | ≥ 0.5 |"
 	fi
 	[ "${#D_MBS[@]}" -gt 0 ] && echo "| 2 | $DOWNLOAD download with curl: MB/s | $(summary "%.0f" "${D_MBS[@]}") | $(summary "%.0f" "${T_MBS[@]}") | $(summary "%.3f" "${R_MBS[@]}") | ≥ 0.8: $(verdict "$(median "${R_MBS[@]}")" ">=" 0.8) |"
+	[ "${#S_MBS[@]}" -gt 0 ] && echo "| 6 | $DOWNLOAD download through the SNI ingress (TLS ended by exposrd) with curl: MB/s | $(summary "%.0f" "${D_MBS[@]}") (row 2) | $(summary "%.0f" "${S_MBS[@]}") | $(summary "%.3f" "${S_RATIO[@]}") | |"
+	[ "${#HS_RATE[@]}" -gt 0 ] && echo "| 6 | SNI ingress: full TLS handshakes per second, one at a time (RSA 2048) | | $(summary "%.0f" "${HS_RATE[@]}") | | |"
 	[ "${#D_L50[@]}" -gt 0 ] && echo "| 3 | Latency at $LATENCY_RATE req/s: p50, ms | $(summary "%.3f" "${D_L50[@]}") | $(summary "%.3f" "${T_L50[@]}") | +$(summary "%.3f" "${A_L50[@]}") ms | ≤ +0.1 ms: $(verdict "$(median "${A_L50[@]}")" "<=" 0.1) |"
 	[ "${#D_L99[@]}" -gt 0 ] && echo "| 3 | Latency at $LATENCY_RATE req/s: p99, ms | $(summary "%.3f" "${D_L99[@]}") | $(summary "%.3f" "${T_L99[@]}") | +$(summary "%.3f" "${A_L99[@]}") ms | |"
 	idle_mb=$(calc "$(median "${IDLE_RSS[@]}") / 1024")

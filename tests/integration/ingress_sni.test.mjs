@@ -365,6 +365,44 @@ describe('1,000 half-open TLS connections', { timeout: 120000 }, () => {
   });
 });
 
+describe('the cap on connections in handshake', { timeout: 60000 }, () => {
+  test('over max-handshakes a new connection is closed at once; the others are kept', async () => {
+    fs.copyFileSync(file('one.pem'), file('live.pem'));
+    fs.copyFileSync(file('one.key'), file('live.key'));
+    const sniPort = await freePort();
+    const node = await startExposrd({
+      config: (p) => sniConfig(p, sniPort, { 'max-handshakes': 10, 'handshake-timeout': 60 }),
+    });
+    const held = [];
+    try {
+      let heldClosed = 0;
+      for (let i = 0; i < 10; i++) {
+        const s = net.connect(sniPort, '127.0.0.1');
+        s.on('error', () => {});
+        s.on('close', () => { heldClosed++; });
+        s.on('connect', () => s.write(Buffer.from([22, 3, 1])));
+        held.push(s);
+      }
+      await waitFor(() => held.every((s) => s.bytesWritten > 0), { what: 'ten half-open handshakes' });
+      const extra = net.connect(sniPort, '127.0.0.1');
+      extra.on('error', () => {});
+      await waitFor(() => extra.destroyed, { timeout: 5000, what: 'the eleventh connection to be closed' });
+      assert.equal(heldClosed, 0, 'the ten held connections are still open');
+      for (const s of held) s.destroy();
+      const target = await listen(net.createServer((s) => s.pipe(s)));
+      const client = await sniTunnel(node.port, `tcp://127.0.0.1:${target}`);
+      await waitFor(async () => {
+        const sock = await handshake(sniPort, `${client.id}.${DOMAIN}`).catch(() => null);
+        sock?.destroy();
+        return sock !== null;
+      }, { what: 'a handshake once the held ones went' });
+      await client.stop();
+    } finally {
+      await node.stop();
+    }
+  });
+});
+
 // ---- a cluster ----------------------------------------------------------------------------------
 
 describe('two nodes on one Redis', { timeout: 120000 }, () => {
