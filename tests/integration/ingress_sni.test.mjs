@@ -60,9 +60,25 @@ const httpTarget = http.createServer((req, res) => {
   res.setHeader('content-type', 'text/plain');
   res.end(`hello from ${req.url}`);
 });
+const echoSockets = new Set();
 const echoTarget = net.createServer((sock) => {
+  echoSockets.add(sock);
+  sock.on('close', () => echoSockets.delete(sock));
   sock.on('error', () => {});
   sock.pipe(sock);
+});
+let httpPort, echoPort;
+
+before(async () => {
+  httpPort = await listen(httpTarget);
+  echoPort = await listen(echoTarget);
+});
+
+after(async () => {
+  httpTarget.closeAllConnections();
+  for (const sock of echoSockets) sock.destroy();
+  await Promise.all([httpTarget, echoTarget].map((t) => new Promise((r) => t.close(r))));
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 // ---- TLS clients ------------------------------------------------------------------------------
@@ -141,14 +157,12 @@ async function sniTunnel(port, target, { enable = true, connect = true } = {}) {
 }
 
 describe('one node with the SNI ingress', { timeout: 180000 }, () => {
-  let node, port, sniPort, httpPort, echoPort, adminPort;
+  let node, port, sniPort, adminPort;
   const clients = [];
 
   before(async () => {
     fs.copyFileSync(file('one.pem'), file('live.pem'));
     fs.copyFileSync(file('one.key'), file('live.key'));
-    httpPort = await listen(httpTarget);
-    echoPort = await listen(echoTarget);
     sniPort = await freePort();
     adminPort = await freePort();
     node = await startExposrd({
@@ -164,8 +178,6 @@ describe('one node with the SNI ingress', { timeout: 180000 }, () => {
   after(async () => {
     for (const c of clients) await c.stop().catch(() => {});
     if (node) await node.stop();
-    httpTarget.close();
-    echoTarget.close();
   });
 
   test('PATCH enables the SNI ingress and the API shows its tcps URL (§2.7)', async () => {
@@ -353,8 +365,7 @@ describe('1,000 half-open TLS connections', { timeout: 120000 }, () => {
       assert.ok(during - before < 64 * 1024, `RSS grew by ${during - before} KiB`);
       await waitFor(() => closed === 1000, { timeout: 30000, what: `the server to close them (${closed} closed)` });
       // And it still serves.
-      const target = await listen(net.createServer((s) => s.pipe(s)));
-      const client = await sniTunnel(node.port, `tcp://127.0.0.1:${target}`);
+      const client = await sniTunnel(node.port, `tcp://127.0.0.1:${echoPort}`);
       const sock = await handshake(sniPort, `${client.id}.${DOMAIN}`);
       await echoThrough(sock, 1024);
       sock.destroy();
@@ -389,8 +400,7 @@ describe('the cap on connections in handshake', { timeout: 60000 }, () => {
       await waitFor(() => extra.destroyed, { timeout: 5000, what: 'the eleventh connection to be closed' });
       assert.equal(heldClosed, 0, 'the ten held connections are still open');
       for (const s of held) s.destroy();
-      const target = await listen(net.createServer((s) => s.pipe(s)));
-      const client = await sniTunnel(node.port, `tcp://127.0.0.1:${target}`);
+      const client = await sniTunnel(node.port, `tcp://127.0.0.1:${echoPort}`);
       await waitFor(async () => {
         const sock = await handshake(sniPort, `${client.id}.${DOMAIN}`).catch(() => null);
         sock?.destroy();
@@ -442,8 +452,7 @@ describe('two nodes on one Redis', { timeout: 120000 }, () => {
   });
 
   test('node 2 carries an SNI connection to node 1, which holds the tunnel (§8.6)', async () => {
-    const target = await listen(net.createServer((s) => s.pipe(s)));
-    client = await TunnelClient.create({ port: nodes[0].port, host: HOSTS[0], target: `tcp://127.0.0.1:${target}`,
+    client = await TunnelClient.create({ port: nodes[0].port, host: HOSTS[0], target: `tcp://127.0.0.1:${echoPort}`,
       ingressHttp: false });
     const r = await client.api('PATCH', `/v1/tunnel/${client.id}`, { ingress: { sni: { enabled: true } } });
     assert.equal(r.status, 200, r.body);
@@ -463,4 +472,3 @@ describe('two nodes on one Redis', { timeout: 120000 }, () => {
   });
 });
 
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
