@@ -112,7 +112,7 @@ struct exposr_tunnel_api {
 	                   exposr_done_cb cb, void *arg);
 	/* Opens a channel on one of the tunnel's local connections (round-robin). Returns
 	 * a cancel token, or NULL when cb already ran: EXPOSR_NOT_FOUND (not connected),
-	 * EXPOSR_DECLINED (connected on other nodes only: see route()), EXPOSR_AGAIN (out
+	 * EXPOSR_DECLINED (connected on other nodes only: reach() gets there), EXPOSR_AGAIN (out
 	 * of channels), EXPOSR_ERROR. */
 	void *(*open_stream)(const char *tunnel_id, exposr_channel_cb cb, void *arg);
 	void (*cancel_open)(void *token);
