@@ -26,9 +26,10 @@ struct tls_stream {
 	unsigned depth; /* > 0 while a callback into the owner runs */
 	bool handshaken;
 	bool paused;
-	bool ended;    /* close_notify or the socket's end: no more input */
-	bool failed;   /* a TLS or socket error: nothing more goes either way */
-	bool reported; /* on_closed ran */
+	bool raw_ended; /* the socket's end: what OpenSSL holds is all there is */
+	bool ended;     /* close_notify, or the socket ended and OpenSSL holds no record */
+	bool failed;    /* a TLS or socket error: nothing more goes either way */
+	bool reported;  /* on_closed ran */
 	bool closing;
 };
 
@@ -104,7 +105,8 @@ static void step_handshake(struct tls_stream *t)
 		return;
 	}
 	int err = SSL_get_error(t->ssl, r);
-	if ((err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) || t->ended || t->failed)
+	if ((err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) || t->raw_ended ||
+	    t->failed)
 		handshake_done(t, false);
 }
 
@@ -120,7 +122,7 @@ static void read_plain(struct tls_stream *t)
 			continue;
 		}
 		int err = SSL_get_error(t->ssl, n);
-		if (err == SSL_ERROR_ZERO_RETURN)
+		if (err == SSL_ERROR_ZERO_RETURN || (err == SSL_ERROR_WANT_READ && t->raw_ended))
 			t->ended = true;
 		else if (err != SSL_ERROR_WANT_READ)
 			t->failed = true;
@@ -137,15 +139,22 @@ static void pump(struct tls_stream *t)
 	if (!t->handshaken && t->on_handshake != NULL)
 		step_handshake(t);
 	if (t->handshaken && !t->closing) {
-		read_plain(t);
-		if (!t->paused && !t->reported && evbuffer_get_length(t->plain) > 0 &&
-		    t->cbs.on_data != NULL)
+		/* OpenSSL may hold more than one batch: on while the owner takes them. */
+		for (;;) {
+			read_plain(t);
+			size_t held = evbuffer_get_length(t->plain);
+			if (t->paused || t->reported || t->closing || held == 0 ||
+			    t->cbs.on_data == NULL)
+				break;
 			t->cbs.on_data(t->arg, &t->base, t->plain);
-		if (!t->closing && !t->reported &&
+			if (t->closing || evbuffer_get_length(t->plain) >= held)
+				break;
+		}
+		/* Reported once an owner is there to hear it. */
+		if (!t->closing && !t->reported && t->cbs.on_closed != NULL &&
 		    (t->failed || (t->ended && !t->paused && evbuffer_get_length(t->plain) == 0))) {
 			t->reported = true;
-			if (t->cbs.on_closed != NULL)
-				t->cbs.on_closed(t->arg, &t->base, t->failed);
+			t->cbs.on_closed(t->arg, &t->base, t->failed);
 		}
 	}
 	leave(t);
@@ -184,7 +193,7 @@ static void raw_closed(void *arg, struct exposr_stream *raw, bool error)
 {
 	(void)raw;
 	struct tls_stream *t = arg;
-	t->ended = true;
+	t->raw_ended = true;
 	t->failed = t->failed || error;
 	pump(t);
 }

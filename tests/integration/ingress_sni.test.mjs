@@ -67,17 +67,24 @@ const echoTarget = net.createServer((sock) => {
   sock.on('error', () => {});
   sock.pipe(sock);
 });
-let httpPort, echoPort;
+// Sends 4 MiB as soon as connected, then ends: the target closes first.
+const BLAST = crypto.randomBytes(4 * MiB);
+const blastTarget = net.createServer((sock) => {
+  sock.on('error', () => {});
+  sock.end(BLAST);
+});
+let httpPort, echoPort, blastPort;
 
 before(async () => {
   httpPort = await listen(httpTarget);
   echoPort = await listen(echoTarget);
+  blastPort = await listen(blastTarget);
 });
 
 after(async () => {
   httpTarget.closeAllConnections();
   for (const sock of echoSockets) sock.destroy();
-  await Promise.all([httpTarget, echoTarget].map((t) => new Promise((r) => t.close(r))));
+  await Promise.all([httpTarget, echoTarget, blastTarget].map((t) => new Promise((r) => t.close(r))));
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -213,6 +220,22 @@ describe('one node with the SNI ingress', { timeout: 180000 }, () => {
     await echoThrough(sock, 10 * MiB);
     console.log(`# 10 MiB echoed through the SNI ingress in ${Date.now() - t0} ms`);
     sock.end();
+  });
+
+  test('a target that sends 4 MiB and closes: every byte arrives, then the end', async () => {
+    const blast = await sniTunnel(port, `tcp://127.0.0.1:${blastPort}`);
+    clients.push(blast);
+    const sock = await handshake(sniPort, `${blast.id}.${DOMAIN}`);
+    const chunks = [];
+    sock.on('data', (d) => chunks.push(d));
+    let timer;
+    await Promise.race([once(sock, 'end'),
+      new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no end after 20 s')), 20000); })]);
+    clearTimeout(timer);
+    const got = Buffer.concat(chunks);
+    assert.equal(got.length, BLAST.length);
+    assert.ok(got.equals(BLAST), 'the bytes changed');
+    sock.destroy();
   });
 
   test('unknown tunnel, SNI disabled, not connected, no SNI: the handshake fails without an alert', async () => {
