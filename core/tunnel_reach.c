@@ -1,4 +1,4 @@
-/* tunnels->reach (protocol.md §8.2, §8.6): a channel of one of the tunnel's local
+/* tunnels->reach (docs/cluster.md §8.2, §8.6): a channel of one of the tunnel's local
  * connections, or a plain TCP connection to the ingress port of the node that holds one,
  * which the caller uses like a channel. Every ingress gets clustering from it. */
 #include "tunnel_reach.h"

@@ -28,7 +28,7 @@ struct exposr_tunnel_route {
 	char ip[EXPOSR_ROUTE_IP_MAX];         /* remote only: the node's learned address */
 };
 
-/* How reach() gets to a tunnel that is connected on other nodes only (protocol.md
+/* How reach() gets to a tunnel that is connected on other nodes only (docs/cluster.md
  * §8.6): it connects to `port` of the owning node, the caller's own ingress port, which
  * every node shares, and sends `replay` (the bytes the caller already read from its
  * client, such as a TLS ClientHello; NULL when none) before anything else. */

@@ -1,5 +1,5 @@
 /* The certificate and key: read, checked (a wildcard name, a matching key) and made
- * into the TLS context new handshakes use (protocol.md §6). */
+ * into the TLS context new handshakes use (docs/ingress.md §6). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

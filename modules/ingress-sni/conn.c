@@ -1,8 +1,9 @@
-/* One public connection from accept to the splice (protocol.md §6): the ClientHello's
+/* One public connection from accept to the splice (docs/ingress.md §6): the ClientHello's
  * server name names the tunnel; an unknown tunnel, one with SNI off or one connected
  * nowhere loses its TCP connection before any TLS is spoken (no alert). A tunnel
  * connected here gets the TLS ended and a channel; one connected on another node gets
- * the client's bytes, ClientHello first, carried to that node's SNI port (§8.6). */
+ * the client's bytes, ClientHello first, carried to that node's SNI port
+ * (docs/cluster.md §8.6). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -178,7 +179,7 @@ static void on_record(void *arg, int status, const cJSON *record)
 	}
 	struct evbuffer *hello = bufferevent_get_input(c->bev);
 	size_t len = evbuffer_get_length(hello);
-	/* Every node listens on the same SNI port (§8.6). */
+	/* Every node listens on the same SNI port (docs/cluster.md §8.6). */
 	const struct exposr_reach_options opts = {
 	        .port = s->settings.port,
 	        .replay = evbuffer_pullup(hello, (ssize_t)len),

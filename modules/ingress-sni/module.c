@@ -1,4 +1,4 @@
-/* The ingress-sni module (protocol.md §6): settings, the certificate and its reload, the
+/* The ingress-sni module (docs/ingress.md §6): settings, the certificate and its reload, the
  * TLS listener, lifecycle, and the ingress vtable the API asks for tunnel URLs. */
 #include <stdarg.h>
 #include <stdio.h>

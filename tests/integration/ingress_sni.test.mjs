@@ -1,4 +1,4 @@
-// The SNI ingress (protocol.md §6): TLS ended with a wildcard certificate the test makes with
+// The SNI ingress (docs/ingress.md §6): TLS ended with a wildcard certificate the test makes with
 // openssl, the tunnel named by the first label of the server name, the plain bytes carried
 // through a channel; refusals without an alert, certificate rotation, start-up errors,
 // session resumption, ALPN, a flood of half-open handshakes, and re-routing in a cluster.
