@@ -349,6 +349,32 @@ describe('start-up', () => {
     await startFails(file('none.pem'), file('one.key'), /certificate .*none\.pem: No such file or directory/);
   });
 
+  test('--ingress-sni-host picks the wildcard and the port URLs show', async () => {
+    fs.copyFileSync(file('one.pem'), file('live.pem'));
+    fs.copyFileSync(file('one.key'), file('live.key'));
+    const sniPort = await freePort();
+    const node = await startExposrd({
+      config: (p) => sniConfig(p, sniPort),
+      args: ['--ingress-sni-host', 'Example.TEST:443'],
+    });
+    try {
+      const client = await sniTunnel(node.port, `tcp://127.0.0.1:${echoPort}`, { connect: false });
+      assert.equal((await client.tunnel()).ingress.sni.url, `tcps://${client.id}.${DOMAIN}:443`);
+    } finally {
+      await node.stop();
+    }
+    const port = await freePort();
+    const cfgFile = path.join(dir, 'host.yaml');
+    fs.writeFileSync(cfgFile, JSON.stringify(sniConfig(port, await freePort())));
+    // A host the certificate has no wildcard for, and a port that is not one.
+    const bad = await runExposrd(['--config', cfgFile, '--ingress-sni-host', 'other.test']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /live\.pem has no name \*\.other\.test \(ingress-sni host\)/);
+    const badPort = await runExposrd(['--config', cfgFile, '--ingress-sni-host', 'example.test:x']);
+    assert.equal(badPort.code, 2, badPort.stderr);
+    assert.match(badPort.stderr, /'example\.test:x' is not host\[:port\]/);
+  });
+
   test('no certificate configured: exit 2', async () => {
     const r = await runExposrd(['--ingress', 'sni', '--ingress-sni-port', String(await freePort())]);
     assert.equal(r.code, 2, r.stderr);
