@@ -27,7 +27,7 @@ static void host_log(struct exposr_module_handle *mod, enum exposr_log_level lev
 	va_end(ap);
 }
 
-static struct event_base *host_event_base(void)
+struct event_base *host_event_base(void)
 {
 	return host_base;
 }

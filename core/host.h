@@ -6,5 +6,7 @@
 
 /* The table for the running process; `base` is the loop modules share. */
 const struct exposr_host *host_table(struct event_base *base);
+/* That loop, for the core's own sockets. */
+struct event_base *host_event_base(void);
 
 #endif

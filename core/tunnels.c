@@ -14,6 +14,7 @@
 #include "services_int.h"
 #include "store.h"
 #include "tunnel_cache.h"
+#include "tunnel_reach.h"
 #include "tunnel_state.h"
 
 static unsigned tunnels_max_connections(void)
@@ -503,4 +504,6 @@ const struct exposr_tunnel_api tunnels_api = {
         .cancel_open = tunnel_state_cancel_open,
         .route = cluster_tunnels_route,
         .connections = tunnel_state_connections,
+        .reach = tunnel_reach,
+        .cancel_reach = tunnel_reach_cancel,
 };

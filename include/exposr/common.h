@@ -14,6 +14,7 @@ enum exposr_status {
 	EXPOSR_DECLINED = -3, /* not mine: offer it to the next handler */
 	EXPOSR_EXISTS = -4,   /* "only if absent" found something */
 	EXPOSR_NOT_FOUND = -5,
+	EXPOSR_UNREACHABLE = -6, /* held by another node that cannot be reached (ABI 1.2) */
 };
 
 enum exposr_log_level {

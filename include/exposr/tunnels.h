@@ -28,6 +28,20 @@ struct exposr_tunnel_route {
 	char ip[EXPOSR_ROUTE_IP_MAX];         /* remote only: the node's learned address */
 };
 
+/* How reach() gets to a tunnel that is connected on other nodes only (docs/cluster.md
+ * §8.6): it connects to `port` of the owning node, the caller's own ingress port, which
+ * every node shares, and sends `replay` (the bytes the caller already read from its
+ * client, such as a TLS ClientHello; NULL when none) before anything else. */
+struct exposr_reach_options {
+	int port;
+	const void *replay;
+	size_t replay_len;
+};
+
+/* status EXPOSR_OK with the stream (the caller owns it); `remote`: it leads to another
+ * node's ingress rather than to a client of this one. */
+typedef void (*exposr_reach_cb)(void *arg, int status, struct exposr_stream *stream, bool remote);
+
 /* One transport connection as the admin API lists it (protocol.md §3.2); times are
  * epoch milliseconds, 0 when unknown. */
 struct exposr_tunnel_connection_info {
@@ -98,7 +112,7 @@ struct exposr_tunnel_api {
 	                   exposr_done_cb cb, void *arg);
 	/* Opens a channel on one of the tunnel's local connections (round-robin). Returns
 	 * a cancel token, or NULL when cb already ran: EXPOSR_NOT_FOUND (not connected),
-	 * EXPOSR_DECLINED (connected on other nodes only: see route()), EXPOSR_AGAIN (out
+	 * EXPOSR_DECLINED (connected on other nodes only: reach() gets there), EXPOSR_AGAIN (out
 	 * of channels), EXPOSR_ERROR. */
 	void *(*open_stream)(const char *tunnel_id, exposr_channel_cb cb, void *arg);
 	void (*cancel_open)(void *token);
@@ -115,6 +129,18 @@ struct exposr_tunnel_api {
 	void (*connections)(const char *tunnel_id,
 	                    void (*fn)(void *arg, const struct exposr_tunnel_connection_info *c),
 	                    void *arg);
+
+	/* ABI 1.2. A stream to the tunnel wherever it is connected: a channel of one of
+	 * this node's connections (round-robin), else a connection to a node that holds
+	 * one (as route() chooses). Returns a cancel token for cancel_reach(), or NULL
+	 * when cb already ran with an error:
+	 * EXPOSR_NOT_FOUND: connected nowhere, as far as this node knows (also a tunnel
+	 * that does not exist); EXPOSR_UNREACHABLE: connected only on nodes that are
+	 * unknown, stale or did not accept the connection within 5 s; EXPOSR_AGAIN: the
+	 * local connection is out of channels; EXPOSR_ERROR: the channel failed. */
+	void *(*reach)(const char *tunnel_id, const struct exposr_reach_options *opts,
+	               exposr_reach_cb cb, void *arg);
+	void (*cancel_reach)(void *token);
 };
 
 #endif

@@ -84,11 +84,12 @@ static void admission_fail(struct admission *a, int status, const char *code)
 	admission_free(a);
 }
 
-static void on_channel(void *arg, int status, struct exposr_stream *channel)
+static void on_channel(void *arg, int status, struct exposr_stream *channel, bool remote)
 {
 	struct admission *a = arg;
 	struct ingress *in = a->in;
 	a->open_token = NULL;
+	a->tunnel.remote = remote;
 	if (status == EXPOSR_AGAIN) {
 		admission_fail(a, 429, ERR_REQUEST_LIMIT);
 		return;
@@ -110,8 +111,10 @@ static void on_channel(void *arg, int status, struct exposr_stream *channel)
 
 static void open_channel(struct admission *a)
 {
+	/* Another node is reached at this node's port, which every node shares (§8.6). */
+	const struct exposr_reach_options opts = {.port = a->req->local_port};
 	/* NULL: on_channel already ran and `a` may be gone. */
-	void *token = reroute_open_stream(a->in, &a->tunnel, a->req->local_port, on_channel, a);
+	void *token = a->in->host->tunnels->reach(a->tunnel.id, &opts, on_channel, a);
 	if (token != NULL)
 		a->open_token = token;
 }
@@ -208,7 +211,7 @@ void admissions_abort_all(struct ingress *in)
 	while (in->admissions != NULL) {
 		struct admission *a = in->admissions;
 		if (a->open_token != NULL)
-			reroute_cancel_open(in, &a->tunnel, a->open_token);
+			in->host->tunnels->cancel_reach(a->open_token);
 		in->host->http->respond(a->req, 503, NULL, NULL, 0);
 		admission_free(a);
 	}

@@ -73,14 +73,6 @@ void ingress_log(struct ingress *in, enum exposr_log_level level, const char *fm
 void admission_handle(void *self, struct exposr_http_request *req);
 void admissions_abort_all(struct ingress *in);
 
-/* reroute.c: a channel of a local connection, or a connection to the ingress port of the
- * node that holds the tunnel (§8.6; sets tunnel->remote). As host->tunnels->open_stream: a
- * cancel token, or NULL when cb already ran. `port` is this node's ingress port, which
- * every node shares. */
-void *reroute_open_stream(struct ingress *in, struct ingress_tunnel *tunnel, int port,
-                          exposr_channel_cb cb, void *arg);
-void reroute_cancel_open(struct ingress *in, const struct ingress_tunnel *tunnel, void *token);
-
 /* conn.c: the connection of a request that passed every check, with its channel.
  * Takes `bev` and `channel`; `req` is only read (the caller releases it). */
 void conn_start(struct ingress *in, struct exposr_http_request *req, struct bufferevent *bev,

@@ -12,8 +12,10 @@
 # Options: --build-dir DIR (use that build, do not build), --runs N, --duration S,
 # --download SIZE (e.g. 100m), --scale "1000 10000", --out FILE (also write the table
 # there), --keep (keep the logs), --no-pin, --only LIST (comma-separated parts to run of
-# rps, download, latency, scale, ssh; default all). `ssh` repeats the 1 KiB and download
-# runs through an SSH tunnel with OpenSSH's `ssh -R` as the client.
+# rps, download, latency, scale, ssh, sni; default all). `ssh` repeats the 1 KiB and download
+# runs through an SSH tunnel with OpenSSH's `ssh -R` as the client. The sni part (TLS
+# handshakes per second and a download through the SNI ingress) makes its certificate with
+# openssl.
 set -uo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,7 +35,7 @@ TINY=0
 ONLY=""
 
 usage() {
-	sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 }
 
@@ -64,8 +66,8 @@ die() {
 
 for part in ${ONLY//,/ }; do
 	case "$part" in
-	rps | download | latency | scale | ssh) ;;
-	*) die "--only: unknown part $part (rps, download, latency, scale, ssh)" ;;
+	rps | download | latency | scale | ssh | sni) ;;
+	*) die "--only: unknown part $part (rps, download, latency, scale, ssh, sni)" ;;
 	esac
 done
 
@@ -83,6 +85,9 @@ for tool in curl awk sort; do
 done
 HAVE_WRK=1
 command -v wrk >/dev/null 2>&1 || HAVE_WRK=0
+if want sni && ! command -v openssl >/dev/null 2>&1; then
+	die "openssl is required for the sni part (packaging/install-deps.sh test)"
+fi
 
 # --- build --------------------------------------------------------------------------
 if [ -z "$BUILD_DIR" ]; then
@@ -92,14 +97,15 @@ if [ -z "$BUILD_DIR" ]; then
 	cmake -S "$SRC" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DEXPOSR_TESTS=ON \
 		>"$BUILD_DIR/bench-build.log" 2>&1 || die "cmake failed, see $BUILD_DIR/bench-build.log"
 	cmake --build "$BUILD_DIR" -j "$(nproc)" --target exposrd exposr storage-memory api-v1 ingress-http \
-		transport-ws transport-ssh bench_load_client bench_target bench_latency >>"$BUILD_DIR/bench-build.log" 2>&1 ||
+		transport-ws transport-ssh ingress-sni bench_load_client bench_target bench_latency \
+		bench_tls_handshakes >>"$BUILD_DIR/bench-build.log" 2>&1 ||
 		die "build failed, see $BUILD_DIR/bench-build.log"
 fi
 EXPOSRD=$BUILD_DIR/exposrd
 MODULE_DIR=$BUILD_DIR/modules
 TOOLS=$BUILD_DIR/tests/bench
 EXPOSR=$BUILD_DIR/exposr
-for f in "$EXPOSRD" "$EXPOSR" "$TOOLS/load_client" "$TOOLS/target" "$TOOLS/latency"; do
+for f in "$EXPOSRD" "$EXPOSR" "$TOOLS/load_client" "$TOOLS/target" "$TOOLS/latency" "$TOOLS/tls_handshakes"; do
 	[ -x "$f" ] || die "missing $f"
 done
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt" 2>/dev/null)
@@ -190,6 +196,19 @@ pick_port() {
 
 CLK_TCK=$(getconf CLK_TCK)
 
+# The SNI ingress's wildcard certificate, from a CA of the run's own.
+SNI_DOMAIN=bench.test
+if want sni; then
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$WORK/ca.key" -subj "/CN=bench CA" -days 2 \
+		-out "$WORK/ca.pem" 2>/dev/null &&
+		openssl req -newkey rsa:2048 -nodes -keyout "$WORK/sni.key" -subj "/CN=*.$SNI_DOMAIN" \
+			-out "$WORK/sni.csr" 2>/dev/null &&
+		printf 'subjectAltName=DNS:*.%s\n' "$SNI_DOMAIN" >"$WORK/sni.ext" &&
+		openssl x509 -req -in "$WORK/sni.csr" -CA "$WORK/ca.pem" -CAkey "$WORK/ca.key" \
+			-CAcreateserial -days 2 -extfile "$WORK/sni.ext" -out "$WORK/sni.pem" 2>/dev/null ||
+		die "cannot make the SNI certificate with openssl"
+fi
+
 write_config() {
 	cat >"$WORK/exposrd.yaml" <<EOF
 log:
@@ -212,13 +231,23 @@ modules:
     port: $API_PORT
 EOF
 	# Only for the SSH rows: the other figures stay those of a websocket-only server.
-	[ "$BENCH_SSH" = 1 ] && cat >>"$WORK/exposrd.yaml" <<EOF
+	if [ "$BENCH_SSH" = 1 ]; then
+		cat >>"$WORK/exposrd.yaml" <<EOF
   transport-ssh:
     port: $SSH_PORT
     bind: 127.0.0.1
     key-file: $WORK/ssh-host-key
 EOF
-	return 0
+	fi
+	if [ "$WITH_SNI" = 1 ]; then
+		cat >>"$WORK/exposrd.yaml" <<EOF
+  ingress-sni:
+    port: $SNI_PORT
+    bind: 127.0.0.1
+    cert: $WORK/sni.pem
+    key: $WORK/sni.key
+EOF
+	fi
 }
 
 cpu_ticks() {
@@ -243,6 +272,7 @@ wait_line() {
 EXPOSRD_PID=""
 EXPOSRD_STARTS=0
 BENCH_SSH=0
+WITH_SNI=0 # the SNI ingress only in part 7's exposrd: the idle RSS row is the default set
 # Other tests on the machine pick ports too: a port taken meanwhile means another try.
 start_exposrd() {
 	local i attempt log
@@ -252,6 +282,7 @@ start_exposrd() {
 		log=$WORK/exposrd.$EXPOSRD_STARTS.log
 		API_PORT=$(pick_port) || die "no free port"
 		SSH_PORT=$(pick_port) || die "no free port"
+		SNI_PORT=$(pick_port) || die "no free port"
 		write_config
 		pin_bg "$SERVER_CPU" "$log" "$EXPOSRD" --config "$WORK/exposrd.yaml" \
 			--module-dir "$MODULE_DIR"
@@ -536,6 +567,37 @@ elif want ssh; then
 	note "ssh is not installed: the SSH rows are skipped (packaging/install-deps.sh test)"
 fi
 
+# --- 7: the SNI ingress, an exposrd of its own with one tunnel as above -------------------
+HS_RATE=() N_MBS=() N_RATIO=()
+SNI_RUNS=$RUNS
+want sni || SNI_RUNS=0
+SNI_HOST="sni0.$SNI_DOMAIN"
+if [ "$SNI_RUNS" -gt 0 ]; then
+	WITH_SNI=1
+	start_exposrd
+	start_client sni 1 2 --sni
+	wait_line "$CLIENT_LOG" READY "$CLIENT_PID" 30 || { cat "$CLIENT_LOG" >&2; die "the SNI load client did not connect"; }
+	TRAFFIC_PID=$CLIENT_PID
+	WITH_SNI=0
+fi
+for run in $(seq 1 "$SNI_RUNS"); do
+	h=$(pin "$LOAD_CPU" "$TOOLS/tls_handshakes" "$SNI_PORT" "$SNI_HOST" "$WORK/ca.pem" "$DURATION") ||
+		die "TLS handshakes through the SNI ingress: $h"
+	HS_RATE+=("$(field per_s "$h")")
+	d=$(pin "$LOAD_CPU" curl -s -o /dev/null --max-time 300 -w '%{speed_download} %{size_download} %{http_code}' \
+		"http://127.0.0.1:$TARGET_PORT/$DOWNLOAD")
+	t=$(pin "$LOAD_CPU" curl -s -o /dev/null --max-time 300 -w '%{speed_download} %{size_download} %{http_code}' \
+		--resolve "$SNI_HOST:$SNI_PORT:127.0.0.1" --cacert "$WORK/ca.pem" "https://$SNI_HOST:$SNI_PORT/$DOWNLOAD")
+	set -- $d
+	[ "${2:-0}" = "$DL_BYTES" ] && [ "${3:-}" = 200 ] || die "direct download: $d"
+	ds=$1
+	set -- $t
+	[ "${2:-0}" = "$DL_BYTES" ] && [ "${3:-}" = 200 ] || die "SNI tunnel download: $t"
+	N_MBS+=("$(calc "$1 / 1e6")") N_RATIO+=("$(calc "$1 / $ds")")
+	note "SNI run $run: $(field per_s "$h") handshakes/s, $DOWNLOAD download $(calc "$1 / 1e6") MB/s"
+done
+[ "$SNI_RUNS" -gt 0 ] && stop_pid "$TRAFFIC_PID"
+
 # --- 4: memory and connection rate with many idle tunnels -------------------------------
 declare -A RSS_CONN RSS_PER RSS_PER_CONN RATE CREATE_RATE PER_MEDIAN
 want scale || SCALE=""
@@ -590,6 +652,8 @@ verdict() { # verdict VALUE OP LIMIT
 		echo "| 1 | 1 KiB responses, wrk | n/a (wrk not installed) | | | ≥ 0.5 |"
 	fi
 	[ "${#D_MBS[@]}" -gt 0 ] && echo "| 2 | $DOWNLOAD download with curl: MB/s | $(summary "%.0f" "${D_MBS[@]}") | $(summary "%.0f" "${T_MBS[@]}") | $(summary "%.3f" "${R_MBS[@]}") | ≥ 0.8: $(verdict "$(median "${R_MBS[@]}")" ">=" 0.8) |"
+	[ "${#N_MBS[@]}" -gt 0 ] && echo "| 7 | $DOWNLOAD download through the SNI ingress (TLS ended by exposrd) with curl: MB/s | $(summary "%.0f" "${D_MBS[@]}") (row 2) | $(summary "%.0f" "${N_MBS[@]}") | $(summary "%.3f" "${N_RATIO[@]}") | |"
+	[ "${#HS_RATE[@]}" -gt 0 ] && echo "| 7 | SNI ingress: full TLS handshakes per second, one at a time (RSA 2048) | | $(summary "%.0f" "${HS_RATE[@]}") | | |"
 	[ "${#D_L50[@]}" -gt 0 ] && echo "| 3 | Latency at $LATENCY_RATE req/s: p50, ms | $(summary "%.3f" "${D_L50[@]}") | $(summary "%.3f" "${T_L50[@]}") | +$(summary "%.3f" "${A_L50[@]}") ms | ≤ +0.1 ms: $(verdict "$(median "${A_L50[@]}")" "<=" 0.1) |"
 	[ "${#D_L99[@]}" -gt 0 ] && echo "| 3 | Latency at $LATENCY_RATE req/s: p99, ms | $(summary "%.3f" "${D_L99[@]}") | $(summary "%.3f" "${T_L99[@]}") | +$(summary "%.3f" "${A_L99[@]}") ms | |"
 	idle_mb=$(calc "$(median "${IDLE_RSS[@]}") / 1024")

@@ -38,6 +38,7 @@ struct options {
 	const char *prefix, *account;
 	bool quiet;
 	bool hold; /* after creating, wait for SIGUSR2 before connecting */
+	bool sni;  /* the tunnels enable the SNI ingress too */
 };
 
 enum slot_state {
@@ -377,7 +378,8 @@ static void create_step(struct tunnel *t)
 		snprintf(body, sizeof(body), "{\"target\":{\"url\":\"%s\"}}", lc->o.target_url);
 		break;
 	case 2:
-		snprintf(body, sizeof(body), "{\"ingress\":{\"http\":{\"enabled\":true}}}");
+		snprintf(body, sizeof(body), "{\"ingress\":{\"http\":{\"enabled\":true}%s}}",
+		         lc->o.sni ? ",\"sni\":{\"enabled\":true}" : "");
 		break;
 	case 3:
 		snprintf(body, sizeof(body), "{\"transport\":{\"ws\":{\"enabled\":true}}}");
@@ -552,6 +554,7 @@ static void usage(void)
 	        "  --api-connections N  kept-alive API connections (default 16)\n"
 	        "  --duration S         exit after S seconds (default: at SIGTERM/SIGINT)\n"
 	        "  --hold               after CREATED, wait for SIGUSR2 before connecting\n"
+	        "  --sni                enable the SNI ingress of the tunnels too\n"
 	        "  --quiet              no per-connection messages\n");
 }
 
@@ -576,6 +579,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 		if (strcmp(a, "--hold") == 0) {
 			o->hold = true;
+			continue;
+		}
+		if (strcmp(a, "--sni") == 0) {
+			o->sni = true;
 			continue;
 		}
 		if (i + 1 >= argc)

@@ -405,3 +405,65 @@ Test(cluster_tunnels, an_announced_time_out_of_range_is_not_learned)
 	tunnels_api.state("far", &st);
 	cr_assert(st.connected);
 }
+
+struct fx_reach {
+	bool done;
+	int status;
+	struct exposr_stream *stream;
+	bool remote;
+};
+
+static void fx_on_reach(void *arg, int status, struct exposr_stream *stream, bool remote)
+{
+	struct fx_reach *r = arg;
+	r->done = true;
+	r->status = status;
+	r->stream = stream;
+	r->remote = remote;
+}
+
+Test(cluster_tunnels, reach_says_which_case_failed)
+{
+	const struct exposr_reach_options opts = {.port = 9};
+	struct fx_reach r = {0};
+	cr_assert_null(tunnels_api.reach("nowhere", &opts, fx_on_reach, &r));
+	cr_assert(r.done);
+	cr_assert_eq(r.status, EXPOSR_NOT_FOUND, "connected nowhere");
+
+	/* Held only by a node that went stale. */
+	char c1[256], json[300];
+	cx_conn_json(c1, sizeof(c1), cx_node_b, 1, true);
+	snprintf(json, sizeof(json), "[%s]", c1);
+	cx_announce(cx_node_b, "far", json, 0);
+	cx_deliver(cx_node_b, EVENT_HEARTBEAT, "{}", 1);
+	cx_clock_ms += 40000;
+	r = (struct fx_reach){0};
+	cr_assert_null(tunnels_api.reach("far", &opts, fx_on_reach, &r));
+	cr_assert(r.done);
+	cr_assert_eq(r.status, EXPOSR_UNREACHABLE);
+	cr_assert_null(r.stream);
+}
+
+Test(cluster_tunnels, reach_opens_a_local_channel_and_can_be_cancelled)
+{
+	const struct exposr_reach_options opts = {.port = 9};
+	struct fx_conn a;
+	cr_assert(fx_connect(&a, "near", FX_REMOVE_NOW));
+	struct fx_reach r = {0};
+	cr_assert_null(tunnels_api.reach("near", &opts, fx_on_reach, &r), "answered at once");
+	cr_assert(r.done);
+	cr_assert_eq(r.status, EXPOSR_OK);
+	cr_assert_eq(r.stream, (struct exposr_stream *)&fx_stream_marker);
+	cr_assert(!r.remote);
+
+	/* An open the transport answers later is cancelled through the token. */
+	a.async_open = true;
+	r = (struct fx_reach){0};
+	void *token = tunnels_api.reach("near", &opts, fx_on_reach, &r);
+	cr_assert_not_null(token);
+	cr_assert(!r.done);
+	tunnels_api.cancel_reach(token);
+	cr_assert_eq(a.cancels, 1);
+	cr_assert(!r.done, "a cancelled reach does not call back");
+	tunnels_api.connection_remove(a.handle);
+}
