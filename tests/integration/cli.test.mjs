@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
-import { freePort, request, runExposrd, startExposrd, writeConfig } from './lib/exposrd.mjs';
+import { freePort, request, runExposrd, startExposrd, waitFor, withDeadline, writeConfig } from './lib/exposrd.mjs';
 
 const FIXTURES = process.env.EXPOSRD_FIXTURE_DIR;
 const SOURCE = process.env.EXPOSRD_SOURCE_DIR;
@@ -134,12 +134,10 @@ test('a second signal exits at once', async () => {
   });
   server.proc.kill('SIGTERM');
   // The first signal is logged before the second is sent, so both are seen in order.
-  await new Promise((resolve) => {
-    const check = () => (server.stderr().includes('shutting down') ? resolve() : setTimeout(check, 10));
-    check();
-  });
+  await waitFor(() => server.stderr().includes('shutting down'),
+    { timeout: 10000, what: 'the first signal\'s "shutting down" line' });
   server.proc.kill('SIGINT');
-  const r = await server.exited;
+  const r = await withDeadline(server.exited, 10000, 'exposrd to exit on the second signal');
   assert.equal(r.code, 1);
   assert.match(server.stderr(), /second signal/);
 });

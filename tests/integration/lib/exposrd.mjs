@@ -52,6 +52,15 @@ export function waitFor(predicate, { timeout = 10000, interval = 20, what = 'con
   });
 }
 
+/** Resolves as `promise` does, or rejects after `timeout` ms naming `what` it waited for. */
+export function withDeadline(promise, timeout, what) {
+  let timer;
+  const expired = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeout} ms waiting for ${what}`)), timeout);
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
 function canConnect(port, host) {
   return new Promise((resolve) => {
     const s = net.connect(port, host);
