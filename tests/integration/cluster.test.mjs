@@ -131,10 +131,6 @@ async function tunnelState(host, port, client, id = client.id) {
 }
 
 /** A client that stops at the first close, instead of reconnecting. */
-function stopOnClose(client) {
-  client.on('close', () => { client.stopped = true; });
-}
-
 // ---- the cluster ------------------------------------------------------------------------------
 
 describe('three nodes on one Redis', { timeout: 150000 }, () => {
@@ -311,19 +307,23 @@ describe('three nodes on one Redis', { timeout: 150000 }, () => {
 
   test('POST …/disconnect on node 2 closes the connection node 3 holds (§12.74)', async () => {
     const [a, b] = pair;
-    stopOnClose(a);
-    stopOnClose(b);
     const closedB = waitEvent(b, 'close', () => true, 5000);
     const t0 = Date.now();
     const r = await apiCall(port, 'POST', `/v1/tunnel/${a.id}/disconnect`, { token: a.token, host: HOSTS[1], body: {} });
     assert.equal(r.status, 200, r.body);
     assert.deepEqual(r.json, { result: true });
     const [, code] = await closedB;
-    assert.equal(code, 1000);
+    assert.equal(code, 1008);
     assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
+    // 1008: both clients stop, as the exposr client does, and the tunnel stays down.
+    await a.ended();
+    await b.ended();
     for (const host of HOSTS) {
       await waitFor(async () => !(await tunnelState(host, port, a)).connected,
         { timeout: 3000, what: `${host} to see the tunnel disconnected` });
+      const r = await ingress(host, port, a.id, { path: '/' });
+      assert.equal(r.status, 503, `${host}: ${r.body}`);
+      assert.deepEqual(JSON.parse(r.body.toString()), { error: 'TUNNEL_NOT_CONNECTED' });
     }
   });
 

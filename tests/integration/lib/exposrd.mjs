@@ -6,9 +6,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { withDeadline } from './deadline.mjs';
 import { request } from './http.mjs';
 
-export { request };
+export { request, withDeadline };
 
 const BIN = process.env.EXPOSRD_BIN;
 const MODULE_DIR = process.env.EXPOSRD_MODULE_DIR;
@@ -50,15 +51,6 @@ export function waitFor(predicate, { timeout = 10000, interval = 20, what = 'con
     };
     tick();
   });
-}
-
-/** Resolves as `promise` does, or rejects after `timeout` ms naming `what` it waited for. */
-export function withDeadline(promise, timeout, what) {
-  let timer;
-  const expired = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${timeout} ms waiting for ${what}`)), timeout);
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 function canConnect(port, host) {
