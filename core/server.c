@@ -274,6 +274,7 @@ int server_run(const struct exposr_cfg *root, const char *module_dir)
 		cluster_free();
 		return EXIT_CONFIG;
 	}
+	log_hold();
 	int rc = EXIT_START;
 	server.base = event_base_new();
 	if (server.base == NULL) {
@@ -289,6 +290,8 @@ int server_run(const struct exposr_cfg *root, const char *module_dir)
 	if (loader_init_all(host, module_dir, cfg_api.child(root, "modules")) != 0)
 		goto out;
 	rc = start_all(bind, &limits);
+	if (rc == 0 || rc == START_INTERRUPTED)
+		log_release(true);
 	if (rc == 0)
 		rc = run_loop(module_dir);
 	if (rc == 0 || rc == START_INTERRUPTED) {
@@ -299,6 +302,8 @@ int server_run(const struct exposr_cfg *root, const char *module_dir)
 	cluster_free();
 	loader_fini_all();
 out:
+	/* A start that failed shows its error alone. */
+	log_release(false);
 	cluster_free();
 	services_free();
 	http_listeners_free();
