@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 
 import { ISO_RE, admin, api, assertJson, newAccount, newTunnel, waitForState } from './lib/api.mjs';
 import { baseConfig, freePort, startExposrd } from './lib/exposrd.mjs';
+import { onceWithin } from './lib/deadline.mjs';
 
 const KEY = 'admin-key';
 
@@ -17,7 +18,7 @@ async function connect(port, account, id) {
   const ws = new WebSocket(res.json.transport.ws.url);
   const closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString(), at: Date.now() })));
   ws.on('error', () => {});
-  await once(ws, 'open');
+  await onceWithin(ws, 'open');
   return { ws, closed };
 }
 

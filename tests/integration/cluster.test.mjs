@@ -17,6 +17,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { TunnelClient, apiCall, waitEvent } from './lib/client.mjs';
 import { startExposrd, waitFor } from './lib/exposrd.mjs';
 import { startRedis } from './lib/redis.mjs';
+import { onceWithin } from './lib/deadline.mjs';
 
 const HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
 const DOMAIN = 'cluster.test';
@@ -29,7 +30,7 @@ async function commonFreePort(hosts) {
   for (let attempt = 0; attempt < 20; attempt++) {
     const first = net.createServer();
     first.listen(0, hosts[0]);
-    await once(first, 'listening');
+    await onceWithin(first, 'listening');
     const { port } = first.address();
     const others = [];
     let ok = true;
@@ -89,7 +90,7 @@ async function startTarget() {
     });
   });
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await onceWithin(server, 'listening');
   return {
     port: server.address().port,
     close: async () => {
@@ -236,12 +237,12 @@ describe('three nodes on one Redis', { timeout: 150000 }, () => {
       headers: { host: `${client1.id}.${DOMAIN}:${port}` },
       handshakeTimeout: 5000,
     });
-    await once(ws, 'open');
+    await onceWithin(ws, 'open');
     ws.send('ping over two nodes');
-    const [data] = await once(ws, 'message');
+    const [data] = await onceWithin(ws, 'message');
     assert.equal(data.toString(), 'echo:ping over two nodes');
     ws.close();
-    await once(ws, 'close');
+    await onceWithin(ws, 'close');
   });
 
   test('GET /v1/admin/cluster lists the three nodes on every node', async () => {

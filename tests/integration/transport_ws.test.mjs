@@ -81,15 +81,21 @@ before(async () => {
 });
 
 after(async () => {
+  await Promise.all([...clients].map((c) => c.stop()));
   target.close();
   const r = await srv.stop();
   assert.equal(r.code, 0, `exposrd exit ${r.code} ${r.signal}:\n${r.stderr}`);
 });
 
+// Every client made here: a test that fails half-way leaves none reconnecting for ever.
+const clients = new Set();
+
 // A tunnel set up through the API, not connected.
 async function newTunnel(opts = {}) {
-  return TunnelClient.create({ port: srv.port, target: targetUrl, retryDelay: 200,
+  const client = await TunnelClient.create({ port: srv.port, target: targetUrl, retryDelay: 200,
     ingressHttp: HAVE_INGRESS, ...opts });
+  clients.add(client);
+  return client;
 }
 
 async function wsUrl(client) {
@@ -513,7 +519,7 @@ test('deleting the tunnel closes its connections with 1008 and the client stops'
   assert.equal(r.status, 204);
   await waitFor(() => closes.length === 2, { what: 'both closed' });
   assert.deepEqual(closes, [1008, 1008]);
-  await sleep(300);
+  await client.ended();
   assert.equal(client.openCount, 0, 'the slots stopped after 1008');
   await client.stop();
 });

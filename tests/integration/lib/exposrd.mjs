@@ -1,6 +1,5 @@
 // Starts the real exposrd binary with a temporary config and talks HTTP to it.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
