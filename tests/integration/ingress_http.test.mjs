@@ -12,7 +12,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { freePort, rawRequest, readMetrics, runExposrd, startExposrd, waitFor, writeConfig } from './lib/exposrd.mjs';
 import { TunnelClient, apiCall, spawnClient } from './lib/client.mjs';
 import { startDnsServer } from './lib/api.mjs';
-import { onceWithin } from './lib/deadline.mjs';
+import { onceWithin, withDeadline } from './lib/deadline.mjs';
 
 const MiB = 1024 * 1024;
 const PAUSE = 5; // multiplex message type (protocol.md §4.6)
@@ -706,7 +706,8 @@ test('SIGTERM with connections idle, upgraded and mid-transfer exits cleanly', a
     const r = await own.stop();
     assert.equal(r.code, 0, `exposrd exit ${r.code} ${r.signal}:\n${r.stderr}`);
     assert.ok(Date.now() - started < 12000);
-    assert.equal(await dl.ended, false, 'the transfer was cut by the shutdown');
+    assert.equal(await withDeadline(dl.ended, 10000, 'the download to end with exposrd'), false,
+      'the transfer was cut by the shutdown');
   } finally {
     dl?.request.destroy();
     ws?.terminate();

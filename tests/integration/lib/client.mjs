@@ -177,7 +177,8 @@ export class TunnelClient extends EventEmitter {
   async stop() {
     this.stopped = true;
     for (const close of this._closers) close();
-    await Promise.allSettled(this._slots);
+    // ws gives a close handshake 30 s before it drops the socket.
+    await withDeadline(Promise.allSettled(this._slots), 40000, 'the client\'s websockets to close');
   }
 
   // One transport slot, as Tunnel._connectTransport of the client.

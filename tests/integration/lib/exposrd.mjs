@@ -142,11 +142,13 @@ async function launch({ config, args, env, port, waitPort, host }) {
     async stop({ signal = 'SIGTERM', timeout = 20000 } = {}) {
       if (exitedEarly) return { ...exitedEarly, stderr };
       proc.kill(signal);
-      const timer = setTimeout(() => proc.kill('SIGKILL'), timeout);
+      let killed = false;
+      const timer = setTimeout(() => { killed = true; proc.kill('SIGKILL'); }, timeout);
       const r = await exited;
       clearTimeout(timer);
       fs.rmSync(path.dirname(file), { recursive: true, force: true });
-      return { ...r, stderr };
+      const note = killed ? `\n(exposrd did not exit within ${timeout} ms of ${signal}: killed)\n` : '';
+      return { ...r, stderr: stderr + note };
     },
   };
 }
