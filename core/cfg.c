@@ -10,6 +10,8 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "log.h"
+
 struct exposr_cfg {
 	enum exposr_cfg_type type;
 	char *key;    /* key in the parent mapping, NULL in a sequence or at the root */
@@ -75,8 +77,18 @@ void cfg_free(struct exposr_cfg *n)
 	free(n);
 }
 
+static const struct exposr_cfg *cfg_child(const struct exposr_cfg *n, const char *key);
+
 static void report(const struct exposr_cfg *n, const char *key, const char *fmt, va_list ap)
 {
+	/* A value is blamed where it was set: its own line, flag or variable, never the
+	 * mapping that holds it. */
+	const struct exposr_cfg *own = key != NULL ? cfg_child(n, key) : NULL;
+	if (own != NULL) {
+		n = own;
+		key = NULL;
+	}
+	log_note_error();
 	char reason[512];
 	vsnprintf(reason, sizeof(reason), fmt, ap);
 	const char *path = n->path[0] != '\0' ? n->path : NULL;

@@ -45,6 +45,64 @@ static void format_time(char *out, size_t size)
 	snprintf(out + n, size - n, ".%03dZ", (int)(tv.tv_usec / 1000));
 }
 
+/* A line below warn logged while start-up is held back, in order. */
+struct held_line {
+	struct held_line *next;
+	char text[];
+};
+
+static bool holding;
+static struct held_line *held_head, **held_tail = &held_head;
+static unsigned long errors_reported;
+
+static void emit(enum exposr_log_level level, const char *text)
+{
+	if (level >= EXPOSR_LOG_ERROR)
+		errors_reported++;
+	if (!holding || level >= EXPOSR_LOG_WARN) {
+		fprintf(stderr, "%s\n", text);
+		return;
+	}
+	size_t len = strlen(text);
+	struct held_line *h = malloc(sizeof(*h) + len + 1);
+	if (h == NULL) {
+		fprintf(stderr, "%s\n", text); /* out of order rather than lost */
+		return;
+	}
+	h->next = NULL;
+	memcpy(h->text, text, len + 1);
+	*held_tail = h;
+	held_tail = &h->next;
+}
+
+void log_hold(void)
+{
+	holding = true;
+}
+
+void log_release(bool write)
+{
+	while (held_head != NULL) {
+		struct held_line *h = held_head;
+		held_head = h->next;
+		if (write)
+			fprintf(stderr, "%s\n", h->text);
+		free(h);
+	}
+	held_tail = &held_head;
+	holding = false;
+}
+
+void log_note_error(void)
+{
+	errors_reported++;
+}
+
+unsigned long log_error_count(void)
+{
+	return errors_reported;
+}
+
 void log_msgv(const char *component, enum exposr_log_level level, const char *fmt, va_list ap)
 {
 	if (!log_enabled(level))
@@ -54,7 +112,10 @@ void log_msgv(const char *component, enum exposr_log_level level, const char *fm
 	char when[40];
 	format_time(when, sizeof(when));
 	if (current_format == LOG_FORMAT_TEXT) {
-		fprintf(stderr, "%s %-5s [%s] %s\n", when, level_names[level], component, message);
+		char text[sizeof(message) + 128];
+		snprintf(text, sizeof(text), "%s %-5s [%s] %s", when, level_names[level], component,
+		         message);
+		emit(level, text);
 		return;
 	}
 	cJSON *line = cJSON_CreateObject();
@@ -66,7 +127,7 @@ void log_msgv(const char *component, enum exposr_log_level level, const char *fm
 	cJSON_AddStringToObject(line, "message", message);
 	char *text = cJSON_PrintUnformatted(line);
 	if (text != NULL) {
-		fprintf(stderr, "%s\n", text);
+		emit(level, text);
 		free(text);
 	}
 	cJSON_Delete(line);

@@ -11,6 +11,7 @@
 #include "cfg.h"
 #include "options.h"
 #include "server.h"
+#include "stop_signals.h"
 
 /* A binary next to a CMakeCache.txt runs from its build tree: it uses the modules
  * built beside it and the source tree's default configuration. */
@@ -45,6 +46,11 @@ static void tune_malloc(void)
 
 int main(int argc, char **argv)
 {
+	/* First: from here on a stop signal never kills exposrd (see server.c). */
+	if (stop_signals_block() != 0) {
+		perror("exposrd: cannot block SIGTERM and SIGINT");
+		return EXIT_START;
+	}
 	tune_malloc();
 	struct options opts;
 	if (options_parse(argc, argv, &opts) != 0) {

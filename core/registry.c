@@ -74,6 +74,12 @@ void registry_remove_module(struct exposr_module_handle *mod)
 	}
 }
 
+struct exposr_module_handle *registry_owner(const struct exposr_registry_entry *e)
+{
+	/* The entry is the first member of its item. */
+	return ((const struct registry_item *)(const void *)e)->owner;
+}
+
 size_t registry_count(void)
 {
 	size_t n = 0;

@@ -11,6 +11,8 @@ int registry_add(struct exposr_module_handle *mod, const char *kind, const char 
 const struct exposr_registry_entry *registry_find(const char *kind, const char *name);
 /* Drops every entry `mod` added (undo of a failed or unloaded module). */
 void registry_remove_module(struct exposr_module_handle *mod);
+/* The module that added the entry (NULL for the core). */
+struct exposr_module_handle *registry_owner(const struct exposr_registry_entry *e);
 size_t registry_count(void);
 
 #endif

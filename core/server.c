@@ -1,6 +1,7 @@
 /* The server's life: load modules, open listeners, run the loop, shut down. */
 #include "server.h"
 
+#include <errno.h>
 #include <event2/event.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "services.h"
+#include "stop_signals.h"
 #include "streams.h"
 
 struct server {
@@ -183,10 +185,9 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 }
 
+/* The handlers go in before anything starts; the signals stay blocked until the loop runs. */
 static int install_signals(void)
 {
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		return -1;
 	server.sigterm = evsignal_new(server.base, SIGTERM, on_signal, NULL);
 	server.sigint = evsignal_new(server.base, SIGINT, on_signal, NULL);
 	if (server.sigterm == NULL || server.sigint == NULL || evsignal_add(server.sigterm, NULL) ||
@@ -206,8 +207,61 @@ static void free_server(void)
 	if (server.cluster_drain != NULL)
 		event_free(server.cluster_drain);
 	stream_sockets_free_closing();
-	event_base_free(server.base);
+	if (server.base != NULL)
+		event_base_free(server.base);
 	memset(&server, 0, sizeof(server));
+}
+
+/* A stop signal that came while starting ends start-up between two steps. */
+static bool start_interrupted(void)
+{
+	int sig = stop_signals_pending();
+	if (sig == 0)
+		return false;
+	log_info("%s: shutting down (during start-up)", strsignal(sig));
+	return true;
+}
+
+#define START_INTERRUPTED (-1)
+
+/* Storage, listeners, modules, cluster: 0, EXIT_START or START_INTERRUPTED. One signal that
+ * comes after the last check is pending until the loop runs and takes it. */
+static int start_all(const char *bind, const struct http_limits *limits)
+{
+	if (start_interrupted())
+		return START_INTERRUPTED;
+	if (services_start() != 0)
+		return EXIT_START;
+	if (start_interrupted())
+		return START_INTERRUPTED;
+	if (http_listeners_open(server.base, bind, limits) != 0)
+		return EXIT_START;
+	if (start_interrupted())
+		return START_INTERRUPTED;
+	if (loader_start_all() != 0 || cluster_start() != 0)
+		return EXIT_START;
+	if (stop_signals_unblock() != 0) {
+		log_error("cannot unblock SIGTERM and SIGINT: %s", strerror(errno));
+		return EXIT_START;
+	}
+	return 0;
+}
+
+/* The loop until a stop signal has drained the modules: 0, or EXIT_START. */
+static int run_loop(const char *module_dir)
+{
+	server.state = EXPOSR_SERVER_RUNNING;
+	log_info("exposrd %s running with %zu modules from %s", EXPOSR_VERSION,
+	         loader_module_count(), module_dir);
+	int rc = 0;
+	if (event_base_dispatch(server.base) < 0) {
+		log_error("event loop failed");
+		rc = EXIT_START;
+	}
+	/* A signal during the tear-down finds its handler gone: it waits, blocked, instead. */
+	if (stop_signals_block() != 0)
+		log_warn("cannot block SIGTERM and SIGINT again: %s", strerror(errno));
+	return rc;
 }
 
 int server_run(const struct exposr_cfg *root, const char *module_dir)
@@ -220,34 +274,36 @@ int server_run(const struct exposr_cfg *root, const char *module_dir)
 		cluster_free();
 		return EXIT_CONFIG;
 	}
+	log_hold();
+	int rc = EXIT_START;
 	server.base = event_base_new();
 	if (server.base == NULL) {
 		log_error("cannot create the event loop");
-		return EXIT_START;
+		goto out;
+	}
+	if (install_signals() != 0) {
+		log_error("cannot install the SIGTERM and SIGINT handlers");
+		goto out;
 	}
 	const struct exposr_host *host = host_table(server.base);
-	int rc = EXIT_CONFIG;
+	rc = EXIT_CONFIG;
 	if (loader_init_all(host, module_dir, cfg_api.child(root, "modules")) != 0)
 		goto out;
-	rc = EXIT_START;
-	if (services_start() != 0)
-		goto out_modules;
-	if (http_listeners_open(server.base, bind, &limits) != 0 || loader_start_all() != 0 ||
-	    cluster_start() != 0 || install_signals() != 0)
-		goto out_modules;
-	server.state = EXPOSR_SERVER_RUNNING;
-	log_info("exposrd %s running with %zu modules from %s", EXPOSR_VERSION,
-	         loader_module_count(), module_dir);
-	if (event_base_dispatch(server.base) < 0)
-		log_error("event loop failed");
-	else
+	rc = start_all(bind, &limits);
+	if (rc == 0 || rc == START_INTERRUPTED)
+		log_release(true);
+	if (rc == 0)
+		rc = run_loop(module_dir);
+	if (rc == 0 || rc == START_INTERRUPTED) {
 		rc = 0;
-	log_info("stopped");
-out_modules:
+		log_info("stopped");
+	}
 	/* Before the bus module goes: nothing may publish through it any more. */
 	cluster_free();
 	loader_fini_all();
 out:
+	/* A start that failed shows its error alone. */
+	log_release(false);
 	cluster_free();
 	services_free();
 	http_listeners_free();

@@ -6,7 +6,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
+# Every step says what runs and since when, so a long run shows its progress.
+started=$SECONDS
+step() {
+	local t=$((SECONDS - started))
+	printf '[%02d:%02d] == %s ==\n' $((t / 60)) $((t % 60)) "$*"
+}
+
+step "dependencies"
 bash packaging/install-deps.sh test
+step "npm packages of the integration tests"
 (cd tests/integration && npm ci --no-audit --no-fund --loglevel=error)
 
 # Sanitizer reports also go to files: Criterion's forked test workers can report a
@@ -28,16 +37,18 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$reports/ubsan
 export CRITERION_NO_EARLY_EXIT=1
 
 run_suite() {
-	local dir=$1; shift
+	local label=$1 dir=$2; shift 2
 	cmake -S "$root" -B "$dir" -DEXPOSR_WERROR=ON "$@" >/dev/null
 	cmake --build "$dir" -j"$(nproc)"
-	(cd "$dir" && ctest --output-on-failure --timeout 900 -j2)
+	step "$label: tests"
+	# Every wait in a test has its own deadline; this one only stops a test that hangs anyway.
+	(cd "$dir" && ctest --output-on-failure --timeout 300 -j2)
 }
 
-echo "== normal build =="
-run_suite build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
-echo "== sanitizer build (ASan + UBSan) =="
-run_suite build-asan -DCMAKE_BUILD_TYPE=Debug -DEXPOSR_SANITIZE=ON
+step "normal build"
+run_suite "normal build" build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+step "sanitizer build (ASan + UBSan)"
+run_suite "sanitizer build" build-asan -DCMAKE_BUILD_TYPE=Debug -DEXPOSR_SANITIZE=ON
 
 # Every parser under libFuzzer for a short smoke (about 20 s each, tests/fuzz/run.sh);
 # a crash fails the run and leaves its input in build-fuzz/fuzz/.
@@ -45,10 +56,11 @@ echo "== fuzzing smoke =="
 bash tests/fuzz/run.sh 20
 
 # The Debian package and the container image, each built, installed and run here.
-echo "== packaging: Debian package =="
+step "packaging: Debian package"
 bash packaging/test-deb.sh
-echo "== packaging: container image =="
+step "packaging: container image"
 bash packaging/test-container.sh
 # The README's first command, as a user runs it, then its quick start.
-echo "== packaging: the README's first command =="
+step "packaging: the README's first command"
 bash packaging/test-build-and-run.sh
+step "all passed"

@@ -8,7 +8,7 @@
 
 /* Why the server ends a transport connection (decides the close code). */
 enum exposr_disconnect_reason {
-	EXPOSR_DISCONNECT_REQUESTED = 0, /* API/admin disconnect: the client reconnects */
+	EXPOSR_DISCONNECT_REQUESTED = 0, /* API/admin/cluster disconnect: the client stops */
 	EXPOSR_DISCONNECT_REVOKED,       /* tunnel deleted or account disabled */
 	EXPOSR_DISCONNECT_SHUTDOWN,
 };

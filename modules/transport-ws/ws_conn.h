@@ -10,7 +10,6 @@
 struct bufferevent;
 
 /* Websocket close codes (RFC 6455). */
-#define WS_CLOSE_NORMAL     1000
 #define WS_CLOSE_GOING_AWAY 1001
 #define WS_CLOSE_POLICY     1008
 

@@ -3,11 +3,11 @@
 // API draining long enough to look.
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 
 import { api, keepAliveConnection, newAccount, newTunnel } from './lib/api.mjs';
 import { baseConfig, freePort, startExposrd } from './lib/exposrd.mjs';
+import { onceWithin } from './lib/deadline.mjs';
 
 describe('shutdown with an API call pending', () => {
   let silent;
@@ -18,7 +18,7 @@ describe('shutdown with an API call pending', () => {
   before(async () => {
     silent = dgram.createSocket('udp4');
     silent.bind(0, '127.0.0.1');
-    await once(silent, 'listening');
+    await onceWithin(silent, 'listening');
     const adminPort = await freePort();
     srv = await startExposrd({
       config: (port) => baseConfig(port, {

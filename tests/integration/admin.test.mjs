@@ -8,6 +8,7 @@ import http from 'node:http';
 import { api, assertText } from './lib/api.mjs';
 import { TunnelClient } from './lib/client.mjs';
 import { baseConfig, freePort, readMetrics, startExposrd, waitFor } from './lib/exposrd.mjs';
+import { onceWithin } from './lib/deadline.mjs';
 
 describe('--admin-enable', () => {
   let srv;
@@ -49,7 +50,7 @@ describe('--admin-enable', () => {
     let client;
     try {
       target.listen(0, '127.0.0.1');
-      await once(target, 'listening');
+      await onceWithin(target, 'listening');
       client = await TunnelClient.create({ port: srv.port, target: `http://127.0.0.1:${target.address().port}/`,
         ingressHttp: false });
       await client.connect();

@@ -8,6 +8,7 @@ import WebSocket from 'ws';
 
 import { ISO_RE, admin, api, assertJson, newAccount, newTunnel, waitForState } from './lib/api.mjs';
 import { baseConfig, freePort, startExposrd } from './lib/exposrd.mjs';
+import { onceWithin } from './lib/deadline.mjs';
 
 const KEY = 'admin-key';
 
@@ -17,7 +18,7 @@ async function connect(port, account, id) {
   const ws = new WebSocket(res.json.transport.ws.url);
   const closed = new Promise((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString(), at: Date.now() })));
   ws.on('error', () => {});
-  await once(ws, 'open');
+  await onceWithin(ws, 'open');
   return { ws, closed };
 }
 
@@ -77,15 +78,16 @@ describe('a connected tunnel', () => {
     assert.ok(Number.isInteger(gone.connection.disconnected_at));
   });
 
-  test('§12.13 POST …/disconnect → {"result":true}; the websocket closes with 1000 within 1 s', async () => {
+  test('§12.13 POST …/disconnect → {"result":true}; the websocket closes with 1008 within 1 s', async () => {
     await newTunnel(srv.port, alice, 'conn-kick');
     const { closed } = await connect(srv.port, alice, 'conn-kick');
     await waitForState(srv.port, alice, 'conn-kick', (c) => c.connected);
     const started = Date.now();
     const res = await api(srv.port, 'POST', '/v1/tunnel/conn-kick/disconnect', { token: alice.token, body: {} });
     assertJson(res, 200, { result: true });
-    const { code, at } = await closed;
-    assert.equal(code, 1000);
+    const { code, reason, at } = await closed;
+    assert.equal(code, 1008);
+    assert.equal(reason, 'Tunnel disconnected');
     assert.ok(at - started < 1000, `closed after ${at - started} ms`);
     const t = await api(srv.port, 'GET', '/v1/tunnel/conn-kick', { token: alice.token });
     assert.equal(t.json.connection.connected, false);
@@ -99,7 +101,7 @@ describe('a connected tunnel', () => {
     assertJson(await api(srv.port, 'POST', '/v1/tunnel/conn-admin/disconnect', { token: bob.token }), 200, { result: false });
     assert.equal((await api(srv.port, 'GET', '/v1/tunnel/conn-admin', { token: alice.token })).json.connection.connected, true);
     assertJson(await admin(adminPort, 'POST', '/v1/admin/tunnel/conn-admin/disconnect', KEY), 200, { result: true });
-    assert.equal((await closed).code, 1000);
+    assert.equal((await closed).code, 1008);
   });
 
   test('§12.65 disabling the account disconnects its tunnels and refuses new connections', async () => {

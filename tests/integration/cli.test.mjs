@@ -1,10 +1,12 @@
 // exposrd's command line, configuration errors, start-up failures and shutdown,
 // driven through the real binary.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { freePort, request, runExposrd, startExposrd, writeConfig } from './lib/exposrd.mjs';
+import { freePort, request, runExposrd, startExposrd, waitFor, withDeadline, writeConfig } from './lib/exposrd.mjs';
 
 const FIXTURES = process.env.EXPOSRD_FIXTURE_DIR;
 const SOURCE = process.env.EXPOSRD_SOURCE_DIR;
@@ -92,6 +94,58 @@ test('type error in a module setting is reported by the module with its location
   assert.match(r.stderr, new RegExp(`^${file}:3:11: modules.fixture.port: 'lots' is not an integer\n`));
 });
 
+// ---- a value is blamed where it was set ----------------------------------------------------
+
+const DEFAULT_CONFIG = path.join(SOURCE, 'config/exposrd.yaml');
+const NOT_A_URL = "modules.ingress-http.url: 'not a url' is not a URL such as https://example.com";
+
+test('a bad value from a flag names the flag, not the YAML file', async () => {
+  const r = await runExposrd(['--config', DEFAULT_CONFIG, '--ingress-http-url', 'not a url']);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, `--ingress-http-url: ${NOT_A_URL}\n`);
+});
+
+test('a bad value from the environment names the variable', async () => {
+  const r = await runExposrd(['--config', DEFAULT_CONFIG], { env: { EXPOSR_INGRESS_HTTP_URL: 'not a url' } });
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, `EXPOSR_INGRESS_HTTP_URL: ${NOT_A_URL}\n`);
+});
+
+test('a bad value in the YAML file is blamed on its own line and column', async () => {
+  const file = writeConfig('modules:\n  storage-memory: {}\n  ingress-http:\n    port: 8080\n    url: not a url\n');
+  const r = await runExposrd(['--config', file]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, `${file}:5:10: ${NOT_A_URL}\n`);
+});
+
+test('a required setting that is missing is blamed on its module', async () => {
+  const file = writeConfig('modules:\n  storage-memory: {}\n  ingress-http:\n    port: 8080\n');
+  const r = await runExposrd(['--config', file]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, new RegExp(`^${file}:4:5: modules\\.ingress-http\\.url: [^\n]+\n$`));
+});
+
+// ---- exactly one storage module ---------------------------------------------------------------
+
+test('storage-sqlite added next to the default storage-memory: exit 2 naming both, nothing stored', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'exposrd-two-storages-'));
+  try {
+    const db = path.join(dir, 'exposr.sqlite');
+    // The obvious edit of the default file, under its storage-memory line.
+    const text = fs.readFileSync(DEFAULT_CONFIG, 'utf8').replace(/^( {2}storage-memory: \{\}.*\n)/m,
+      `$1  storage-sqlite: {url: "sqlite://${db}"}\n`);
+    assert.match(text, /storage-sqlite/);
+    const file = writeConfig(text);
+    const r = await runExposrd(['--config', file]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, 'exposrd: modules storage-memory and storage-sqlite are both enabled, but '
+      + 'exactly one storage module can be: remove one of them from modules: or set its enabled: false\n');
+    assert.equal(fs.existsSync(db), false, 'the SQLite file was created');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a missing module names the file it looked for', async () => {
   const file = writeConfig('modules:\n  no-such-module: {}\n');
   const r = await runExposrd(['--config', file, '--module-dir', FIXTURES]);
@@ -122,18 +176,45 @@ test('a module is added without touching the core: the fixture serves on its por
   assert.match(stop.stderr, /SIGTERM|Terminated/);
 });
 
-test('a port already in use stops start-up with a clear line and status 1', async () => {
-  const port = await freePort();
-  const blocker = net.createServer().listen(port, '127.0.0.1');
+// ---- start failures: one line, status 1, nothing claimed before ------------------------------
+
+/** Runs exposrd on `config` (log level info) expecting a start failure; returns its one line. */
+async function startFailure(config) {
+  const file = writeConfig({ log: { level: 'info' }, http: { bind: '127.0.0.1' }, ...config });
+  try {
+    const r = await runExposrd(['--config', file]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /listening|running/);
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    assert.equal(lines.length, 1, `one line expected:\n${r.stderr}`);
+    return lines[0];
+  } finally {
+    fs.rmSync(path.dirname(file), { recursive: true, force: true });
+  }
+}
+
+test('a port already in use: one line, status 1, no listener announced', async () => {
+  const [apiPort, adminPort] = [await freePort(), await freePort()];
+  const blocker = net.createServer().listen(adminPort, '127.0.0.1');
   await new Promise((r) => blocker.once('listening', r));
   try {
-    const file = writeConfig(fixtureConfig(port));
-    const r = await runExposrd(['--config', file, '--module-dir', FIXTURES]);
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: Address already in use`));
+    const line = await startFailure({ modules: { 'storage-memory': {}, 'api-v1': { port: apiPort }, admin: { port: adminPort } } });
+    assert.match(line, new RegExp(`error \\[http\\] cannot listen on 127\\.0\\.0\\.1:${adminPort}: Address already in use$`));
   } finally {
     blocker.close();
   }
+});
+
+test('an SQLite file that cannot be opened: one line, status 1, no listener announced', async () => {
+  const url = 'sqlite:///nonexistent-dir/exposr.sqlite';
+  const line = await startFailure({ modules: { 'storage-sqlite': { url }, 'api-v1': { port: await freePort() } } });
+  assert.match(line, /error \[storage-sqlite\] cannot open sqlite:\/\/\/nonexistent-dir\/exposr\.sqlite .*: unable to open database file$/);
+});
+
+test('a Redis that is down: one line, status 1, no listener announced', async () => {
+  const url = `redis://127.0.0.1:${await freePort()}`; // nothing listens there
+  const line = await startFailure({ modules: { 'storage-redis': { url }, 'api-v1': { port: await freePort() } } });
+  assert.match(line, new RegExp(`error \\[storage-redis\\] cannot connect to ${url}: Connection refused$`));
 });
 
 test('shutdown waits at most shutdown-timeout for a module that does not drain', async () => {
@@ -156,12 +237,10 @@ test('a second signal exits at once', async () => {
   });
   server.proc.kill('SIGTERM');
   // The first signal is logged before the second is sent, so both are seen in order.
-  await new Promise((resolve) => {
-    const check = () => (server.stderr().includes('shutting down') ? resolve() : setTimeout(check, 10));
-    check();
-  });
+  await waitFor(() => server.stderr().includes('shutting down'),
+    { timeout: 10000, what: 'the first signal\'s "shutting down" line' });
   server.proc.kill('SIGINT');
-  const r = await server.exited;
+  const r = await withDeadline(server.exited, 10000, 'exposrd to exit on the second signal');
   assert.equal(r.code, 1);
   assert.match(server.stderr(), /second signal/);
 });

@@ -18,6 +18,7 @@ import { TunnelClient, apiCall, waitEvent } from './lib/client.mjs';
 import { startExposrd, waitFor } from './lib/exposrd.mjs';
 import { floodSocket, rssWatch } from './lib/flood.mjs';
 import { startRedis } from './lib/redis.mjs';
+import { onceWithin } from './lib/deadline.mjs';
 
 const HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'];
 const DOMAIN = 'cluster.test';
@@ -30,7 +31,7 @@ async function commonFreePort(hosts) {
   for (let attempt = 0; attempt < 20; attempt++) {
     const first = net.createServer();
     first.listen(0, hosts[0]);
-    await once(first, 'listening');
+    await onceWithin(first, 'listening');
     const { port } = first.address();
     const others = [];
     let ok = true;
@@ -90,7 +91,7 @@ async function startTarget() {
     });
   });
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await onceWithin(server, 'listening');
   return {
     port: server.address().port,
     close: async () => {
@@ -132,10 +133,6 @@ async function tunnelState(host, port, client, id = client.id) {
 }
 
 /** A client that stops at the first close, instead of reconnecting. */
-function stopOnClose(client) {
-  client.on('close', () => { client.stopped = true; });
-}
-
 // ---- the cluster ------------------------------------------------------------------------------
 
 describe('three nodes on one Redis', { timeout: 150000 }, () => {
@@ -266,12 +263,12 @@ describe('three nodes on one Redis', { timeout: 150000 }, () => {
       headers: { host: `${client1.id}.${DOMAIN}:${port}` },
       handshakeTimeout: 5000,
     });
-    await once(ws, 'open');
+    await onceWithin(ws, 'open');
     ws.send('ping over two nodes');
-    const [data] = await once(ws, 'message');
+    const [data] = await onceWithin(ws, 'message');
     assert.equal(data.toString(), 'echo:ping over two nodes');
     ws.close();
-    await once(ws, 'close');
+    await onceWithin(ws, 'close');
   });
 
   test('GET /v1/admin/cluster lists the three nodes on every node', async () => {
@@ -337,19 +334,23 @@ describe('three nodes on one Redis', { timeout: 150000 }, () => {
 
   test('POST …/disconnect on node 2 closes the connection node 3 holds (§12.74)', async () => {
     const [a, b] = pair;
-    stopOnClose(a);
-    stopOnClose(b);
     const closedB = waitEvent(b, 'close', () => true, 5000);
     const t0 = Date.now();
     const r = await apiCall(port, 'POST', `/v1/tunnel/${a.id}/disconnect`, { token: a.token, host: HOSTS[1], body: {} });
     assert.equal(r.status, 200, r.body);
     assert.deepEqual(r.json, { result: true });
     const [, code] = await closedB;
-    assert.equal(code, 1000);
+    assert.equal(code, 1008);
     assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
+    // 1008: both clients stop, as the exposr client does, and the tunnel stays down.
+    await a.ended();
+    await b.ended();
     for (const host of HOSTS) {
       await waitFor(async () => !(await tunnelState(host, port, a)).connected,
         { timeout: 3000, what: `${host} to see the tunnel disconnected` });
+      const r = await ingress(host, port, a.id, { path: '/' });
+      assert.equal(r.status, 503, `${host}: ${r.body}`);
+      assert.deepEqual(JSON.parse(r.body.toString()), { error: 'TUNNEL_NOT_CONNECTED' });
     }
   });
 

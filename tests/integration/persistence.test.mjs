@@ -5,7 +5,6 @@
 // and --storage-url / --redis-url / EXPOSR_STORAGE_URL pick the storage module.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -17,6 +16,7 @@ import { admin, api, assertJson, newAccount, newTunnel } from './lib/api.mjs';
 import { TunnelClient } from './lib/client.mjs';
 import { freePort, request, runExposrd, startExposrd, waitFor, writeConfig } from './lib/exposrd.mjs';
 import { startRedis } from './lib/redis.mjs';
+import { onceWithin } from './lib/deadline.mjs';
 
 const ADMIN_KEY = 'persistence-admin-key';
 const UNAVAILABLE = { error: 'UNKNOWN_ERROR', details: 'storage_unavailable' };
@@ -66,7 +66,7 @@ async function httpTarget() {
     });
   });
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await onceWithin(server, 'listening');
   defer(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
   return `http://127.0.0.1:${server.address().port}`;
 }

@@ -907,12 +907,12 @@ Test(http_listener, client_leaving_during_an_async_handler_is_harmless)
 	/* Let the server read the request, then leave before the answer. */
 	long long deadline = now_ms() + WAIT_MS;
 	while (held == NULL) {
-		cr_assert_lt(now_ms(), deadline);
+		cr_assert_lt(now_ms(), deadline, "the request never reached the route");
 		pump();
 	}
 	client_close(&c);
 	while (!answered) {
-		cr_assert_lt(now_ms(), deadline);
+		cr_assert_lt(now_ms(), deadline, "the late answer was never given");
 		pump();
 	}
 	/* A second client is still served. */
@@ -931,7 +931,7 @@ Test(http_listener, request_held_when_listeners_are_freed_can_still_be_answered)
 	get(&c, "/");
 	long long deadline = now_ms() + WAIT_MS;
 	while (held == NULL) {
-		cr_assert_lt(now_ms(), deadline);
+		cr_assert_lt(now_ms(), deadline, "the request never reached the route");
 		pump();
 	}
 	http_listeners_free();

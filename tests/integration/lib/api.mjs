@@ -2,9 +2,9 @@
 // accounts and tunnels made in one call, a tiny DNS server for the alt-name checks.
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { once } from 'node:events';
 
 import { request } from './exposrd.mjs';
+import { onceWithin } from './deadline.mjs';
 
 export const JSON_TYPE = 'application/json; charset=utf-8';
 export const TEXT_TYPE = 'text/plain; charset=utf-8';
@@ -117,7 +117,7 @@ export async function startDnsServer(records) {
     socket.send(Buffer.concat(parts), rinfo.port, rinfo.address);
   });
   socket.bind(0, '127.0.0.1');
-  await once(socket, 'listening');
+  await onceWithin(socket, 'listening');
   return {
     port: socket.address().port,
     queries,
@@ -132,7 +132,7 @@ export async function startDnsServer(records) {
 export async function keepAliveConnection(port, host = '127.0.0.1') {
   const net = await import('node:net');
   const socket = net.connect(port, host);
-  await once(socket, 'connect');
+  await onceWithin(socket, 'connect');
   let buffered = Buffer.alloc(0);
   let waiting = null;
   const tryParse = () => {

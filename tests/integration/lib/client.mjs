@@ -28,6 +28,8 @@
 //   waitOpen(n)              resolves once n slots are connected
 //   connect()                starts the slots; resolves when all are open
 //   stop()                   ends every slot and closes the websockets
+//   ended(timeout)           resolves once every slot has stopped by itself (after a 1008
+//                            close, as the real client's slots do)
 //
 // Events (slot is the slot index):
 //   'open'  (slot, ws)            a websocket was accepted (101)
@@ -46,6 +48,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import WebSocket from 'ws';
 import { WebSocketMultiplex } from '@exposr/ws-multiplex';
+import { withDeadline } from './deadline.mjs';
 import { request } from './http.mjs';
 
 /** An authorised JSON call to the API; resolves with { status, headers, json, body }. */
@@ -167,10 +170,15 @@ export class TunnelClient extends EventEmitter {
     await this.waitOpen(n, timeout);
   }
 
+  ended(timeout = 10000) {
+    return withDeadline(Promise.allSettled(this._slots), timeout, 'the client\'s slots to stop by themselves');
+  }
+
   async stop() {
     this.stopped = true;
     for (const close of this._closers) close();
-    await Promise.allSettled(this._slots);
+    // ws gives a close handshake 30 s before it drops the socket.
+    await withDeadline(Promise.allSettled(this._slots), 40000, 'the client\'s websockets to close');
   }
 
   // One transport slot, as Tunnel._connectTransport of the client.

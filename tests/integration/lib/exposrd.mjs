@@ -1,14 +1,14 @@
 // Starts the real exposrd binary with a temporary config and talks HTTP to it.
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+import { withDeadline } from './deadline.mjs';
 import { request } from './http.mjs';
 
-export { request };
+export { request, withDeadline };
 
 const BIN = process.env.EXPOSRD_BIN;
 const MODULE_DIR = process.env.EXPOSRD_MODULE_DIR;
@@ -153,11 +153,13 @@ async function launch({ config, args, env, port, waitPort, host }) {
     async stop({ signal = 'SIGTERM', timeout = 20000 } = {}) {
       if (exitedEarly) return { ...exitedEarly, stderr };
       proc.kill(signal);
-      const timer = setTimeout(() => proc.kill('SIGKILL'), timeout);
+      let killed = false;
+      const timer = setTimeout(() => { killed = true; proc.kill('SIGKILL'); }, timeout);
       const r = await exited;
       clearTimeout(timer);
       fs.rmSync(path.dirname(file), { recursive: true, force: true });
-      return { ...r, stderr };
+      const note = killed ? `\n(exposrd did not exit within ${timeout} ms of ${signal}: killed)\n` : '';
+      return { ...r, stderr: stderr + note };
     },
   };
 }

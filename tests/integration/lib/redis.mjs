@@ -25,6 +25,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { onceWithin } from './deadline.mjs';
 
 const HOST = '127.0.0.1';
 
@@ -33,10 +34,10 @@ export class RedisError extends Error {}
 async function freePort() {
   const srv = net.createServer();
   srv.listen(0, HOST);
-  await once(srv, 'listening');
+  await onceWithin(srv, 'listening');
   const { port } = srv.address();
   srv.close();
-  await once(srv, 'close');
+  await onceWithin(srv, 'close');
   return port;
 }
 
