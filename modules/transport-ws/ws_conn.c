@@ -75,7 +75,11 @@ struct ws_conn {
 	bool read_paused;    /* the output is over the high mark: the input waits */
 	size_t replies;      /* reply bytes queued since the output was at the low mark */
 	unsigned ticks;
-	uint64_t last_pong;
+	/* Liveness: the last pong, or the last tick after the peer sent a frame or, while our
+	 * input waited for the output to drain, read that output down to the low mark. A pong
+	 * can sit unread on our side then: a peer busy with a bulk transfer is not dead. */
+	uint64_t last_heard;
+	bool heard;
 	struct event *keepalive;
 	struct event *timer; /* the multiplexer's next deadline */
 	struct event *defer; /* mux_run() and teardown from the loop */
@@ -410,6 +414,7 @@ static void ws_frame_start_cb(wslay_event_context_ptr ctx,
 	struct ws_conn *c = user;
 	/* RFC 6455 §5.2: opcodes with the high bit set are control frames, which may come
 	 * between the frames of a data message. */
+	c->heard = true;
 	c->rx_data = (arg->opcode & 0x8) == 0;
 	if (!c->rx_data)
 		return;
@@ -454,7 +459,7 @@ static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
 	struct ws_conn *c = user;
 	/* Pings are answered by wslay; a close is handled after the read. */
 	if (arg->opcode == WSLAY_PONG)
-		c->last_pong = monotonic_ms();
+		c->last_heard = monotonic_ms();
 }
 
 static const struct wslay_event_callbacks ws_callbacks = {
@@ -530,6 +535,7 @@ static void conn_writable(struct bufferevent *bev, void *arg)
 {
 	struct ws_conn *c = arg;
 	c->replies = 0;
+	c->heard = c->heard || c->read_paused;
 	if (c->phase == WS_OPEN)
 		mux_pump(c->mux);
 	else if (c->phase == WS_CLOSING)
@@ -565,11 +571,16 @@ static void conn_keepalive(evutil_socket_t fd, short what, void *arg)
 	struct ws_conn *c = arg;
 	if (c->phase != WS_OPEN)
 		return;
-	uint64_t silent = monotonic_ms() - c->last_pong;
+	if (c->heard) {
+		c->heard = false;
+		c->last_heard = monotonic_ms();
+	}
+	uint64_t silent = monotonic_ms() - c->last_heard;
 	if (silent >= WS_PONG_TIMEOUT_MS) {
 		/* D5: the connection is dead; close the socket, not just the multiplexer. */
-		ws_log(c->wm, EXPOSR_LOG_INFO, "tunnel %s from %s: no pong for %llu ms, dropping",
-		       c->tunnel_id, c->peer, (unsigned long long)silent);
+		ws_log(c->wm, EXPOSR_LOG_INFO,
+		       "tunnel %s from %s: nothing heard for %llu ms, dropping", c->tunnel_id,
+		       c->peer, (unsigned long long)silent);
 		conn_drop(c);
 		return;
 	}
@@ -724,7 +735,7 @@ void ws_conn_start(struct ws_module *wm, struct bufferevent *bev, const char *tu
 		bufferevent_free(bev);
 		return;
 	}
-	c->last_pong = monotonic_ms();
+	c->last_heard = monotonic_ms();
 	if (v1)
 		mux_start_v1(c->mux);
 	const struct exposr_host *host = wm->host;
