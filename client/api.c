@@ -56,7 +56,7 @@ static void reap(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* What the exposr client prints for each error code (protocol.md §2.1). */
+/* What the exposr client prints for each error code (docs/api.md §2.1). */
 static const struct {
 	const char *code, *text;
 } messages[] = {

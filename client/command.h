@@ -1,6 +1,6 @@
 /* The command words after the options: which command, its tunnel id and target, and the
  * settings it applies, each turned into the PATCH body the exposr client sends (one PATCH
- * per setting, protocol.md §2.5). */
+ * per setting, docs/api.md §2.5). */
 #ifndef EXPOSR_CLIENT_COMMAND_H
 #define EXPOSR_CLIENT_COMMAND_H
 

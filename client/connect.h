@@ -1,5 +1,5 @@
 /* tunnel connect: set up the account and tunnel as the exposr 0.10 client does
- * (protocol.md §2.8, Appendix A), then keep transport.max_connections websockets up until
+ * (docs/api.md §2.8, Appendix A), then keep transport.max_connections websockets up until
  * Ctrl-C, each reconnecting with back-off and stopping for good on close code 1008. */
 #ifndef EXPOSR_CLIENT_CONNECT_H
 #define EXPOSR_CLIENT_CONNECT_H
@@ -13,7 +13,7 @@ struct event_base;
 int connect_run(struct event_base *base, const struct args *a, const struct command *c);
 
 /* Back-off after a failed attempt: 1 s at first, then ×1.1 to ×1.15 per failure (jitter
- * from `random01` in [0, 1)), at most 5 s (protocol.md §4.10). */
+ * from `random01` in [0, 1)), at most 5 s (docs/transport.md §4.10). */
 double connect_next_backoff(double current_ms, double random01);
 #define CONNECT_BACKOFF_FIRST_MS 1000.0
 #define CONNECT_BACKOFF_MAX_MS   5000.0

@@ -1,5 +1,5 @@
 /* The client side of multiplex protocol v2 over one websocket, as ws-multiplex 1.4 and the
- * exposr client do it (protocol.md §4.6-4.7): the server opens channels, this side ACKs at
+ * exposr client do it (docs/transport.md §4.6-4.7): the server opens channels, this side ACKs at
  * once with a sequentially allocated number and connects each channel to the target. */
 #ifndef EXPOSR_CLIENT_MUX_CLIENT_H
 #define EXPOSR_CLIENT_MUX_CLIENT_H

@@ -56,7 +56,7 @@ int session_register(struct api *api, char account[ACCOUNT_MAX], char *err, size
 {
 	struct api_result r;
 	if (call(api, "POST", "v1/account", "{}", &r, err, errlen) != 0) {
-		/* The clients' reading of a 404 here (protocol.md §2.2). */
+		/* The clients' reading of a 404 here (docs/api.md §2.2). */
 		if (r.status == 404)
 			snprintf(err, errlen, "Account registration not enabled on %s",
 			         api_server(api));
@@ -113,7 +113,7 @@ int session_login(struct api *api, const char *account, char *err, size_t errlen
 	return rc;
 }
 
-/* Lower-case letters and digits: a valid tunnel id (protocol.md §1.1). */
+/* Lower-case letters and digits: a valid tunnel id (docs/api.md §1.1). */
 static int random_id(char id[TUNNEL_ID_MAX + 1])
 {
 	static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";

@@ -466,7 +466,7 @@ struct ws_client *ws_client_connect(struct event_base *base, struct bufferevent 
 	bufferevent_setwatermark(ws->bev, EV_WRITE, WS_CLIENT_OUTPUT_LOW, 0);
 	struct timeval tv = {HANDSHAKE_TIMEOUT_S, 0};
 	bufferevent_set_timeouts(ws->bev, &tv, &tv);
-	/* What the exposr client sends (protocol.md §4.1), deflate offer included. */
+	/* What the exposr client sends (docs/transport.md §4.1), deflate offer included. */
 	if (evbuffer_add_printf(bufferevent_get_output(ws->bev),
 	                        "GET %s HTTP/1.1\r\n"
 	                        "Sec-WebSocket-Version: 13\r\n"

@@ -12,7 +12,7 @@
 #include "store.h"
 #include "tunnel_state.h"
 
-/* protocol.md §1.2: one number and up to 100 more after collisions. */
+/* docs/api.md §1.2: one number and up to 100 more after collisions. */
 #define ACCOUNT_CREATE_ATTEMPTS 101
 
 /* ---- create ---- */

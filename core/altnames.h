@@ -1,4 +1,4 @@
-/* Alt-name claims (protocol.md §2.9, §8.1): namespace ingress-altnames, key
+/* Alt-name claims (docs/api.md §2.9, docs/storage.md §8.1): namespace ingress-altnames, key
  * "<service>-<name>", value {"tunnelId":"<id>","created_at":"<ISO>"}. */
 #ifndef EXPOSR_CORE_ALTNAMES_H
 #define EXPOSR_CORE_ALTNAMES_H

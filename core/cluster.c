@@ -1,4 +1,4 @@
-/* The cluster service of protocol.md §8.3–8.5: identity, signed messages through the bus
+/* The cluster service of docs/cluster.md §8.3–8.5: identity, signed messages through the bus
  * or to this node alone, checking what arrives, heartbeats and the start-up wait. */
 #include "cluster.h"
 

@@ -1,4 +1,4 @@
-/* The cluster service of protocol.md §8.3–8.5: this node's identity, signed messages
+/* The cluster service of docs/cluster.md §8.3–8.5: this node's identity, signed messages
  * through the event bus (or to this node alone), heartbeats, the start-up wait, and the
  * exposr_cluster_api the host hands modules. */
 #ifndef EXPOSR_CORE_CLUSTER_H

@@ -1,4 +1,4 @@
-/* tunnel:announce (protocol.md §8.2, §8.3): this node's connections, every 5 s and right
+/* tunnel:announce (docs/cluster.md §8.2, §8.3): this node's connections, every 5 s and right
  * after they change, and what the other nodes announce of theirs. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* How this node names itself to the cluster (protocol.md §1.6). */
+/* How this node names itself to the cluster (docs/api.md §1.6). */
 #include <arpa/inet.h>
 #include <ifaddrs.h>
 #include <net/if.h>

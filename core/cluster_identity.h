@@ -1,4 +1,4 @@
-/* How this node names itself to the cluster (protocol.md §1.6): "<pid>@<hostname>" and
+/* How this node names itself to the cluster (docs/api.md §1.6): "<pid>@<hostname>" and
  * the address other nodes reach its ingress ports at. */
 #ifndef EXPOSR_CORE_CLUSTER_IDENTITY_H
 #define EXPOSR_CORE_CLUSTER_IDENTITY_H

@@ -1,4 +1,4 @@
-/* Signed cluster messages of protocol.md §8.3: exposrd 0.12's envelope, its HMAC-SHA256
+/* Signed cluster messages of docs/cluster.md §8.3: exposrd 0.12's envelope, its HMAC-SHA256
  * signature over JavaScript's JSON serialisation, and the per-node replay window. */
 #ifndef EXPOSR_CORE_CLUSTER_MESSAGE_H
 #define EXPOSR_CORE_CLUSTER_MESSAGE_H

@@ -1,4 +1,4 @@
-/* The nodes this node has heard of (protocol.md §8.5). */
+/* The nodes this node has heard of (docs/cluster.md §8.5). */
 #include "cluster_nodes.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* The nodes this node has heard of (protocol.md §8.5): learned from heartbeats and first
+/* The nodes this node has heard of (docs/cluster.md §8.5): learned from heartbeats and first
  * messages, stale after 30 s, forgotten after 60 s, each with its replay window. */
 #ifndef EXPOSR_CORE_CLUSTER_NODES_H
 #define EXPOSR_CORE_CLUSTER_NODES_H

@@ -1,4 +1,5 @@
-/* Disconnect events and re-routing choices of the cluster (protocol.md §2.6, §8.2, §8.6). */
+/* Disconnect events and re-routing choices of the cluster (docs/api.md §2.6, docs/cluster.md §8.2,
+ * §8.6). */
 #include "cluster_tunnels.h"
 
 #include <cjson/cJSON.h>

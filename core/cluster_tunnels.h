@@ -1,4 +1,4 @@
-/* The tunnel side of the cluster (protocol.md §8.2, §8.6): announcing this node's
+/* The tunnel side of the cluster (docs/cluster.md §8.2, §8.6): announcing this node's
  * connections, learning the others', disconnect events and re-routing choices. */
 #ifndef EXPOSR_CORE_CLUSTER_TUNNELS_H
 #define EXPOSR_CORE_CLUSTER_TUNNELS_H
@@ -12,7 +12,7 @@
 /* Closes the tunnel's local connections with `reason` and tells every other node to
  * close theirs (tunnel:disconnect). */
 void cluster_disconnect_tunnel(const char *tunnel_id, enum exposr_disconnect_reason reason);
-/* tunnels->disconnect: the above, then waits as protocol.md §2.6 says. */
+/* tunnels->disconnect: the above, then waits as docs/api.md §2.6 says. */
 void cluster_tunnels_disconnect(const char *tunnel_id, enum exposr_disconnect_reason reason,
                                 exposr_done_cb cb, void *arg);
 /* tunnels->route. */

@@ -1,4 +1,4 @@
-/* Identifiers, tokens and timestamps of protocol.md §1. */
+/* Identifiers, tokens and timestamps of docs/api.md §1. */
 #include "ids.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* Identifiers, tokens and timestamps of protocol.md §1: account numbers, tunnel ids,
+/* Identifiers, tokens and timestamps of docs/api.md §1: account numbers, tunnel ids,
  * connection tokens, node and connection ids, ISO-8601 times. */
 #ifndef EXPOSR_CORE_IDS_H
 #define EXPOSR_CORE_IDS_H
@@ -26,7 +26,7 @@ void ids_account_format_hr(const char *canonical, char *out, size_t size);
 /* A fresh random account number. */
 int ids_account_generate(char out[IDS_ACCOUNT_LEN + 1]);
 
-/* protocol.md §1.1: ^(?:[a-z0-9][a-z0-9\-]{4,63}[a-z0-9]|[a-z0-9]{4,63})$ */
+/* docs/api.md §1.1: ^(?:[a-z0-9][a-z0-9\-]{4,63}[a-z0-9]|[a-z0-9]{4,63})$ */
 bool ids_tunnel_id_valid(const char *id);
 
 int ids_token_generate(char out[IDS_TOKEN_LEN + 1]);

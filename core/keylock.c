@@ -26,7 +26,7 @@ static struct strmap *locks;
 static void hand_on(struct keylock *lock);
 
 /* Across nodes the record's key alone is locked, without its namespace, as exposrd 0.12
- * names its locks (protocol.md §8.1): "tunnel:my-tunnel" locks "my-tunnel". */
+ * names its locks (docs/storage.md §8.1): "tunnel:my-tunnel" locks "my-tunnel". */
 static const char *storage_key(const char *key)
 {
 	const char *colon = strchr(key, ':');

@@ -1,4 +1,4 @@
-/* Account and tunnel records as stored (protocol.md §8.1), described by one schema per
+/* Account and tunnel records as stored (docs/storage.md §8.1), described by one schema per
  * kind so that defaults, merging and field order come from the same table. */
 #include "records.h"
 
@@ -44,7 +44,7 @@ static const struct field tunnel_ingress_http[] = {
         BOOL("enabled"), STRING("url"), STRINGS("urls"), STRINGS("alt_names"), END,
 };
 
-/* protocol.md §2.5: an enabled SNI block carries its url like the HTTP one. */
+/* docs/api.md §2.5: an enabled SNI block carries its url like the HTTP one. */
 static const struct field tunnel_ingress_sni[] = {
         BOOL("enabled"),
         STRING("url"),

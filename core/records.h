@@ -1,4 +1,4 @@
-/* Account and tunnel records as stored (protocol.md §8.1): defaults, merge-on-read and
+/* Account and tunnel records as stored (docs/storage.md §8.1): defaults, merge-on-read and
  * compact serialisation in exposrd 0.12's field order. */
 #ifndef EXPOSR_CORE_RECORDS_H
 #define EXPOSR_CORE_RECORDS_H

@@ -108,7 +108,7 @@ static int check_core_sections(const struct exposr_cfg *root)
 
 enum exposr_server_state server_state(void)
 {
-	/* Running, but still learning the other nodes: not ready yet (protocol.md §8.5). */
+	/* Running, but still learning the other nodes: not ready yet (docs/cluster.md §8.5). */
 	if (server.state == EXPOSR_SERVER_RUNNING && !cluster_ready())
 		return EXPOSR_SERVER_STARTING;
 	return server.state;
@@ -150,7 +150,7 @@ static void on_cluster_drained(evutil_socket_t fd, short what, void *arg)
 	stop_modules();
 }
 
-/* protocol.md §8.2: local connections close (and that is announced), heartbeats stop,
+/* docs/cluster.md §8.2: local connections close (and that is announced), heartbeats stop,
  * then in a cluster the other nodes get CLUSTER_DRAIN_MS to stop sending traffic here
  * (bounded by the shutdown timeout), then listeners close and modules drain. */
 static void on_signal(evutil_socket_t sig, short what, void *arg)

@@ -1,4 +1,4 @@
-/* This node's connection state of protocol.md §8.2. Connections stay listed, marked
+/* This node's connection state of docs/cluster.md §8.2. Connections stay listed, marked
  * disconnected, for a minute after they went away and a tunnel's entry for five
  * minutes, so the API can still report when it was last connected. */
 #include "tunnel_state.h"

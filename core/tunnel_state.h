@@ -1,4 +1,4 @@
-/* This node's connection state of protocol.md §8.2: the transport connections of each
+/* This node's connection state of docs/cluster.md §8.2: the transport connections of each
  * tunnel, the derived connected/alive state, round-robin choice for new streams,
  * disconnecting, and ageing of what has gone away. */
 #ifndef EXPOSR_CORE_TUNNEL_STATE_H
@@ -57,7 +57,7 @@ size_t tunnel_state_count(void);
 /* Called after a local connection of the tunnel came or went (an announcement is due). */
 void tunnel_state_on_local_change(void (*fn)(const char *tunnel_id));
 
-/* A connection as an announcement carries it (protocol.md §8.3). */
+/* A connection as an announcement carries it (docs/cluster.md §8.3). */
 struct tunnel_conn_view {
 	const char *connection_id;
 	const char *node;
@@ -67,7 +67,7 @@ struct tunnel_conn_view {
 };
 
 /* Node `node_id` announced its connections of the tunnel: what was known of that node's
- * connections there is replaced (protocol.md §8.2 "Learning"). Views whose ids do not
+ * connections there is replaced (docs/cluster.md §8.2 "Learning"). Views whose ids do not
  * fit a connection id or whose node is not `node_id` are skipped. */
 int tunnel_state_learn(const char *tunnel_id, const char *node_id,
                        const struct tunnel_conn_view *conns, size_t count, int64_t now);

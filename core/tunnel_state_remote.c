@@ -1,4 +1,4 @@
-/* The cluster's view of the connection state (protocol.md §8.2): what other nodes
+/* The cluster's view of the connection state (docs/cluster.md §8.2): what other nodes
  * announce, what this node announces, and where an ingress reaches a tunnel. */
 #include <stdlib.h>
 #include <string.h>

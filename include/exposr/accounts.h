@@ -1,5 +1,5 @@
 /* The account service of the core: account numbers, records, disabling. Records are
- * cJSON objects in the stored form (protocol.md §8.1), merged with defaults; they are
+ * cJSON objects in the stored form (docs/storage.md §8.1), merged with defaults; they are
  * valid only for the duration of the callback that hands them out. */
 #ifndef EXPOSR_ACCOUNTS_H
 #define EXPOSR_ACCOUNTS_H

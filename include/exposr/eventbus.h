@@ -1,4 +1,4 @@
-/* The cluster bus: a module that carries the core's signed cluster messages (protocol.md
+/* The cluster bus: a module that carries the core's signed cluster messages (docs/cluster.md
  * §8.3, §8.4) between nodes as text, and the core's cluster service that bus modules and
  * the admin API call. Signing, checking, replay protection and what messages mean stay
  * in the core: a bus only moves text. */
@@ -21,7 +21,7 @@ struct exposr_eventbus_vtable {
 	int (*publish)(void *self, const char *text, size_t len);
 };
 
-/* A node of the cluster as this node knows it (protocol.md §8.5). */
+/* A node of the cluster as this node knows it (docs/cluster.md §8.5). */
 struct exposr_cluster_node {
 	const char *node_id; /* 40 lower-case hex characters */
 	const char *host;    /* "<pid>@<hostname>" */

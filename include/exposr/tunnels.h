@@ -1,5 +1,5 @@
 /* The tunnel service of the core: tunnel configuration records (cJSON objects in the
- * stored form of protocol.md §8.1, merged with defaults, valid during the callback),
+ * stored form of docs/storage.md §8.1, merged with defaults, valid during the callback),
  * connection tokens, alt-names, and the in-memory connection state of §8.2 through
  * which ingresses reach a tunnel's client. */
 #ifndef EXPOSR_TUNNELS_H
@@ -18,7 +18,7 @@ struct exposr_tunnel_state {
 	int64_t alive_at;
 };
 
-/* Where an ingress reaches a tunnel (protocol.md §8.2, §8.6): through open_stream() on
+/* Where an ingress reaches a tunnel (docs/cluster.md §8.2, §8.6): through open_stream() on
  * this node, or by connecting to the ingress port of the node that holds a connection. */
 #define EXPOSR_NODE_ID_LEN  40
 #define EXPOSR_ROUTE_IP_MAX 64
@@ -42,7 +42,7 @@ struct exposr_reach_options {
  * node's ingress rather than to a client of this one. */
 typedef void (*exposr_reach_cb)(void *arg, int status, struct exposr_stream *stream, bool remote);
 
-/* One transport connection as the admin API lists it (protocol.md §3.2); times are
+/* One transport connection as the admin API lists it (docs/api.md §3.2); times are
  * epoch milliseconds, 0 when unknown. */
 struct exposr_tunnel_connection_info {
 	const char *connection_id; /* "<node id>:<uuid>" */
@@ -66,7 +66,7 @@ typedef int (*exposr_tunnel_apply_fn)(void *arg, struct cJSON *record);
 
 struct exposr_tunnel_api {
 	size_t size;
-	/* protocol.md §1.1's regular expression. */
+	/* docs/api.md §1.1's regular expression. */
 	bool (*valid_id)(const char *id);
 	/* Server-wide --transport-max-connections. */
 	unsigned (*max_connections)(void);
@@ -105,8 +105,8 @@ struct exposr_tunnel_api {
 	void (*connection_remove)(struct exposr_tunnel_conn *c);
 	void (*state)(const char *tunnel_id, struct exposr_tunnel_state *out);
 	/* Closes every connection of the tunnel: this node's at once, the other nodes'
-	 * through a tunnel:disconnect message (protocol.md §2.6, §8.2). cb gets EXPOSR_OK
-	 * once none is alive anywhere as far as this node knows, EXPOSR_ERROR when one
+	 * through a tunnel:disconnect message (docs/api.md §2.6, docs/cluster.md §8.2). cb gets
+	 * EXPOSR_OK once none is alive anywhere as far as this node knows, EXPOSR_ERROR when one
 	 * still is after 500 ms per connection that was alive. */
 	void (*disconnect)(const char *tunnel_id, enum exposr_disconnect_reason reason,
 	                   exposr_done_cb cb, void *arg);

@@ -15,7 +15,7 @@ enum mux_version {
 	MUX_VERSION_2 = 2,
 };
 
-/* v2 message types (protocol.md §4.6). */
+/* v2 message types (docs/transport.md §4.6). */
 enum mux_type {
 	MUX_DATA = 1,
 	MUX_OPEN = 2,
@@ -25,7 +25,7 @@ enum mux_type {
 	MUX_RESUME = 6,
 };
 
-/* v1 message types (protocol.md §4.8): same numbers, other names and meanings. */
+/* v1 message types (docs/transport.md §4.8): same numbers, other names and meanings. */
 enum mux_v1_type {
 	MUX_V1_DATA = 1,
 	MUX_V1_CON = 2,

@@ -1,4 +1,4 @@
-/* The admin API (protocol.md §3.2): module state and the per-request context. */
+/* The admin API (docs/api.md §3.2): module state and the per-request context. */
 #ifndef EXPOSR_ADMIN_API_H
 #define EXPOSR_ADMIN_API_H
 

@@ -1,4 +1,4 @@
-/* Which requests the admin API takes, its key check and its routes (protocol.md §3.2). */
+/* Which requests the admin API takes, its key check and its routes (docs/api.md §3.2). */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>

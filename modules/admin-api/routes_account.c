@@ -1,4 +1,4 @@
-/* /v1/admin/account…: create, read, delete, disable and list accounts (protocol.md §3.2).
+/* /v1/admin/account…: create, read, delete, disable and list accounts (docs/api.md §3.2).
  * Account numbers are normalised before anything is done with them (D18). */
 #include <cjson/cJSON.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
-/* GET /v1/admin/cluster: the nodes this node knows (protocol.md §3.2, §8.5), from the
- * core's cluster service; a core without one has this node alone, always fresh. */
+/* GET /v1/admin/cluster: the nodes this node knows (docs/api.md §3.2, docs/cluster.md §8.5), from
+ * the core's cluster service; a core without one has this node alone, always fresh. */
 #include <stddef.h>
 
 #include <cjson/cJSON.h>

@@ -1,4 +1,4 @@
-/* /v1/admin/tunnel…: read, delete, disconnect and list any tunnel (protocol.md §3.2). */
+/* /v1/admin/tunnel…: read, delete, disconnect and list any tunnel (docs/api.md §3.2). */
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include "common/tunnel_object.h"
 #include "common/validate.h"
 
-/* The id is validated after authentication (protocol.md §1.1). */
+/* The id is validated after authentication (docs/api.md §1.1). */
 static bool valid_id(struct admin_call *call, const char *tunnel_id)
 {
 	if (!tunnel_id_valid(tunnel_id)) {

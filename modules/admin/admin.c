@@ -1,4 +1,4 @@
-/* The admin interface (protocol.md §3.1): /ping for liveness, /health for readiness, and
+/* The admin interface (docs/api.md §3.1): /ping for liveness, /health for readiness, and
  * /metrics, the core's metrics in the Prometheus text format. */
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,7 @@
 #include "common/respond.h"
 
 #define ADMIN_DEFAULT_PORT 8081
-/* Before the admin API (60), which shares the port by default (protocol.md §3.3, D6). */
+/* Before the admin API (60), which shares the port by default (docs/api.md §3.3, D6). */
 #define ADMIN_PRIORITY 50
 /* Last on the port: whatever no admin route takes gets a text 404, as from koa. */
 #define NOT_FOUND_PRIORITY 1000

@@ -1,4 +1,4 @@
-/* The alt-name CNAME check of protocol.md §2.9: one CNAME lookup per name, in parallel;
+/* The alt-name CNAME check of docs/api.md §2.9: one CNAME lookup per name, in parallel;
  * a name passes when one of its targets is exactly the tunnel's ingress host. */
 #include "altname_check.h"
 

@@ -1,4 +1,4 @@
-/* The alt-name CNAME check of protocol.md §2.9: every name must have a CNAME pointing at
+/* The alt-name CNAME check of docs/api.md §2.9: every name must have a CNAME pointing at
  * the tunnel's own ingress host. */
 #ifndef EXPOSR_API_V1_ALTNAME_CHECK_H
 #define EXPOSR_API_V1_ALTNAME_CHECK_H

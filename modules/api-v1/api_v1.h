@@ -1,4 +1,4 @@
-/* The public REST API v1 (protocol.md §2): module state and the per-request context. */
+/* The public REST API v1 (docs/api.md §2): module state and the per-request context. */
 #ifndef EXPOSR_API_V1_H
 #define EXPOSR_API_V1_H
 
@@ -54,7 +54,7 @@ void api_handle(void *self, struct exposr_http_request *req);
 /* Authorization: Bearer <token> → call->account_id, then `next`; or 401. */
 void api_authenticate(struct api_call *call, void (*next)(struct api_call *call));
 
-/* Routes (protocol.md §2.2–2.6). */
+/* Routes (docs/api.md §2.2–2.6). */
 void route_register(struct api_call *call);
 void route_token(struct api_call *call, const char *account);
 void route_tunnel(struct api_call *call, const char *tunnel_id, bool disconnect);

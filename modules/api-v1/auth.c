@@ -1,4 +1,4 @@
-/* Authentication of the tunnel routes (protocol.md §2.1): the bearer token is the base64
+/* Authentication of the tunnel routes (docs/api.md §2.1): the bearer token is the base64
  * of the account number; a disabled account may still use the API. */
 #include <cjson/cJSON.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Which requests the API takes (protocol.md §2.1) and which route answers them. */
+/* Which requests the API takes (docs/api.md §2.1) and which route answers them. */
 #include <string.h>
 #include <strings.h>
 

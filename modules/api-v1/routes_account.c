@@ -1,4 +1,4 @@
-/* POST /v1/account and GET /v1/account/<account>/token (protocol.md §2.2, §2.3). */
+/* POST /v1/account and GET /v1/account/<account>/token (docs/api.md §2.2, §2.3). */
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 

@@ -1,4 +1,4 @@
-/* /v1/tunnel/<id>: GET, PUT, PATCH, DELETE and POST …/disconnect (protocol.md §2.4–2.6).
+/* /v1/tunnel/<id>: GET, PUT, PATCH, DELETE and POST …/disconnect (docs/api.md §2.4–2.6).
  * Input is validated before authentication, as exposrd does. */
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -204,7 +204,7 @@ void route_tunnel(struct api_call *call, const char *tunnel_id, bool disconnect)
 		if (!validate(call, tunnel_id, true))
 			return;
 		/* A pre-0.5 client's PATCH creates a missing tunnel, as its servers' one handler
-		 * for PUT and PATCH did (protocol.md §14.5 C3(a)). */
+		 * for PUT and PATCH did (docs/legacy-clients.md §14.5 C3(a)). */
 		api_authenticate(call,
 		                 call->is_put || call->patch.legacy ? tunnel_put : tunnel_patch);
 	}

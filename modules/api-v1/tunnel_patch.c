@@ -1,7 +1,7 @@
 /* The body of PUT/PATCH /v1/tunnel/<id>, validated in Joi's order with Joi's messages:
  * known keys in schema order, depth first, then unknown keys; the first failure wins.
  * The pre-0.5 clients' names `upstream` and `endpoints` are aliases of `target` and
- * `transport` (protocol.md §14.5 C1, C2). */
+ * `transport` (docs/legacy-clients.md §14.5 C1, C2). */
 #include "tunnel_patch.h"
 
 #include <cjson/cJSON.h>

@@ -1,4 +1,4 @@
-/* The body of PUT/PATCH /v1/tunnel/<id>, validated with Joi's messages (protocol.md §2.5). */
+/* The body of PUT/PATCH /v1/tunnel/<id>, validated with Joi's messages (docs/api.md §2.5). */
 #ifndef EXPOSR_API_V1_TUNNEL_PATCH_H
 #define EXPOSR_API_V1_TUNNEL_PATCH_H
 
@@ -21,7 +21,8 @@ struct tunnel_patch {
 	bool alt_names_set;
 	char *alt_names[ALT_NAMES_MAX]; /* lower-cased, duplicates dropped, in request order */
 	size_t alt_count;
-	/* A top-level `upstream` or `endpoints`: a pre-0.5 client's body (protocol.md §14.5 C3). */
+	/* A top-level `upstream` or `endpoints`: a pre-0.5 client's body (docs/legacy-clients.md
+	 * §14.5 C3). */
 	bool legacy;
 };
 

@@ -1,4 +1,4 @@
-/* Applying a PUT/PATCH to a tunnel (protocol.md §2.5, §2.9): check the ingresses asked for
+/* Applying a PUT/PATCH to a tunnel (docs/api.md §2.5, §2.9): check the ingresses asked for
  * exist, check and claim alt-names when their set changes, then update the record under
  * the tunnel's lock, recomputing both ingress blocks. */
 #include "tunnel_update.h"
@@ -101,7 +101,7 @@ static bool add_string_array(cJSON *obj, const char *key, char *const *items, si
 }
 
 /* {enabled, url, urls: [url, alt urls...], alt_names} or {enabled:false, urls:[],
- * alt_names} (protocol.md §2.5); without an HTTP ingress {enabled:false, urls:[],
+ * alt_names} (docs/api.md §2.5); without an HTTP ingress {enabled:false, urls:[],
  * alt_names:[]}. */
 static cJSON *http_block(const struct tunnel_update *u, bool enabled)
 {
@@ -304,7 +304,7 @@ void tunnel_update_start(struct api_call *call, const struct cJSON *record)
 	u->has_http = http != NULL;
 	u->has_sni = sni != NULL;
 	/* An old client sends everything in one PATCH and ignores its failure, so an ingress
-	 * this server lacks must not cost it its target (protocol.md §14.5 C3(b)). */
+	 * this server lacks must not cost it its target (docs/legacy-clients.md §14.5 C3(b)). */
 	if (p->legacy && !u->has_http && p->http_enabled == 1)
 		p->http_enabled = -1;
 	if (p->legacy && !u->has_sni && p->sni_enabled == 1)

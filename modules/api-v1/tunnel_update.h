@@ -1,4 +1,4 @@
-/* Applying a PUT/PATCH to a tunnel: the alt-name check and claims (protocol.md §2.9, D8,
+/* Applying a PUT/PATCH to a tunnel: the alt-name check and claims (docs/api.md §2.9, D8,
  * D9, §13), then the locked read-modify-write that also recomputes the ingress blocks. */
 #ifndef EXPOSR_API_V1_TUNNEL_UPDATE_H
 #define EXPOSR_API_V1_TUNNEL_UPDATE_H

@@ -1,4 +1,4 @@
-/* The Redis cluster bus (protocol.md §8.4): its state and the calls between its files. */
+/* The Redis cluster bus (docs/cluster.md §8.4): its state and the calls between its files. */
 #ifndef EXPOSR_CLUSTER_REDIS_BUS_H
 #define EXPOSR_CLUSTER_REDIS_BUS_H
 

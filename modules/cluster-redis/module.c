@@ -1,4 +1,4 @@
-/* cluster-redis: the cluster bus on Redis pub/sub (protocol.md §8.4), shared with exposrd
+/* cluster-redis: the cluster bus on Redis pub/sub (docs/cluster.md §8.4), shared with exposrd
  * 0.12 nodes: settings, lifecycle and the event bus vtable. */
 #include <exposr/eventbus.h>
 #include <exposr/module.h>

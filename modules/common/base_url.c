@@ -1,4 +1,4 @@
-/* The base URL of a request (protocol.md §2.1), computed exactly as exposrd does. */
+/* The base URL of a request (docs/api.md §2.1), computed exactly as exposrd does. */
 #include "common/base_url.h"
 
 #include <ctype.h>

@@ -1,4 +1,4 @@
-/* The tunnel as the APIs show it (protocol.md §2.7 and §3.2), built from a stored record. */
+/* The tunnel as the APIs show it (docs/api.md §2.7 and §3.2), built from a stored record. */
 #include "common/tunnel_object.h"
 
 #include <cjson/cJSON.h>
@@ -206,7 +206,7 @@ static bool add_string_if(cJSON *obj, const char *key, const char *value)
 	return value == NULL || cJSON_AddStringToObject(obj, key, value) != NULL;
 }
 
-/* What the pre-0.5 clients read as `endpoints` (protocol.md §14.5 C4, C5): ws whenever
+/* What the pre-0.5 clients read as `endpoints` (docs/legacy-clients.md §14.5 C4, C5): ws whenever
  * transport.ws is there, whatever its flag (0.1 never sets it), with the URL of their
  * endpoint and the same token; ssh as transport.ssh; no max_connections, which their
  * tunnel-info would print as a transport. */

@@ -1,4 +1,4 @@
-/* The ingress' error responses (protocol.md §5.3, §5.8). */
+/* The ingress' error responses (docs/ingress.md §5.3, §5.8). */
 #include "errors.h"
 
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* The ingress' error responses (protocol.md §5.3, §5.8): JSON bodies with the error code
+/* The ingress' error responses (docs/ingress.md §5.3, §5.8): JSON bodies with the error code
  * the clients know, in the three forms the ingress needs. */
 #ifndef EXPOSR_INGRESS_HTTP_ERRORS_H
 #define EXPOSR_INGRESS_HTTP_ERRORS_H
@@ -8,7 +8,7 @@
 struct bufferevent;
 struct evbuffer;
 
-/* The codes of protocol.md §2.1. */
+/* The codes of docs/api.md §2.1. */
 #define ERR_TUNNEL_NOT_FOUND      "TUNNEL_NOT_FOUND"
 #define ERR_TUNNEL_NOT_CONNECTED  "TUNNEL_NOT_CONNECTED"
 #define ERR_HTTP_INGRESS_DISABLED "TUNNEL_HTTP_INGRESS_DISABLED"

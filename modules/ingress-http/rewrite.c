@@ -1,4 +1,4 @@
-/* The request head as the target gets it (protocol.md §5.5, §5.7). */
+/* The request head as the target gets it (docs/ingress.md §5.5, §5.7). */
 #include "rewrite.h"
 
 #include <arpa/inet.h>

@@ -1,4 +1,4 @@
-/* The request head as the target gets it (protocol.md §5.5, §5.7). */
+/* The request head as the target gets it (docs/ingress.md §5.5, §5.7). */
 #ifndef EXPOSR_INGRESS_HTTP_REWRITE_H
 #define EXPOSR_INGRESS_HTTP_REWRITE_H
 
@@ -23,7 +23,7 @@ struct rewrite_context {
 int head_rewrite(const struct exposr_http_request *req, const struct rewrite_context *ctx,
                  struct evbuffer *out);
 
-/* protocol.md §5.5's clientIp: the first X-Forwarded-For entry if that header is there,
+/* docs/ingress.md §5.5's clientIp: the first X-Forwarded-For entry if that header is there,
  * else the peer address; "" when it is not an IP address. */
 void rewrite_client_ip(const struct exposr_http_request *req, const char *peer_addr, char *out,
                        size_t size);

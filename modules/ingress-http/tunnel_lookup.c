@@ -1,4 +1,4 @@
-/* Which tunnel a request's Host names (protocol.md §5.2), and loop detection (§5.6). */
+/* Which tunnel a request's Host names (docs/ingress.md §5.2), and loop detection (§5.6). */
 #include "tunnel_lookup.h"
 
 #include <arpa/inet.h>

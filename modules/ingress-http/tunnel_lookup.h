@@ -1,4 +1,4 @@
-/* Which tunnel a request's Host names (protocol.md §5.2), and loop detection (§5.6). */
+/* Which tunnel a request's Host names (docs/ingress.md §5.2), and loop detection (§5.6). */
 #ifndef EXPOSR_INGRESS_HTTP_TUNNEL_LOOKUP_H
 #define EXPOSR_INGRESS_HTTP_TUNNEL_LOOKUP_H
 

@@ -1,4 +1,4 @@
-/* storage-memory: the embedded single-node storage (protocol.md §8.1) behind the
+/* storage-memory: the embedded single-node storage (docs/storage.md §8.1) behind the
  * storage interface; everything completes before the call returns. */
 #include <exposr/module.h>
 #include <exposr/storage.h>

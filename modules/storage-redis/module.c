@@ -1,5 +1,5 @@
 /* storage-redis: the multi-node storage on a Redis shared with exposrd 0.12 nodes
- * (protocol.md §8.1): settings, lifecycle and the storage vtable. */
+ * (docs/storage.md §8.1): settings, lifecycle and the storage vtable. */
 #include <exposr/module.h>
 #include <stdlib.h>
 

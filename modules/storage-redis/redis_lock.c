@@ -1,5 +1,5 @@
 /* A per-key lock across every node sharing this Redis, taken as exposrd 0.12 takes it
- * (protocol.md §8.1) so that mixed clusters exclude each other: SET lock:<key> <random>
+ * (docs/storage.md §8.1) so that mixed clusters exclude each other: SET lock:<key> <random>
  * NX PX 1000, retried every 200 ms up to 25 times, extended by 1000 ms every 500 ms while
  * held, released with a compare-and-delete script. */
 #include <event2/event.h>

@@ -1,5 +1,5 @@
 /* The storage calls as Redis commands on keys "<namespace>:<key>", as exposrd 0.12 wrote
- * them (protocol.md §8.1): GET, SET [PX] [NX], DEL and SCAN ... MATCH <namespace>:*. */
+ * them (docs/storage.md §8.1): GET, SET [PX] [NX], DEL and SCAN ... MATCH <namespace>:*. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

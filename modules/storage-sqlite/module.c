@@ -1,5 +1,5 @@
 /* storage-sqlite: single-node persistent storage in one SQLite file, in exposrd 0.12's
- * layout (protocol.md §8.1). SQLite is local and fast, so every call completes (and
+ * layout (docs/storage.md §8.1). SQLite is local and fast, so every call completes (and
  * calls back) before it returns. */
 #include <exposr/module.h>
 #include <exposr/storage.h>

@@ -1,5 +1,5 @@
 /* The SQLite file behind the storage interface: one table per namespace, created on
- * first use, in exposrd 0.12's layout (protocol.md §8.1). Every call is synchronous. */
+ * first use, in exposrd 0.12's layout (docs/storage.md §8.1). Every call is synchronous. */
 #include "sqlite_db.h"
 
 #include <exposr/common.h>

@@ -1,5 +1,5 @@
 /* Where things live in the SQLite file: the path of a sqlite:// URL, the table of a
- * namespace (exposrd 0.12's naming, protocol.md §8.1). */
+ * namespace (exposrd 0.12's naming, docs/storage.md §8.1). */
 #ifndef EXPOSR_STORAGE_SQLITE_NAMES_H
 #define EXPOSR_STORAGE_SQLITE_NAMES_H
 

@@ -1,4 +1,4 @@
-/* What a `tcpip-forward` request does to a tunnel's target (protocol.md §7.3). */
+/* What a `tcpip-forward` request does to a tunnel's target (docs/ssh.md §7.3). */
 #ifndef EXPOSR_SSH_FORWARD_H
 #define EXPOSR_SSH_FORWARD_H
 

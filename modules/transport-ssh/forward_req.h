@@ -1,4 +1,4 @@
-/* The `tcpip-forward` global request of an authorised connection (protocol.md §7.3). */
+/* The `tcpip-forward` global request of an authorised connection (docs/ssh.md §7.3). */
 #ifndef EXPOSR_SSH_FORWARD_REQ_H
 #define EXPOSR_SSH_FORWARD_REQ_H
 

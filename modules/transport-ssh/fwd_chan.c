@@ -1,4 +1,4 @@
-/* forwarded-tcpip channels as core streams (protocol.md §7.4). libssh's callbacks only
+/* forwarded-tcpip channels as core streams (docs/ssh.md §7.4). libssh's callbacks only
  * move bytes and set flags; the stream's user hears from a deferred event of its own.
  * Back-pressure both ways rides on the SSH window: input the user is not ready for
  * stays unread in libssh, which then stops widening the client's window; output is

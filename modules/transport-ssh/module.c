@@ -1,5 +1,5 @@
 /* The transport-ssh module: configuration, host key, the listening socket,
- * registration as transport "ssh" and what the API reports about it (protocol.md §7.1). */
+ * registration as transport "ssh" and what the API reports about it (docs/ssh.md §7.1). */
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* `session` channels (protocol.md §7.5): a shell that prints the tunnel's URLs; Ctrl-C
+/* `session` channels (docs/ssh.md §7.5): a shell that prints the tunnel's URLs; Ctrl-C
  * or the end of its input disconnects. Nothing runs: exec, subsystem, env, x11 and
  * agent forwarding are refused. */
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* One SSH connection: the libssh session on the event loop, message dispatch,
- * authentication (protocol.md §7.2), keep-alives and teardown. */
+ * authentication (docs/ssh.md §7.2), keep-alives and teardown. */
 #include "ssh_conn.h"
 
 #include <stdio.h>
@@ -90,7 +90,7 @@ static void arm_write(struct ssh_conn *c)
 
 static void refuse_auth(ssh_message msg)
 {
-	/* The list OpenSSH shows and continues with (protocol.md §7.2, C server). */
+	/* The list OpenSSH shows and continues with (docs/ssh.md §7.2, C server). */
 	ssh_message_auth_set_methods(msg, SSH_AUTH_METHOD_PASSWORD);
 	ssh_message_reply_default(msg);
 }
@@ -188,7 +188,7 @@ static void on_auth(struct ssh_conn *c, ssh_message msg)
 	c->tunnel_id[id_len] = '\0';
 	c->pending++;
 	c->auth_pending = true;
-	/* The service rotates the token before it answers (protocol.md §1.4). */
+	/* The service rotates the token before it answers (docs/api.md §1.4). */
 	c->sm->host->tunnels->authorize(c->tunnel_id, token, on_authorized, a);
 }
 
@@ -317,7 +317,7 @@ static void on_deferred(evutil_socket_t fd, short what, void *arg)
 /* Before authentication: a client gets login-timeout to authenticate, so that idle
  * sockets cannot hold connections for ever. After it: keepalive@openssh.com every
  * interval; the client answers, so silence for three intervals means it is gone
- * (protocol.md §7.2). */
+ * (docs/ssh.md §7.2). */
 static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;

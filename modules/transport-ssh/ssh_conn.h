@@ -24,7 +24,7 @@ enum ssh_conn_phase {
 };
 
 /* The forward OpenSSH registered: forwarded-tcpip channels must name it exactly
- * (protocol.md §7.4). */
+ * (docs/ssh.md §7.4). */
 struct ssh_forward {
 	char address[SSH_BIND_ADDR_SIZE];
 	long port;
@@ -78,7 +78,7 @@ bool fwd_chan_pump_all(struct ssh_conn *c);
 /* The session is going: each channel ends with an error for its user. */
 void fwd_chan_detach_all(struct ssh_conn *c);
 
-/* sess_chan.c: `session` channels (protocol.md §7.5). */
+/* sess_chan.c: `session` channels (docs/ssh.md §7.5). */
 void sess_chan_open(struct ssh_conn *c, ssh_message msg);
 /* A channel request on a session channel; true when it was one of ours. */
 bool sess_chan_request(struct ssh_conn *c, ssh_message msg);

@@ -27,7 +27,7 @@ struct ssh_module {
 	char public_host[256];      /* from `host`; "" means the API request's host */
 	long public_port;           /* the port of `host`, else `port` */
 	bool allow_insecure_target; /* TLS targets are not verified */
-	long keepalive_ms;          /* keep-alive interval (protocol.md §7.2: 15 s) */
+	long keepalive_ms;          /* keep-alive interval (docs/ssh.md §7.2: 15 s) */
 	long login_timeout_ms;      /* time a client gets to authenticate */
 	ssh_bind bind;              /* holds the host key; sockets come from `listener` */
 	char fingerprint[SSH_FINGERPRINT_SIZE];

@@ -1,4 +1,4 @@
-/* TLS to https, wss, tls and tcps targets (protocol.md §7.4): a plain SSH client cannot
+/* TLS to https, wss, tls and tcps targets (docs/ssh.md §7.4): a plain SSH client cannot
  * speak TLS to the target, so the server does, through the forwarded channel. */
 #ifndef EXPOSR_SSH_TLS_STREAM_H
 #define EXPOSR_SSH_TLS_STREAM_H

@@ -1,5 +1,5 @@
 /* The websocket endpoint: handshake checks, token authorisation, refusals with JSON
- * bodies (protocol.md §4.2) and the 101 that hands the socket to a ws_conn. Also the
+ * bodies (docs/transport.md §4.2) and the 101 that hands the socket to a ws_conn. Also the
  * pre-0.5 clients' endpoint, /v1/endpoint/ws/<id>?token= (§14.5 C6). */
 #include "endpoint.h"
 
@@ -50,7 +50,7 @@ static void handshake_unlink(struct ws_handshake *hs)
 }
 
 /* Every refusal before the 101 carries a JSON body: both clients only react to the
- * body of an unexpected response (protocol.md §4.2, D2). */
+ * body of an unexpected response (docs/transport.md §4.2, D2). */
 static void refuse(struct ws_module *wm, struct exposr_http_request *req, int status,
                    const char *error, const char *field)
 {
@@ -103,7 +103,7 @@ static void upgrade(struct ws_handshake *hs)
 
 /* An old client takes a 101 + 1008 for a reason to reconnect at once, but stops (or
  * disconnects the tunnel and starts over) on a 503 before the 101, as its servers
- * answered (protocol.md §14.5 C6, §14.6 K1). The same count as connection_add(). */
+ * answered (docs/legacy-clients.md §14.5 C6, §14.6 K1). The same count as connection_add(). */
 static bool at_connection_limit(const struct ws_module *wm, const char *tunnel_id)
 {
 	const struct exposr_tunnel_api *tunnels = wm->host->tunnels;

@@ -72,7 +72,7 @@ static int ws_init(const struct exposr_host *host, struct exposr_module_handle *
 	return EXPOSR_OK;
 }
 
-/* Shutdown: every client gets 1001 "Server shutting down" (protocol.md §4.4). */
+/* Shutdown: every client gets 1001 "Server shutting down" (docs/transport.md §4.4). */
 static int ws_stop(void *state)
 {
 	struct ws_module *wm = state;

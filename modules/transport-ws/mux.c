@@ -284,7 +284,7 @@ void mux_cancel_open(struct mux *m, void *token)
 	}
 }
 
-/* Rule 2 of protocol.md §4.7: once the client's numbers no longer follow ours, every
+/* Rule 2 of docs/transport.md §4.7: once the client's numbers no longer follow ours, every
  * later channel would fail, so stop opening and let the client reconnect. */
 static void diverge(struct mux *m, const char *why)
 {

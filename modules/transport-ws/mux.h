@@ -15,7 +15,7 @@
 struct evbuffer;
 struct mux;
 
-/* Timings of protocol.md §4.7 (milliseconds). */
+/* Timings of docs/transport.md §4.7 (milliseconds). */
 #define MUX_OPEN_TIMEOUT_MS      5000
 #define MUX_CLOSE_ACK_TIMEOUT_MS 1000
 /* After a numbering divergence, channels still open get this long before the websocket
@@ -35,7 +35,7 @@ struct mux;
 #define MUX_WS_INTERNAL_ERROR 1011
 
 enum mux_state_version {
-	MUX_UNKNOWN = 0, /* nothing heard from the client yet (protocol.md §4.9) */
+	MUX_UNKNOWN = 0, /* nothing heard from the client yet (docs/transport.md §4.9) */
 	MUX_V1 = MUX_VERSION_1,
 	MUX_V2 = MUX_VERSION_2,
 };
@@ -67,7 +67,7 @@ struct mux *mux_new(const struct mux_ops *ops, void *arg);
  * the end of the process, when nobody will touch them again. */
 void mux_free(struct mux *m);
 
-/* The client speaks v1 from its first byte (the pre-0.5 clients' endpoint, protocol.md
+/* The client speaks v1 from its first byte (the pre-0.5 clients' endpoint, docs/legacy-clients.md
  * §14.5 C6): no probe, channels numbered from 0. Only before the first open. */
 void mux_start_v1(struct mux *m);
 
@@ -104,7 +104,7 @@ bool mux_idle(const struct mux *m);
 enum mux_state_version mux_version(const struct mux *m);
 /* Channels with a number (opening, open, closing). */
 size_t mux_channel_count(const struct mux *m);
-/* True after a numbering divergence (protocol.md §4.7 rule 2). */
+/* True after a numbering divergence (docs/transport.md §4.7 rule 2). */
 bool mux_diverged(const struct mux *m);
 
 /* For tests: the next number to hand out (of the connection's version). */

@@ -18,7 +18,7 @@
 #include "mux.h"
 #include "sock_fill.h"
 
-/* protocol.md §4.5: ping at start and every 10 s, give up after 20 s without a pong.
+/* docs/transport.md §4.5: ping at start and every 10 s, give up after 20 s without a pong.
  * The check runs twice as often as the ping so that a dead peer goes within 25 s. */
 #define WS_KEEPALIVE_TICK_MS 5000
 #define WS_PING_EVERY_TICKS  2
@@ -660,7 +660,7 @@ static void conn_disconnect(void *conn, enum exposr_disconnect_reason reason)
 	struct ws_conn *c = conn;
 	switch (reason) {
 	/* 1008 stops the exposr client's slot; after 1000 it reconnected within 0.1 s and a
-	 * disconnect seemed to do nothing (protocol.md §13). */
+	 * disconnect seemed to do nothing (docs/compatibility.md §13). */
 	case EXPOSR_DISCONNECT_REQUESTED:
 		ws_conn_close(c, WS_CLOSE_POLICY, "Tunnel disconnected");
 		break;

@@ -16,7 +16,7 @@
  * (size > 0); returns false when the path does not match or the id does not fit. */
 bool ws_endpoint_tunnel_id(const char *path, char *id, size_t size);
 
-/* The pre-0.5 clients' endpoint (protocol.md §14.3, §14.5 C6): the path is exactly
+/* The pre-0.5 clients' endpoint (docs/legacy-clients.md §14.3, §14.5 C6): the path is exactly
  * `/v1/endpoint/ws/<id>`, <id> one or more characters other than '/'. Copies the id as
  * ws_endpoint_tunnel_id() does. */
 bool ws_legacy_tunnel_id(const char *path, char *id, size_t size);

@@ -1,4 +1,4 @@
-/* The load client's calls to the public API v1 (protocol.md §2), over a few kept-alive
+/* The load client's calls to the public API v1 (docs/api.md §2), over a few kept-alive
  * connections that libevent's HTTP client queues requests on. */
 #ifndef BENCH_API_CLIENT_H
 #define BENCH_API_CLIENT_H

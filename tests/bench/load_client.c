@@ -1,4 +1,4 @@
-/* The benchmark's load client: drives the API as the exposr client does (protocol.md §2.8)
+/* The benchmark's load client: drives the API as the exposr client does (docs/api.md §2.8)
  * for K tunnels, keeps C websockets per tunnel (multiplex v2) and connects every channel
  * the server opens to one target address. One event loop. Prints CREATED once the
  * accounts and tunnels exist (with --hold it then waits for SIGUSR2), READY with the
@@ -694,7 +694,7 @@ int main(int argc, char **argv)
 		t->lc = &lc;
 		t->account = &lc.accounts[lc.o.account != NULL ? 0 : i / lc.o.tunnels_per_account];
 		t->index = i;
-		/* Ids need at least 4 characters (protocol.md §1.1): short ones get zeros. */
+		/* Ids need at least 4 characters (docs/api.md §1.1): short ones get zeros. */
 		char num[16];
 		snprintf(num, sizeof(num), "%u", i);
 		size_t len = strlen(lc.o.prefix) + strlen(num);

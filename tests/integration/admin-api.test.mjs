@@ -1,4 +1,4 @@
-// The admin API (protocol.md §3.2, §3.3): key rules, accounts, tunnels, lists, cluster.
+// The admin API (docs/api.md §3.2, §3.3): key rules, accounts, tunnels, lists, cluster.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 

@@ -1,4 +1,4 @@
-// The admin interface while the server shuts down (protocol.md §3.1): /health turns 404,
+// The admin interface while the server shuts down (docs/api.md §3.1): /health turns 404,
 // /ping stays 200. An alt-name check waiting for a DNS server that never answers keeps the
 // API draining long enough to look.
 import assert from 'node:assert/strict';

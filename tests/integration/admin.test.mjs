@@ -1,4 +1,4 @@
-// The admin interface: /ping and /health (protocol.md §3.1), /metrics.
+// The admin interface: /ping and /health (docs/api.md §3.1), /metrics.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 

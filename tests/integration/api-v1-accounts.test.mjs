@@ -1,4 +1,4 @@
-// Public API v1: account registration and access tokens (protocol.md §2.2, §2.3).
+// Public API v1: account registration and access tokens (docs/api.md §2.2, §2.3).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 

@@ -1,4 +1,4 @@
-// Public API v1: alt-names (protocol.md §2.9, D8, D9, §13) checked against a DNS server
+// Public API v1: alt-names (docs/api.md §2.9, D8, D9, docs/compatibility.md §13) checked against a DNS server
 // the test runs on 127.0.0.1 (modules.api-v1.dns-server).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

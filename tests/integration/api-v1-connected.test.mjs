@@ -1,5 +1,5 @@
 // Public and admin API with a tunnel connected over the websocket transport: connection
-// state, disconnect, and what disabling an account does (protocol.md §2.6, §2.7, §3.2).
+// state, disconnect, and what disabling an account does (docs/api.md §2.6, §2.7, §3.2).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';

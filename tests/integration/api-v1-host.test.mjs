@@ -1,4 +1,4 @@
-// Public API v1: which requests the API takes (--api-url, protocol.md §2.1) and the port
+// Public API v1: which requests the API takes (--api-url, docs/api.md §2.1) and the port
 // and module settings.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -1,4 +1,4 @@
-// Public API v1: the tunnel routes (protocol.md §2.4–2.7), without transports or ingresses.
+// Public API v1: the tunnel routes (docs/api.md §2.4–2.7), without transports or ingresses.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -16,7 +16,7 @@ function plainTunnel(id, created_at, target = {}) {
     id,
     connection: { connected: false, connections: 0 },
     transport: { max_connections: 2 },
-    endpoints: {}, // the pre-0.5 clients' name of transport (protocol.md §14.5 C4)
+    endpoints: {}, // the pre-0.5 clients' name of transport (docs/legacy-clients.md §14.5 C4)
     ingress: { http: {}, sni: {} },
     target,
     upstream: target, // and of target

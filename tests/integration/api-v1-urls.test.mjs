@@ -1,5 +1,5 @@
 // Public API v1 with the websocket transport and the HTTP ingress loaded: the URLs a
-// tunnel object hands out, built from the request's base URL (protocol.md §2.1, §2.7).
+// tunnel object hands out, built from the request's base URL (docs/api.md §2.1, §2.7).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
@@ -47,7 +47,7 @@ describe('tunnel URLs', () => {
         max_connections: 2,
         ws: { enabled: false, url: `ws://127.0.0.1:${srv.port}/v1/tunnel/fresh-tunnel/ws-endpoint?t=${token}` },
       },
-      // The pre-0.5 clients' names (protocol.md §14.5 C4, C5): the same token on their path.
+      // The pre-0.5 clients' names (docs/legacy-clients.md §14.5 C4, C5): the same token on their path.
       endpoints: { ws: { enabled: false, url: `ws://127.0.0.1:${srv.port}/v1/endpoint/ws/fresh-tunnel?token=${token}` } },
       ingress: { http: {}, sni: {} },
       target: {},

@@ -1,5 +1,5 @@
 // Public API v1: bad input of every kind gets the documented 400/401/413, validation comes
-// before authentication, and the server keeps serving afterwards (protocol.md §2.1, §2.5).
+// before authentication, and the server keeps serving afterwards (docs/api.md §2.1, §2.5).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 

@@ -1,4 +1,4 @@
-// Three exposrd nodes sharing one Redis (protocol.md §8, §12.68–74): storage and cluster bus
+// Three exposrd nodes sharing one Redis (docs/storage.md §8, docs/compatibility.md §12.68–74): storage and cluster bus
 // on a redis-server the test starts, nodes on 127.0.0.1, .2 and .3 with the same ports,
 // traffic re-routed to the node that holds the tunnel, the cluster-wide connection view,
 // max-connections across nodes, disconnect across nodes, forged messages, and a node that

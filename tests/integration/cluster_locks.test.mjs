@@ -1,4 +1,4 @@
-// Two exposrd nodes writing the same records on one Redis (protocol.md §8.1): every
+// Two exposrd nodes writing the same records on one Redis (docs/storage.md §8.1): every
 // read-modify-write holds lock:<key> in Redis, so concurrent updates from two nodes
 // never lose one another, a connection token is accepted once across the nodes, and a
 // lock that cannot be taken is answered 503 with nothing written.

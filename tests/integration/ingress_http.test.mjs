@@ -1,4 +1,4 @@
-// The HTTP ingress (protocol.md §5, checklist §12 items 37-47): the real exposrd, the
+// The HTTP ingress (docs/ingress.md §5, checklist §12 items 37-47): the real exposrd, the
 // Node tunnel client (ws-multiplex, as exposr 0.10) and local targets (node:http, ws).
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
@@ -15,7 +15,7 @@ import { startDnsServer } from './lib/api.mjs';
 import { onceWithin, withDeadline } from './lib/deadline.mjs';
 
 const MiB = 1024 * 1024;
-const PAUSE = 5; // multiplex message type (protocol.md §4.6)
+const PAUSE = 5; // multiplex message type (docs/transport.md §4.6)
 
 const config = (port) => tunnelConfig(port);
 

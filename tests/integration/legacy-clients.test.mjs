@@ -1,4 +1,4 @@
-// The 2021 clients, exposr 0.1 to 0.4 (protocol.md §14), against the real exposrd: the
+// The 2021 clients, exposr 0.1 to 0.4 (docs/legacy-clients.md §14), against the real exposrd: the
 // checklist L1-L17 of §14.8, each test named after its item. The clients are emulated
 // by lib/legacy-client.mjs (their requests and their multiplex v1), the 0.10 client by
 // lib/client.mjs.
@@ -107,7 +107,7 @@ async function tunnelSession(version, { ingress } = {}) {
   return { c, id };
 }
 
-// Checks the request sequence of `tunnel` up to the connection (protocol.md §14.2).
+// Checks the request sequence of `tunnel` up to the connection (docs/legacy-clients.md §14.2).
 function assertTunnelSequence(c, id, putBody, patchBody) {
   const acct = c.requests[0].json.account_id;
   assert.deepEqual(sent(c), [

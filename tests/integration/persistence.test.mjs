@@ -1,4 +1,4 @@
-// Persistent storage (protocol.md §8.1, §9, §12 items 67-68): accounts and tunnels kept in
+// Persistent storage (docs/storage.md §8.1, docs/configuration.md §9, docs/compatibility.md §12 items 67-68): accounts and tunnels kept in
 // a real redis-server and in an SQLite file survive a restart of exposrd, records written
 // by exposrd 0.12 are read, a Redis outage leaves connected tunnels carrying traffic and
 // the API answering 503 until Redis is back, an unreachable Redis stops exposrd at start,
@@ -99,7 +99,7 @@ function viaIngress(port, id, urlPath = '/') {
   return request(port, { path: urlPath, headers: { host: `${id}.localhost:${port}` }, timeout: 5000 });
 }
 
-// ---- the records of protocol.md §8.1, as exposrd 0.12 writes them ----------------------
+// ---- the records of docs/storage.md §8.1, as exposrd 0.12 writes them ----------------------
 
 const TOKEN_012 = crypto.randomBytes(64).toString('base64url');
 const ACCOUNT_012 = '{"accountId":"MNF4P6Y6M2MRRVCT","id":"MNF4P6Y6M2MRRVCT",'

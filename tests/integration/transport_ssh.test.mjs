@@ -1,4 +1,4 @@
-// The SSH transport (protocol.md §7) with stock OpenSSH on loopback: forwarding through
+// The SSH transport (docs/ssh.md §7) with stock OpenSSH on loopback: forwarding through
 // the HTTP ingress, both authentication forms, the target rule of tcpip-forward, sessions,
 // disconnects, max-connections shared with websockets, the persisted host key, and what a
 // hostile client (the ssh2 library) may send.

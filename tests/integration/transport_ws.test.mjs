@@ -1,4 +1,4 @@
-// The websocket transport (protocol.md §4, checklist §12 items 17-36): the real exposrd,
+// The websocket transport (docs/transport.md §4, checklist §12 items 17-36): the real exposrd,
 // the real ws-multiplex client library and a raw multiplex client for what the library
 // would never send.
 import assert from 'node:assert/strict';

@@ -1,4 +1,4 @@
-/* Cluster message signing (protocol.md §8.3 test vectors) and the replay window. */
+/* Cluster message signing (docs/cluster.md §8.3 test vectors) and the replay window. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Identifiers of protocol.md §1: account numbers, tunnel ids, tokens, node and
+/* Identifiers of docs/api.md §1: account numbers, tunnel ids, tokens, node and
  * connection ids, timestamps. */
 #include <criterion/criterion.h>
 #include <openssl/evp.h>

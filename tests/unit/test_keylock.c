@@ -180,7 +180,7 @@ Test(storage_lock, an_update_reads_and_writes_under_the_storage_lock_of_the_bare
 	tunnels_api.update("my-tunnel", set_target, "http://a.example", fx_on_record, &r);
 	fx_wait(&r.done);
 	cr_assert_eq(r.status, EXPOSR_OK);
-	/* exposrd 0.12 locks lock:<key>, without the namespace (protocol.md §8.1). */
+	/* exposrd 0.12 locks lock:<key>, without the namespace (docs/storage.md §8.1). */
 	cr_assert_str_eq(lk_log, "L:my-tunnel G:tunnel S:tunnel U ");
 	cr_assert_str_eq(stored_target("my-tunnel"), "http://a.example");
 	cr_assert_eq(keylock_count(), 0);

@@ -105,7 +105,7 @@ Test(tunnel_patch, messages)
 	        "\"ingress.sni.enabled\" must be a boolean");
 }
 
-/* The pre-0.5 clients' names (protocol.md §14.5 C1, C2). */
+/* The pre-0.5 clients' names (docs/legacy-clients.md §14.5 C1, C2). */
 Test(tunnel_patch, legacy_aliases)
 {
 	struct tunnel_patch p;

@@ -1,4 +1,4 @@
-/* The base URL of a request: every header of protocol.md §2.1 and the WHATWG normalising. */
+/* The base URL of a request: every header of docs/api.md §2.1 and the WHATWG normalising. */
 #include <criterion/criterion.h>
 #include <string.h>
 

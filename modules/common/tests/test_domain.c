@@ -1,4 +1,4 @@
-/* Domain names (Joi's string().domain()) and tunnel ids (protocol.md §1.1). */
+/* Domain names (Joi's string().domain()) and tunnel ids (docs/api.md §1.1). */
 #include <criterion/criterion.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* The public tunnel object's keys for the pre-0.5 clients (protocol.md §14.5 C4, C5),
+/* The public tunnel object's keys for the pre-0.5 clients (docs/legacy-clients.md §14.5 C4, C5),
  * built against a fake host: a ws transport, and an ssh transport that describes itself. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>

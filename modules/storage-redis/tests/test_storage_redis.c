@@ -172,7 +172,7 @@ Test(storage_redis, values_are_byte_exact)
 	st_contract_bytes(&s);
 }
 
-/* protocol.md §12 item 67: the keys exposrd 0.12 reads, as plain strings without TTL. */
+/* docs/compatibility.md §12 item 67: the keys exposrd 0.12 reads, as plain strings without TTL. */
 Test(storage_redis, keys_are_those_of_exposrd)
 {
 	start_with_server(false);

@@ -1,4 +1,5 @@
-/* sqlite:// URLs and the table of each namespace (protocol.md §8.1, §9). */
+/* sqlite:// URLs and the table of each namespace (docs/storage.md §8.1, docs/configuration.md §9).
+ */
 #include <criterion/criterion.h>
 
 #include "../sqlite_names.h"

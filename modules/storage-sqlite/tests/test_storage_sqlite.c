@@ -191,7 +191,7 @@ Test(storage_sqlite, pages_in_key_order)
 	st_result_free(&page);
 }
 
-/* protocol.md §8.1: one table per namespace, exposrd's names, columns and journal. */
+/* docs/storage.md §8.1: one table per namespace, exposrd's names, columns and journal. */
 Test(storage_sqlite, tables_and_columns_of_exposrd)
 {
 	start();

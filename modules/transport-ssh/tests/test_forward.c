@@ -1,4 +1,4 @@
-/* The tcpip-forward rule of protocol.md §7.3: when the bind address and port become the
+/* The tcpip-forward rule of docs/ssh.md §7.3: when the bind address and port become the
  * target, and which port the reply reports. */
 #include <criterion/criterion.h>
 

@@ -1,4 +1,4 @@
-/* The multiplex tests write expected messages as hex, as protocol.md prints them. */
+/* The multiplex tests write expected messages as hex, as docs/transport.md prints them. */
 #ifndef EXPOSR_WS_TESTS_HEX_H
 #define EXPOSR_WS_TESTS_HEX_H
 

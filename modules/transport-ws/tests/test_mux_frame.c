@@ -34,7 +34,7 @@ static void expect_v2(uint16_t type, uint32_t dst, uint32_t src, const char *pay
 
 Test(mux_frame, worked_example_v2)
 {
-	/* protocol.md §4.7.1, rows 1-10 and the rejected open. */
+	/* docs/transport.md §4.7.1, rows 1-10 and the rejected open. */
 	expect_v2(MUX_OPEN, 0, 1, NULL, "0002 0002 00000000 00000001 00000000");
 	expect_v2(MUX_ACK, 1, 1, NULL, "0002 0003 00000001 00000001 00000000");
 	expect_v2(MUX_DATA, 1, 1, "hello", "0002 0001 00000001 00000001 00000005 68656c6c6f");
@@ -86,7 +86,7 @@ static void expect_v1(uint16_t type, uint32_t channel, const char *payload, cons
 
 Test(mux_frame, v1_table)
 {
-	/* protocol.md §4.8 byte examples. */
+	/* docs/transport.md §4.8 byte examples. */
 	expect_v1(MUX_V1_CON, 0, NULL, "0001 0002 00000000 00000000");
 	expect_v1(MUX_V1_CONACK, 0, NULL, "0001 0003 00000000 00000000");
 	expect_v1(MUX_V1_DATA, 0, "hello", "0001 0001 00000000 00000005 68656c6c6f");

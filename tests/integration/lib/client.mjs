@@ -1,4 +1,4 @@
-// A test tunnel client that does what the exposr 0.10 client does (protocol.md §2.8,
+// A test tunnel client that does what the exposr 0.10 client does (docs/api.md §2.8,
 // §4.10, Appendix A): it drives the public API, then keeps `connections` websockets to
 // the server, each wrapped in @exposr/ws-multiplex exactly like the real client, and
 // connects every channel the server opens to the target with a fresh TCP socket.

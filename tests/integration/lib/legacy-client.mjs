@@ -1,5 +1,5 @@
 // A test driver that behaves as the 2021 exposr clients 0.1.0, 0.2.x, 0.3.0 and 0.4.0
-// (protocol.md §14.2, §14.7): their API requests, byte for byte and in their order, and
+// (docs/legacy-clients.md §14.2, §14.7): their API requests, byte for byte and in their order, and
 // their websocket transport, multiplex v1 (§4.8) with the old client's quirks.
 //
 //   import { LegacyClient } from './lib/legacy-client.mjs';
@@ -552,7 +552,7 @@ class V1Session {
     sock.on('close', () => {
       if (this.channels.get(channel) !== ch) return;
       this.channels.delete(channel);
-      // The client's two close paths both send FIN (protocol.md §14.5 C9).
+      // The client's two close paths both send FIN (docs/legacy-clients.md §14.5 C9).
       this._send(V1.FIN, channel);
       this._send(V1.FIN, channel);
     });

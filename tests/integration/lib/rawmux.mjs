@@ -1,5 +1,5 @@
 // A raw multiplex test client: a plain `ws` websocket and hand-made multiplex messages
-// (protocol.md §4.6-4.8), for behaviour the real library would never show the server
+// (docs/transport.md §4.6-4.8), for behaviour the real library would never show the server
 // (malformed input, fake v1 clients, wrong channel numbers).
 //
 //   import { connectRaw, encode, decode, T } from './lib/rawmux.mjs';

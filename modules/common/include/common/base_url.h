@@ -1,4 +1,4 @@
-/* The base URL of a request (protocol.md §2.1): what the API hands out, what --api-url is
+/* The base URL of a request (docs/api.md §2.1): what the API hands out, what --api-url is
  * compared with, and what the HTTP ingress forwards. One computation for every module. */
 #ifndef EXPOSR_MODULE_COMMON_BASE_URL_H
 #define EXPOSR_MODULE_COMMON_BASE_URL_H

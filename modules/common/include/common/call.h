@@ -23,7 +23,7 @@ struct call {
 	struct call_tracker *tracker;
 	struct call *prev, *next;
 	struct exposr_http_request *req;
-	struct url_parts base; /* the request's base URL (protocol.md §2.1) */
+	struct url_parts base; /* the request's base URL (docs/api.md §2.1) */
 	/* Frees the module's context around the call (the call is unlinked already). */
 	void (*release)(struct call *call);
 };

@@ -67,7 +67,7 @@ bool joi_query_boolean(const char *const *values, size_t count, const struct joi
 bool joi_fail_pattern(struct joi_error *err, const char *name, const char *value,
                       const char *regex);
 
-/* protocol.md §1.1's expression, as Joi prints it. */
+/* docs/api.md §1.1's expression, as Joi prints it. */
 #define JOI_TUNNEL_ID_REGEX "/^(?:[a-z0-9][a-z0-9\\-]{4,63}[a-z0-9]|[a-z0-9]{4,63})$/"
 
 #endif

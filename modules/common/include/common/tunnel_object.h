@@ -1,4 +1,4 @@
-/* The tunnel as the APIs show it (protocol.md §2.7 and §3.2), built from a stored record. */
+/* The tunnel as the APIs show it (docs/api.md §2.7 and §3.2), built from a stored record. */
 #ifndef EXPOSR_MODULE_COMMON_TUNNEL_OBJECT_H
 #define EXPOSR_MODULE_COMMON_TUNNEL_OBJECT_H
 
@@ -14,7 +14,8 @@ int ws_endpoint_url(const struct url_parts *base, const char *tunnel_id, const c
                     char *out, size_t size);
 
 /* The public API's tunnel object: id, connection (epoch ms), transport, endpoints (the
- * pre-0.5 clients' name of transport, protocol.md §14.5 C4), ingress (a disabled block as
+ * pre-0.5 clients' name of transport, docs/legacy-clients.md §14.5 C4), ingress (a disabled block
+ * as
  * {}), target, upstream (a copy of target, C4), created_at. NULL on OOM. */
 struct cJSON *tunnel_object_public(const struct exposr_host *host, const struct cJSON *record,
                                    const struct url_parts *base);

@@ -13,7 +13,7 @@ bool domain_name_valid(const char *name);
 /* Joi's string().uri(): an absolute RFC 3986 URI (scheme required). */
 bool uri_valid(const char *uri);
 
-/* protocol.md §1.1: ^(?:[a-z0-9][a-z0-9\-]{4,63}[a-z0-9]|[a-z0-9]{4,63})$ */
+/* docs/api.md §1.1: ^(?:[a-z0-9][a-z0-9\-]{4,63}[a-z0-9]|[a-z0-9]{4,63})$ */
 bool tunnel_id_valid(const char *id);
 
 #endif
