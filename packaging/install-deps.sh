@@ -11,13 +11,9 @@ build_pkgs=(build-essential cmake pkg-config libevent-dev libwslay-dev libhiredi
 # Not for the build: the README's quick start, after the first command
 # (packaging/build-and-run.sh), serves a page with python3 and fetches it with curl.
 quickstart_pkgs=(curl python3)
-<<<<<<< HEAD
 # clang with its sanitizer and libFuzzer runtime builds tests/fuzz; llvm has llvm-cov.
 test_pkgs=(libcriterion-dev redis-server curl openssh-client sshpass openssl procps wrk
 	clang-format clang libclang-rt-14-dev llvm)
-=======
-test_pkgs=(libcriterion-dev redis-server curl openssl openssh-client procps wrk clang-format)
->>>>>>> i15
 # Only for packaging/: CPack's DEB generator runs file and dpkg-shlibdeps; the
 # container test builds and runs the image with buildah on debootstrap'ed images.
 package_pkgs=(file dpkg-dev)
