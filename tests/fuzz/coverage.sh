@@ -11,7 +11,7 @@ harnesses=("$@")
 [ ${#harnesses[@]} -gt 0 ] || harnesses=(mux ws_handshake ingress config api_body cluster)
 
 declare -A files=(
-	[mux]="modules/transport-ws/mux.c modules/transport-ws/mux_channel.c modules/transport-ws/mux_frame.c"
+	[mux]="modules/transport-ws/mux.c modules/transport-ws/mux_channel.c lib/mux/mux_frame.c"
 	[ws_handshake]="modules/transport-ws/ws_handshake.c"
 	[ingress]="modules/ingress-http/request_parser.c modules/ingress-http/rewrite.c modules/ingress-http/response.c core/http_strict/http_strict.c"
 	[config]="core/cfg.c"
