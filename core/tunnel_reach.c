@@ -121,6 +121,13 @@ static void on_local_channel(void *arg, int status, struct exposr_stream *stream
 void *tunnel_reach(const char *tunnel_id, const struct exposr_reach_options *opts,
                    exposr_reach_cb cb, void *arg)
 {
+	return tunnel_reach_from(tunnel_id, opts, NULL, cb, arg);
+}
+
+/* A re-routed connection carries no origin: the owning node sees this node as the peer. */
+void *tunnel_reach_from(const char *tunnel_id, const struct exposr_reach_options *opts,
+                        const struct exposr_origin *origin, exposr_reach_cb cb, void *arg)
+{
 	struct exposr_tunnel_route route;
 	int rc = cluster_tunnels_route(tunnel_id, &route);
 	if (rc != EXPOSR_OK) {
@@ -143,7 +150,7 @@ void *tunnel_reach(const char *tunnel_id, const struct exposr_reach_options *opt
 	if (!route.local)
 		return connect_node(r, &route, opts);
 	/* NULL: on_local_channel already ran and freed `r`. */
-	void *token = tunnel_state_open_stream(tunnel_id, on_local_channel, r);
+	void *token = tunnel_state_open_stream_from(tunnel_id, origin, on_local_channel, r);
 	if (token == NULL)
 		return NULL;
 	r->open_token = token;

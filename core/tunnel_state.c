@@ -3,6 +3,7 @@
  * minutes, so the API can still report when it was last connected. */
 #include "tunnel_state.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -385,6 +386,20 @@ static void on_channel(void *arg, int status, struct exposr_stream *stream)
 
 void *tunnel_state_open_stream(const char *tunnel_id, exposr_channel_cb cb, void *arg)
 {
+	return tunnel_state_open_stream_from(tunnel_id, NULL, cb, arg);
+}
+
+/* A transport built against ABI 1.2 has a shorter vtable without the slot. */
+static bool has_open_channel_from(const struct exposr_transport_conn_vtable *vt)
+{
+	return vt->size >= offsetof(struct exposr_transport_conn_vtable, open_channel_from) +
+	                           sizeof(vt->open_channel_from) &&
+	       vt->open_channel_from != NULL;
+}
+
+void *tunnel_state_open_stream_from(const char *tunnel_id, const struct exposr_origin *origin,
+                                    exposr_channel_cb cb, void *arg)
+{
 	struct tunnel_entry *e = strmap_get(ts.tunnels, tunnel_id);
 	struct exposr_tunnel_conn *c = e != NULL ? next_connection(e) : NULL;
 	if (c == NULL) {
@@ -406,7 +421,9 @@ void *tunnel_state_open_stream(const char *tunnel_id, exposr_channel_cb cb, void
 		c->opens->prev = r;
 	c->opens = r;
 	r->in_open = true;
-	void *token = c->vt->open_channel(c->conn, on_channel, r);
+	void *token = origin != NULL && has_open_channel_from(c->vt)
+	                      ? c->vt->open_channel_from(c->conn, origin, on_channel, r)
+	                      : c->vt->open_channel(c->conn, on_channel, r);
 	r->in_open = false;
 	if (r->completed) {
 		free(r);

@@ -44,6 +44,10 @@ void tunnel_state_connections(const char *tunnel_id,
                               void (*fn)(void *arg, const struct exposr_tunnel_connection_info *c),
                               void *arg);
 void *tunnel_state_open_stream(const char *tunnel_id, exposr_channel_cb cb, void *arg);
+/* open_stream for the public client at `origin` (NULL: unknown), through the transport's
+ * open_channel_from when it has one. */
+void *tunnel_state_open_stream_from(const char *tunnel_id, const struct exposr_origin *origin,
+                                    exposr_channel_cb cb, void *arg);
 void tunnel_state_cancel_open(void *token);
 
 const char *tunnel_state_connection_id(const struct exposr_tunnel_conn *c);

@@ -506,4 +506,5 @@ const struct exposr_tunnel_api tunnels_api = {
         .connections = tunnel_state_connections,
         .reach = tunnel_reach,
         .cancel_reach = tunnel_reach_cancel,
+        .reach_from = tunnel_reach_from,
 };

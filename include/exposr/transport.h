@@ -17,12 +17,24 @@ enum exposr_disconnect_reason {
  * connection is out of channels; EXPOSR_ERROR when the open failed. */
 typedef void (*exposr_channel_cb)(void *arg, int status, struct exposr_stream *stream);
 
+/* ABI 1.3. The public client a channel carries (docs/ssh.md §7.4): its numeric address
+ * and port, valid during the call only. */
+struct exposr_origin {
+	const char *ip;
+	int port;
+};
+
 struct exposr_transport_conn_vtable {
 	size_t size;
 	/* Returns a cancel token (non-NULL) or NULL when the callback already ran. */
 	void *(*open_channel)(void *conn, exposr_channel_cb cb, void *arg);
 	void (*cancel_open)(void *conn, void *token);
 	void (*disconnect)(void *conn, enum exposr_disconnect_reason reason);
+	/* ABI 1.3, optional: open_channel for the public client at `origin` (never NULL),
+	 * for a transport whose protocol names it. The core uses open_channel when this
+	 * slot is NULL or beyond `size`. */
+	void *(*open_channel_from)(void *conn, const struct exposr_origin *origin,
+	                           exposr_channel_cb cb, void *arg);
 };
 
 /* Registered under EXPOSR_KIND_TRANSPORT: what the API reports about a transport. */

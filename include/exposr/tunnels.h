@@ -141,6 +141,12 @@ struct exposr_tunnel_api {
 	void *(*reach)(const char *tunnel_id, const struct exposr_reach_options *opts,
 	               exposr_reach_cb cb, void *arg);
 	void (*cancel_reach)(void *token);
+
+	/* ABI 1.3. reach() on behalf of the public client at `origin` (NULL: unknown), which
+	 * a local channel names when its transport can (docs/ssh.md §7.4). Cancelled with
+	 * cancel_reach(). */
+	void *(*reach_from)(const char *tunnel_id, const struct exposr_reach_options *opts,
+	                    const struct exposr_origin *origin, exposr_reach_cb cb, void *arg);
 };
 
 #endif

@@ -113,8 +113,12 @@ static void open_channel(struct admission *a)
 {
 	/* Another node is reached at this node's port, which every node shares (§8.6). */
 	const struct exposr_reach_options opts = {.port = a->req->local_port};
+	/* The direct peer: X-Forwarded-For of a request another node re-routed here cannot be
+	 * told from one a client forged, so such a request names that node. */
+	const struct exposr_origin origin = {.ip = a->req->remote_addr,
+	                                     .port = a->req->remote_port};
 	/* NULL: on_channel already ran and `a` may be gone. */
-	void *token = a->in->host->tunnels->reach(a->tunnel.id, &opts, on_channel, a);
+	void *token = a->in->host->tunnels->reach_from(a->tunnel.id, &opts, &origin, on_channel, a);
 	if (token != NULL)
 		a->open_token = token;
 }

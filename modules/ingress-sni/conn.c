@@ -4,6 +4,7 @@
  * connected here gets the TLS ended and a channel; one connected on another node gets
  * the client's bytes, ClientHello first, carried to that node's SNI port
  * (docs/cluster.md §8.6). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,9 @@ struct sni_conn {
 	bool waiting; /* a tunnels->get is in flight: it frees a closed connection */
 	bool closed;
 	char id[SNI_NAME_MAX];
+	bool peer_known;
+	char peer_ip[SNI_PEER_IP_SIZE];
+	int peer_port;
 };
 
 static void conn_unlink(struct sni_conn *c)
@@ -185,7 +189,11 @@ static void on_record(void *arg, int status, const cJSON *record)
 	        .replay = evbuffer_pullup(hello, (ssize_t)len),
 	        .replay_len = len,
 	};
-	void *token = s->host->tunnels->reach(c->id, &opts, on_reach, c);
+	/* A connection another node re-routed here names that node: the client's address
+	 * travels nowhere in the raw TLS bytes. */
+	const struct exposr_origin origin = {.ip = c->peer_ip, .port = c->peer_port};
+	void *token = s->host->tunnels->reach_from(c->id, &opts, c->peer_known ? &origin : NULL,
+	                                           on_reach, c);
 	/* NULL: on_reach already ran and `c` may be gone. */
 	if (token != NULL)
 		c->reach_token = token;
@@ -243,7 +251,7 @@ static void on_timeout(void *arg)
 	refuse(c, "handshake timed out");
 }
 
-void sni_conn_accept(struct sni *s, int fd)
+void sni_conn_accept(struct sni *s, int fd, const struct exposr_origin *peer)
 {
 	struct event_base *base = s->host->event_base();
 	if (s->stopping || s->conn_count >= s->settings.max_handshakes) {
@@ -261,6 +269,11 @@ void sni_conn_accept(struct sni *s, int fd)
 		return;
 	}
 	c->s = s;
+	if (peer != NULL) {
+		c->peer_known = true;
+		snprintf(c->peer_ip, sizeof(c->peer_ip), "%s", peer->ip);
+		c->peer_port = peer->port;
+	}
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netdb.h>
+
 #include <event2/listener.h>
 #include <event2/util.h>
 
@@ -162,9 +164,11 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
                       void *arg)
 {
 	(void)l;
-	(void)addr;
-	(void)len;
-	sni_conn_accept(arg, fd);
+	char ip[SNI_PEER_IP_SIZE], port[8];
+	bool known = getnameinfo(addr, (socklen_t)len, ip, sizeof(ip), port, sizeof(port),
+	                         NI_NUMERICHOST | NI_NUMERICSERV) == 0;
+	const struct exposr_origin peer = {.ip = ip, .port = known ? atoi(port) : 0};
+	sni_conn_accept(arg, fd, known ? &peer : NULL);
 }
 
 static int sni_init(const struct exposr_host *host, struct exposr_module_handle *mod,

@@ -86,7 +86,10 @@ enum sni_hello { SNI_HELLO_NAME, SNI_HELLO_NONE, SNI_HELLO_MORE, SNI_HELLO_BAD }
 enum sni_hello sni_hello_parse(const unsigned char *data, size_t len, char name[SNI_NAME_MAX]);
 
 /* conn.c */
-void sni_conn_accept(struct sni *s, int fd);
+/* The longest numeric address of a client (IPv6 with a zone). */
+#define SNI_PEER_IP_SIZE 64
+/* `peer`: the client's address, NULL when unknown. */
+void sni_conn_accept(struct sni *s, int fd, const struct exposr_origin *peer);
 /* Stopping: closes the connections that wait for no callback. */
 void sni_conns_close_idle(struct sni *s);
 /* Unloading: closes every connection. */

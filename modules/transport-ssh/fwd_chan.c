@@ -3,6 +3,7 @@
  * Back-pressure both ways rides on the SSH window: input the user is not ready for
  * stays unread in libssh, which then stops widening the client's window; output is
  * written only as far as the client's window and the socket allow. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +59,8 @@ struct fwd_chan {
 	bool end_reported;
 	unsigned busy;
 	char tls_host[SSH_BIND_ADDR_SIZE]; /* wrap in TLS for this target host */
+	char origin_ip[SSH_ORIGIN_IP_SIZE];
+	int origin_port;
 };
 
 static const struct exposr_stream_vtable fwd_stream_vt;
@@ -251,7 +254,7 @@ static void try_open(struct fwd_chan *f)
 {
 	struct ssh_conn *c = f->conn;
 	int rc = ssh_channel_open_reverse_forward(f->ch, c->forward.address, (int)c->forward.port,
-	                                          "127.0.0.1", 0);
+	                                          f->origin_ip, f->origin_port);
 	if (rc == SSH_AGAIN)
 		return;
 	if (rc == SSH_OK) {
@@ -327,7 +330,8 @@ bool fwd_chan_pump_all(struct ssh_conn *c)
 	return polled;
 }
 
-void *fwd_chan_open(struct ssh_conn *c, exposr_channel_cb cb, void *arg)
+void *fwd_chan_open(struct ssh_conn *c, const struct exposr_origin *origin, exposr_channel_cb cb,
+                    void *arg)
 {
 	if (!c->has_forward) {
 		/* Authenticated, but no -R yet: nowhere to send the connection. */
@@ -368,6 +372,10 @@ void *fwd_chan_open(struct ssh_conn *c, exposr_channel_cb cb, void *arg)
 	f->open_cb = cb;
 	f->open_arg = arg;
 	memcpy(f->tls_host, c->forward.tls_host, sizeof(f->tls_host));
+	/* An ingress that does not know its client (ABI 1.2) leaves the old placeholder. */
+	snprintf(f->origin_ip, sizeof(f->origin_ip), "%s",
+	         origin != NULL ? origin->ip : "127.0.0.1");
+	f->origin_port = origin != NULL ? origin->port : 0;
 	f->cbs.size = sizeof(f->cbs);
 	f->cbs.userdata = f;
 	f->cbs.channel_data_function = on_ssh_data;

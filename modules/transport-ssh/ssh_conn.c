@@ -357,14 +357,20 @@ static void start_keepalive(struct ssh_conn *c)
 
 /* exposr_transport_conn_vtable */
 
-static void *conn_open_channel(void *conn, exposr_channel_cb cb, void *arg)
+static void *conn_open_channel_from(void *conn, const struct exposr_origin *origin,
+                                    exposr_channel_cb cb, void *arg)
 {
 	struct ssh_conn *c = conn;
 	if (c->phase != CONN_OPEN) {
 		cb(arg, EXPOSR_ERROR, NULL);
 		return NULL;
 	}
-	return fwd_chan_open(c, cb, arg);
+	return fwd_chan_open(c, origin, cb, arg);
+}
+
+static void *conn_open_channel(void *conn, exposr_channel_cb cb, void *arg)
+{
+	return conn_open_channel_from(conn, NULL, cb, arg);
 }
 
 static void conn_cancel_open(void *conn, void *token)
@@ -387,6 +393,7 @@ const struct exposr_transport_conn_vtable ssh_conn_vt = {
         .open_channel = conn_open_channel,
         .cancel_open = conn_cancel_open,
         .disconnect = conn_disconnect,
+        .open_channel_from = conn_open_channel_from,
 };
 
 void ssh_conn_accept(struct ssh_module *sm, evutil_socket_t fd, const char *peer)

@@ -69,8 +69,12 @@ void ssh_conns_free_all(struct ssh_module *sm);
 uint64_t ssh_monotonic_ms(void);
 
 /* fwd_chan.c: forwarded-tcpip channels as core streams. */
-/* Starts opening a channel for the core; returns the cancel token. */
-void *fwd_chan_open(struct ssh_conn *c, exposr_channel_cb cb, void *arg);
+/* The longest numeric address an originator names (IPv6 with a zone). */
+#define SSH_ORIGIN_IP_SIZE 64
+/* Starts opening a channel for the core, for the public client at `origin` (NULL:
+ * unknown); returns the cancel token. */
+void *fwd_chan_open(struct ssh_conn *c, const struct exposr_origin *origin, exposr_channel_cb cb,
+                    void *arg);
 void fwd_chan_cancel(struct ssh_conn *c, void *token);
 /* Moves every channel of the connection on: opens and output. True when libssh read
  * from the socket meanwhile (waiting for an open reads packets). */

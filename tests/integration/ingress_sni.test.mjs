@@ -13,9 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
+import ssh2 from 'ssh2';
 
 import { TunnelClient, apiCall } from './lib/client.mjs';
-import { baseConfig, freePort, readMetrics, runExposrd, startExposrd, waitFor } from './lib/exposrd.mjs';
+import { baseConfig, freePort, readMetrics, runExposrd, startExposrd, waitFor, withDeadline } from './lib/exposrd.mjs';
 import { startRedis } from './lib/redis.mjs';
 
 const DOMAIN = 'example.test';
@@ -521,3 +522,68 @@ describe('two nodes on one Redis', { timeout: 120000 }, () => {
   });
 });
 
+
+// ---- the SSH transport behind the SNI ingress -------------------------------------------------
+
+describe('an SNI connection over an SSH tunnel', { timeout: 60000 }, () => {
+  let node, sniPort, sshPort;
+
+  before(async () => {
+    sniPort = await freePort();
+    sshPort = await freePort();
+    node = await startExposrd({
+      config: (p) => {
+        const c = sniConfig(p, sniPort);
+        c.modules['transport-ssh'] = { port: sshPort, bind: '127.0.0.1', 'key-file': file('ssh-host-key') };
+        return c;
+      },
+    });
+    await waitFor(() => new Promise((resolve) => {
+      const s = net.connect(sshPort, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    }), { what: 'the SSH port to listen' });
+  });
+
+  after(async () => {
+    if (node) await node.stop();
+  });
+
+  test('the forwarded-tcpip channel names the TLS client as originator (docs/ssh.md §7.4)', async () => {
+    const client = await sniTunnel(node.port, `tcp://127.0.0.1:${echoPort}`, { connect: false });
+    const password = (await client.tunnel()).transport.ssh.password;
+    const conn = new ssh2.Client();
+    await new Promise((resolve, reject) => {
+      conn.on('ready', resolve).on('error', reject);
+      conn.connect({ host: '127.0.0.1', port: sshPort, username: `${client.id}:${password}`, readyTimeout: 5000 });
+    });
+    let sock;
+    try {
+      const channelInfo = new Promise((resolve) => {
+        conn.on('tcp connection', (info, accept) => {
+          const ch = accept();
+          ch.on('data', () => {});
+          ch.end('origin');
+          resolve(info);
+        });
+      });
+      const bound = await new Promise((resolve, reject) =>
+        conn.forwardIn('localhost', 0, (err, p) => (err ? reject(err) : resolve(p))));
+      assert.equal(bound, echoPort);
+      sock = await handshake(sniPort, `${client.id}.${DOMAIN}`);
+      const answer = new Promise((resolve, reject) => {
+        let text = '';
+        sock.on('data', (d) => { text += d; });
+        sock.on('end', () => resolve(text));
+        sock.on('error', reject);
+      });
+      const info = await withDeadline(channelInfo, 20000, 'the forwarded-tcpip channel');
+      assert.ok(sock.localPort > 0);
+      assert.deepEqual({ srcIP: info.srcIP, srcPort: info.srcPort }, { srcIP: '127.0.0.1', srcPort: sock.localPort });
+      assert.equal(await withDeadline(answer, 20000, 'the end of the answer'), 'origin');
+    } finally {
+      sock?.destroy();
+      conn.end();
+      await client.stop().catch(() => {});
+    }
+  });
+});

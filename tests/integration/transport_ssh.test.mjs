@@ -591,6 +591,43 @@ describe('bad input', () => {
   });
 });
 
+describe('the originator of a forwarded channel (docs/ssh.md §7.4)', () => {
+  test('names the public client\'s address and port', async () => {
+    const { id, token } = await tunnel();
+    const conn = await ssh2Connect(id, token);
+    try {
+      const channelInfo = new Promise((resolve) => {
+        conn.on('tcp connection', (info, accept) => {
+          const ch = accept();
+          ch.on('data', () => {});
+          ch.end('HTTP/1.1 200 OK\r\nContent-Length: 6\r\nConnection: close\r\n\r\norigin');
+          resolve(info);
+        });
+      });
+      const { value } = await settle((cb) => conn.forwardIn('localhost', 0, cb));
+      assert.equal(value, targetPort);
+      const client = net.connect(srv.port, '127.0.0.1');
+      await new Promise((resolve, reject) => client.on('connect', resolve).on('error', reject));
+      const answer = new Promise((resolve, reject) => {
+        let text = '';
+        client.setTimeout(30000, () => client.destroy(new Error('no answer through the channel')));
+        client.on('data', (c) => { text += c; });
+        client.on('end', () => resolve(text));
+        client.on('error', reject);
+      });
+      client.write(`GET / HTTP/1.1\r\nHost: ${id}.localhost:${srv.port}\r\nConnection: close\r\n\r\n`);
+      const info = await withDeadline(channelInfo, 30000, 'the forwarded-tcpip channel');
+      assert.ok(client.localPort > 0);
+      assert.deepEqual(
+        { srcIP: info.srcIP, srcPort: info.srcPort, destIP: info.destIP, destPort: info.destPort },
+        { srcIP: '127.0.0.1', srcPort: client.localPort, destIP: 'localhost', destPort: targetPort });
+      assert.match(await answer, /^HTTP\/1\.1 200 [^]*\r\n\r\norigin$/);
+    } finally {
+      conn.end();
+    }
+  });
+});
+
 // ---- a second server: fast keep-alives, restarts, key settings ------------------------------
 
 describe('keep-alive and the host key across restarts', () => {

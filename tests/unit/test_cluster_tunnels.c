@@ -467,3 +467,67 @@ Test(cluster_tunnels, reach_opens_a_local_channel_and_can_be_cancelled)
 	cr_assert(!r.done, "a cancelled reach does not call back");
 	tunnels_api.connection_remove(a.handle);
 }
+
+/* The origin the transports of the next test were given, "" when none. */
+static char fx_origin_ip[64];
+static int fx_origin_port;
+
+static void *fx_conn_open_from(void *conn, const struct exposr_origin *origin, exposr_channel_cb cb,
+                               void *arg)
+{
+	snprintf(fx_origin_ip, sizeof(fx_origin_ip), "%s", origin->ip);
+	fx_origin_port = origin->port;
+	return fx_conn_open(conn, cb, arg);
+}
+
+static const struct exposr_transport_conn_vtable fx_from_vt = {
+        .size = sizeof(struct exposr_transport_conn_vtable),
+        .open_channel = fx_conn_open,
+        .cancel_open = fx_conn_cancel,
+        .disconnect = fx_conn_disconnect,
+        .open_channel_from = fx_conn_open_from,
+};
+
+/* An ABI 1.2 transport: its vtable ends before the slot, whatever lies beyond. */
+static const struct exposr_transport_conn_vtable fx_old_vt = {
+        .size = offsetof(struct exposr_transport_conn_vtable, open_channel_from),
+        .open_channel = fx_conn_open,
+        .cancel_open = fx_conn_cancel,
+        .disconnect = fx_conn_disconnect,
+        .open_channel_from = fx_conn_open_from,
+};
+
+static void reach_from_ok(const char *tunnel_id, const struct exposr_origin *origin)
+{
+	const struct exposr_reach_options opts = {.port = 9};
+	struct fx_reach r = {0};
+	fx_origin_ip[0] = '\0';
+	fx_origin_port = 0;
+	cr_assert_null(tunnels_api.reach_from(tunnel_id, &opts, origin, fx_on_reach, &r));
+	cr_assert(r.done);
+	cr_assert_eq(r.status, EXPOSR_OK);
+	cr_assert_eq(r.stream, (struct exposr_stream *)&fx_stream_marker);
+}
+
+Test(cluster_tunnels, reach_from_names_the_origin_to_a_transport_that_takes_it)
+{
+	const struct exposr_origin origin = {.ip = "192.0.2.7", .port = 40123};
+	struct fx_conn a = {.mode = FX_REMOVE_NOW}, b = {.mode = FX_REMOVE_NOW};
+	a.handle = tunnels_api.connection_add("from", "127.0.0.1", &fx_from_vt, &a);
+	cr_assert_not_null(a.handle);
+	reach_from_ok("from", &origin);
+	cr_assert_str_eq(fx_origin_ip, "192.0.2.7");
+	cr_assert_eq(fx_origin_port, 40123);
+	/* No origin known: the plain open. */
+	reach_from_ok("from", NULL);
+	cr_assert_str_eq(fx_origin_ip, "");
+	cr_assert_eq(a.opens, 2);
+	tunnels_api.connection_remove(a.handle);
+
+	b.handle = tunnels_api.connection_add("old", "127.0.0.1", &fx_old_vt, &b);
+	cr_assert_not_null(b.handle);
+	reach_from_ok("old", &origin);
+	cr_assert_str_eq(fx_origin_ip, "", "a slot beyond the vtable's size is never called");
+	cr_assert_eq(b.opens, 1);
+	tunnels_api.connection_remove(b.handle);
+}
