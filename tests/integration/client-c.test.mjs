@@ -418,10 +418,14 @@ test('registration off: account create and connect without -a say so', async () 
 });
 
 test('on a terminal: a status line with the URL, websockets, requests and bytes; Ctrl-C on the terminal ends it', async () => {
-  // script(1) gives exposr a pseudo-terminal; ^C typed into it is a real Ctrl-C.
+  // script(1) gives exposr a pseudo-terminal; ^C typed into it is a real Ctrl-C. script
+  // runs the command through $SHELL -c; dash, /bin/sh when SHELL is unset, would stay as
+  // its parent in the terminal's process group, take the Ctrl-C itself and exit 130
+  // before exposr finished. exec leaves exposr alone on the terminal, with either shell.
   const cmd = [BIN, '-s', `http://localhost:${server.port}`, 'tunnel', 'connect', 'cli-tty', `http://127.0.0.1:${targetPort}`]
     .map((a) => `'${a}'`).join(' ');
-  const proc = spawn('script', ['-qfec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn('script', ['-qfec', `exec ${cmd}`, '/dev/null'],
+    { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SHELL: '/bin/sh' } });
   let out = '';
   proc.stdout.on('data', (d) => { out += d; });
   const exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
