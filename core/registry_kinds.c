@@ -24,7 +24,7 @@ static int refuse(struct exposr_module_handle *mod, const char *kind, const char
                   const char *why)
 {
 	fprintf(stderr, "exposrd: module %s: cannot register %s '%s': %s\n",
-	        loader_module_name(mod), kind, name != NULL ? name : "(null)", why);
+	        loader_module_name(mod), kind, name, why);
 	log_note_error();
 	return EXPOSR_ERROR;
 }
@@ -60,6 +60,17 @@ static int refuse_second(struct exposr_module_handle *mod, const char *kind, con
 	return EXPOSR_ERROR;
 }
 
+/* What every kind needs: a name to find it by and a vtable. */
+static int refuse_unnamed(struct exposr_module_handle *mod, const char *kind, const char *name,
+                          const void *vt)
+{
+	if (name == NULL || name[0] == '\0')
+		return refuse(mod, kind, "", "no name");
+	if (vt == NULL)
+		return refuse(mod, kind, name, "no vtable");
+	return EXPOSR_OK;
+}
+
 static int add_checked(struct exposr_module_handle *mod, const char *kind, const char *name,
                        const void *vt, void *instance)
 {
@@ -79,8 +90,8 @@ static int add_storage(struct exposr_module_handle *mod, const char *name,
                        const struct exposr_storage_vtable *vt, void *instance)
 {
 	const char *kind = EXPOSR_KIND_STORAGE;
-	if (vt == NULL)
-		return refuse(mod, kind, name, "no vtable");
+	if (refuse_unnamed(mod, kind, name, vt) != EXPOSR_OK)
+		return EXPOSR_ERROR;
 	if (!HAS_SLOT(vt, get))
 		return refuse_missing(mod, kind, name, "get");
 	if (!HAS_SLOT(vt, set))
@@ -101,8 +112,8 @@ static int add_transport(struct exposr_module_handle *mod, const char *name,
                          const struct exposr_transport_vtable *vt, void *instance)
 {
 	const char *kind = EXPOSR_KIND_TRANSPORT;
-	if (vt == NULL)
-		return refuse(mod, kind, name, "no vtable");
+	if (refuse_unnamed(mod, kind, name, vt) != EXPOSR_OK)
+		return EXPOSR_ERROR;
 	if (!HAS_SLOT(vt, describe))
 		return refuse_missing(mod, kind, name, "describe");
 	return add_checked(mod, kind, name, vt, instance);
@@ -112,8 +123,8 @@ static int add_ingress(struct exposr_module_handle *mod, const char *name,
                        const struct exposr_ingress_vtable *vt, void *instance)
 {
 	const char *kind = EXPOSR_KIND_INGRESS;
-	if (vt == NULL)
-		return refuse(mod, kind, name, "no vtable");
+	if (refuse_unnamed(mod, kind, name, vt) != EXPOSR_OK)
+		return EXPOSR_ERROR;
 	if (!HAS_SLOT(vt, tunnel_url))
 		return refuse_missing(mod, kind, name, "tunnel_url");
 	return add_checked(mod, kind, name, vt, instance);
@@ -122,8 +133,8 @@ static int add_ingress(struct exposr_module_handle *mod, const char *name,
 static int add_api(struct exposr_module_handle *mod, const char *name,
                    const struct exposr_api_vtable *vt, void *instance)
 {
-	if (vt == NULL)
-		return refuse(mod, EXPOSR_KIND_API, name, "no vtable");
+	if (refuse_unnamed(mod, EXPOSR_KIND_API, name, vt) != EXPOSR_OK)
+		return EXPOSR_ERROR;
 	return add_checked(mod, EXPOSR_KIND_API, name, vt, instance);
 }
 
@@ -131,8 +142,8 @@ static int add_eventbus(struct exposr_module_handle *mod, const char *name,
                         const struct exposr_eventbus_vtable *vt, void *instance)
 {
 	const char *kind = EXPOSR_KIND_EVENTBUS;
-	if (vt == NULL)
-		return refuse(mod, kind, name, "no vtable");
+	if (refuse_unnamed(mod, kind, name, vt) != EXPOSR_OK)
+		return EXPOSR_ERROR;
 	if (!HAS_SLOT(vt, publish))
 		return refuse_missing(mod, kind, name, "publish");
 	if (refuse_second(mod, kind, name, "at most one cluster bus module") != EXPOSR_OK)

@@ -184,3 +184,36 @@ Test(registry, a_second_storage_is_refused)
 	cr_assert_eq(registry_count(), 1);
 	registry_remove_module(NULL);
 }
+
+static int url(void *self, const char *tunnel_id, char *out, size_t out_size)
+{
+	(void)self;
+	return snprintf(out, out_size, "tcps://%s", tunnel_id) > 0 ? EXPOSR_OK : EXPOSR_ERROR;
+}
+
+static const struct exposr_ingress_vtable ingress = {.size = sizeof(ingress), .tunnel_url = url};
+
+static int add_ingress_http(void)
+{
+	return registry_api.add_ingress(NULL, "http", &ingress, NULL);
+}
+
+static int add_unnamed(void)
+{
+	return registry_api.add_ingress(NULL, NULL, &ingress, NULL);
+}
+
+Test(registry, a_taken_name_or_none_is_refused)
+{
+	char *e = refusal(add_ingress_http, EXPOSR_OK);
+	free(e);
+	e = refusal(add_ingress_http, EXPOSR_EXISTS);
+	cr_assert_str_eq(e, "exposrd: module core: cannot register ingress 'http': module core "
+	                    "registered one under that name\n");
+	free(e);
+	e = refusal(add_unnamed, EXPOSR_ERROR);
+	cr_assert_str_eq(e, "exposrd: module core: cannot register ingress '': no name\n");
+	free(e);
+	registry_remove_module(NULL);
+	cr_assert_eq(registry_count(), 0);
+}
