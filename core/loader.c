@@ -154,45 +154,6 @@ static int module_enabled(const struct exposr_cfg *entry, bool *enabled)
 	return cfg_api.get_bool(entry, "enabled", cfg_from_file(entry), enabled);
 }
 
-/* Kinds the core uses one module of: a second one would be loaded and silently ignored. */
-static const struct {
-	const char *kind, *rule;
-} single_kinds[] = {
-        {EXPOSR_KIND_STORAGE, "exactly one storage module"},
-        {EXPOSR_KIND_EVENTBUS, "at most one cluster bus module"},
-};
-
-struct two_owners {
-	struct exposr_module_handle *first, *second;
-};
-
-static void note_owner(void *arg, const struct exposr_registry_entry *e)
-{
-	struct two_owners *o = arg;
-	struct exposr_module_handle *m = registry_owner(e);
-	if (o->first == NULL)
-		o->first = m;
-	else if (o->second == NULL && m != o->first)
-		o->second = m;
-}
-
-static int check_single_kinds(void)
-{
-	for (size_t i = 0; i < sizeof(single_kinds) / sizeof(single_kinds[0]); i++) {
-		struct two_owners o = {NULL, NULL};
-		registry_api.each(single_kinds[i].kind, note_owner, &o);
-		if (o.second == NULL)
-			continue;
-		fprintf(stderr,
-		        "exposrd: modules %s and %s are both enabled, but %s can be: remove one "
-		        "of them from modules: or set its enabled: false\n",
-		        loader_module_name(o.first), loader_module_name(o.second),
-		        single_kinds[i].rule);
-		return EXPOSR_ERROR;
-	}
-	return EXPOSR_OK;
-}
-
 int loader_init_all(const struct exposr_host *host, const char *module_dir,
                     const struct exposr_cfg *modules)
 {
@@ -226,8 +187,7 @@ int loader_init_all(const struct exposr_host *host, const char *module_dir,
 		if (rc != EXPOSR_OK)
 			goto fail;
 	}
-	if (check_single_kinds() == EXPOSR_OK)
-		return EXPOSR_OK;
+	return EXPOSR_OK;
 fail:
 	loader_fini_all();
 	return EXPOSR_ERROR;

@@ -1,4 +1,5 @@
-/* The registry of interfaces modules provide: (kind, name) -> (vtable, instance). */
+/* The registry of interfaces modules provide: (kind, name) -> (vtable, instance). The
+ * checked registration modules call is registry_kinds.c. */
 #include "registry.h"
 
 #include <stdlib.h>
@@ -50,8 +51,8 @@ const struct exposr_registry_entry *registry_find(const char *kind, const char *
 	return NULL;
 }
 
-static void registry_each(const char *kind,
-                          void (*fn)(void *arg, const struct exposr_registry_entry *e), void *arg)
+void registry_each(const char *kind, void (*fn)(void *arg, const struct exposr_registry_entry *e),
+                   void *arg)
 {
 	for (struct registry_item *it = items_head; it != NULL; it = it->next)
 		if (strcmp(it->entry.kind, kind) == 0)
@@ -87,10 +88,3 @@ size_t registry_count(void)
 		n++;
 	return n;
 }
-
-const struct exposr_registry_api registry_api = {
-        .size = sizeof(struct exposr_registry_api),
-        .add = registry_add,
-        .find = registry_find,
-        .each = registry_each,
-};

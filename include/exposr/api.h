@@ -1,5 +1,6 @@
-/* API front ends register under EXPOSR_KIND_API so other modules and the admin
- * interface can tell which are running. */
+/* API front ends register under EXPOSR_KIND_API (registry->add_api), which says an API
+ * is running. The vtable has no slots yet: it grows at its end when something needs to
+ * call an API module. */
 #ifndef EXPOSR_API_H
 #define EXPOSR_API_H
 
@@ -7,8 +8,6 @@
 
 struct exposr_api_vtable {
 	size_t size;
-	/* The base URL this API hands out when a request does not say, or NULL. */
-	const char *(*public_url)(void *self);
 };
 
 #endif

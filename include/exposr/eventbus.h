@@ -7,13 +7,13 @@
 
 #include "common.h"
 
-/* Registered under EXPOSR_KIND_EVENTBUS (any name); the core uses the first one
- * registered and runs in multi-node mode when there is one. Every message the bus
+/* Registered with registry->add_eventbus (any name); at most one module may, and the
+ * core runs in multi-node mode when there is one. Every message the bus
  * receives goes to host->cluster->deliver(), this node's own included: every exposrd bus
  * delivers a node's messages back to it. */
 struct exposr_eventbus_vtable {
 	size_t size;
-	/* Sends `len` bytes of message text (UTF-8 JSON, no NUL needed) to every node.
+	/* Mandatory. Sends `len` bytes of message text (UTF-8 JSON, no NUL needed) to every node.
 	 * EXPOSR_OK once it is on its way (delivery is not confirmed); EXPOSR_ERROR when the
 	 * bus is down: the message is lost, which cluster messages allow (heartbeats and
 	 * announcements repeat, a lost disconnect leaves ageing to clean up). Called from

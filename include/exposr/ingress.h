@@ -1,5 +1,5 @@
-/* Ingresses: where public traffic enters. Registered under EXPOSR_KIND_INGRESS so
- * the API can compute a tunnel's public URLs. */
+/* Ingresses: where public traffic enters. Registered with registry->add_ingress so the
+ * API can compute a tunnel's public URLs. */
 #ifndef EXPOSR_INGRESS_H
 #define EXPOSR_INGRESS_H
 
@@ -7,7 +7,7 @@
 
 struct exposr_ingress_vtable {
 	size_t size;
-	/* Writes the tunnel's primary URL for this ingress into out (NUL-terminated).
+	/* Mandatory. Writes the tunnel's primary URL for this ingress into out (NUL-terminated).
 	 * EXPOSR_ERROR if it does not fit. */
 	int (*tunnel_url)(void *self, const char *tunnel_id, char *out, size_t out_size);
 };

@@ -5,9 +5,11 @@
 #include "host.h"
 
 /* A module built for another major version is refused. Minor versions only add
- * things at the end of tables, so a module built against an older minor loads. */
-#define EXPOSR_ABI_MAJOR 1
-#define EXPOSR_ABI_MINOR 3
+ * things at the end of tables, so a module built against an older minor loads; a change
+ * that removes or moves anything is a new major (2.0: one registration function per
+ * kind, checked by the core; the unused api `public_url` slot gone). */
+#define EXPOSR_ABI_MAJOR 2
+#define EXPOSR_ABI_MINOR 0
 
 #define EXPOSR_MODULE_SYMBOL "exposr_module"
 
@@ -19,7 +21,8 @@ struct exposr_module {
 	const char *description;
 
 	/* Mandatory. Validates `cfg` (the module's subtree, NULL when it has none),
-	 * registers what it provides and stores its instance in *state. */
+	 * registers what it provides (host->registry->add_<kind>) and stores its instance in
+	 * *state. On failure the core undoes every registration the module made. */
 	int (*init)(const struct exposr_host *host, struct exposr_module_handle *mod,
 	            const struct exposr_cfg *cfg, void **state);
 	/* Optional. Called once every module is initialised: look up what it needs. */

@@ -16,6 +16,7 @@ typedef void (*exposr_storage_done_cb)(void *arg, int status);
 typedef void (*exposr_storage_list_cb)(void *arg, int status, const char *const *keys, size_t count,
                                        const char *next_cursor);
 
+/* Registered with registry->add_storage. get, set, del and list are mandatory. */
 struct exposr_storage_vtable {
 	size_t size;
 	void (*get)(void *self, const char *ns, const char *key, exposr_storage_get_cb cb,
@@ -28,7 +29,7 @@ struct exposr_storage_vtable {
 	/* cursor: NULL or "" for the first page, else a next_cursor handed out before. */
 	void (*list)(void *self, const char *ns, const char *cursor, size_t count,
 	             exposr_storage_list_cb cb, void *arg);
-	/* Optional, both NULL when one process owns the back-end and in-process
+	/* Optional, both or neither: NULL when one process owns the back-end and in-process
 	 * serialisation is enough. Locks `key` (without namespace) for a read-modify-write
 	 * across every process sharing the back-end: cb gets EXPOSR_OK and a handle to pass
 	 * to unlock() once, or EXPOSR_ERROR and NULL (back-end down, or still taken after

@@ -37,10 +37,10 @@ struct exposr_transport_conn_vtable {
 	                           exposr_channel_cb cb, void *arg);
 };
 
-/* Registered under EXPOSR_KIND_TRANSPORT: what the API reports about a transport. */
+/* Registered with registry->add_transport: what the API reports about a transport. */
 struct exposr_transport_vtable {
 	size_t size;
-	/* Fills this transport's block of a tunnel object under construction: a cJSON
+	/* Mandatory. Fills this transport's block of a tunnel object under construction: a cJSON
 	 * object, transport.<name>, that already holds the tunnel's `enabled` flag.
 	 * base_url is the API request's scheme://host[:port]. */
 	void (*describe)(void *self, const char *tunnel_id, const char *token, const char *base_url,

@@ -32,8 +32,6 @@ struct admin_api {
 	enum admin_access access;
 	char *key;
 	size_t key_len;
-	char node_host[300]; /* "<pid>@<hostname>" */
-	char node_ip[64];
 	struct call_tracker calls;
 };
 
@@ -70,8 +68,5 @@ void admin_cluster(struct admin_call *call);
 /* cursor, count, verbose from the query string (Joi's messages); false: answered 400. */
 bool admin_list_query(struct admin_call *call, const char **cursor, size_t *count, bool *verbose,
                       char **cursor_copy);
-
-/* This node's "<pid>@<hostname>" and the first non-loopback IPv4 (else IPv6) address. */
-void node_address(char *host, size_t host_size, char *ip, size_t ip_size);
 
 #endif

@@ -41,11 +41,6 @@ static void api_free(struct admin_api *api)
 static int admin_api_init(const struct exposr_host *host, struct exposr_module_handle *mod,
                           const struct exposr_cfg *cfg, void **state)
 {
-	if (host->size < sizeof(struct exposr_host) || host->accounts == NULL ||
-	    host->tunnels == NULL || host->node_id == NULL || host->now_ms == NULL) {
-		host->log(mod, EXPOSR_LOG_ERROR, "the core provides no account or tunnel service");
-		return EXPOSR_ERROR;
-	}
 	struct admin_api *api = calloc(1, sizeof(*api));
 	if (api == NULL)
 		return EXPOSR_ERROR;
@@ -54,7 +49,6 @@ static int admin_api_init(const struct exposr_host *host, struct exposr_module_h
 	call_tracker_init(&api->calls, host, mod);
 	if (read_config(api, cfg) != EXPOSR_OK)
 		goto fail;
-	node_address(api->node_host, sizeof(api->node_host), api->node_ip, sizeof(api->node_ip));
 	struct exposr_http_route routes[] = {
 	        {.name = "admin-api",
 	         .port = api->port,

@@ -1,7 +1,5 @@
 /* GET /v1/admin/cluster: the nodes this node knows (docs/api.md §3.2, docs/cluster.md §8.5), from
- * the core's cluster service; a core without one has this node alone, always fresh. */
-#include <stddef.h>
-
+ * the core's cluster service. */
 #include <cjson/cJSON.h>
 
 #include "admin_api.h"
@@ -36,12 +34,6 @@ static void on_node(void *arg, const struct exposr_cluster_node *n)
 		list->failed = true;
 }
 
-static bool has_cluster(const struct exposr_host *host)
-{
-	return host->size >= offsetof(struct exposr_host, cluster) + sizeof(host->cluster) &&
-	       host->cluster != NULL && host->cluster->nodes != NULL;
-}
-
 void admin_cluster(struct admin_call *call)
 {
 	const struct exposr_host *host = call->api->host;
@@ -52,16 +44,7 @@ void admin_cluster(struct admin_call *call)
 		call_text(&call->call, 500);
 		return;
 	}
-	if (has_cluster(host)) {
-		host->cluster->nodes(on_node, &list);
-	} else {
-		struct exposr_cluster_node self = {.node_id = host->node_id(),
-		                                   .host = call->api->node_host,
-		                                   .ip = call->api->node_ip,
-		                                   .alive_at = host->now_ms(),
-		                                   .self = true};
-		on_node(&list, &self);
-	}
+	host->cluster->nodes(on_node, &list);
 	if (list.failed) {
 		cJSON_Delete(body);
 		body = NULL;

@@ -25,7 +25,6 @@ struct api_v1 {
 	int port;
 	/* --api-url's "hostname[:port]"; "" when the API answers every host. */
 	char filter_host[URL_HOSTNAME_MAX + 8];
-	char *public_url; /* --api-url as configured, or NULL */
 	bool allow_registration;
 	struct cname_resolver *resolver;
 	struct call_tracker calls; /* requests waiting for a service */

@@ -1,6 +1,5 @@
 /* The api-v1 module: settings, route registration and lifecycle of the public REST API. */
 #include <stdlib.h>
-#include <string.h>
 
 #include <exposr/api.h>
 #include <exposr/module.h>
@@ -13,16 +12,7 @@
 #define CNAME_TIMEOUT_MS 1500
 #define CNAME_ATTEMPTS   2
 
-static const char *api_public_url(void *self)
-{
-	struct api_v1 *api = self;
-	return api->public_url;
-}
-
-static const struct exposr_api_vtable api_vtable = {
-        .size = sizeof(struct exposr_api_vtable),
-        .public_url = api_public_url,
-};
+static const struct exposr_api_vtable api_vtable = {.size = sizeof(struct exposr_api_vtable)};
 
 static int read_config(struct api_v1 *api, const struct exposr_cfg *cfg,
                        struct sockaddr_storage *dns, socklen_t *dns_len)
@@ -47,8 +37,6 @@ static int read_config(struct api_v1 *api, const struct exposr_cfg *cfg,
 			         "'%s' is not an absolute URL (like http://api.example:8080)", url);
 			return EXPOSR_ERROR;
 		}
-		if ((api->public_url = strdup(url)) == NULL)
-			return EXPOSR_ERROR;
 	}
 	*dns_len = 0;
 	if (dns_server != NULL && dns_server[0] != '\0' &&
@@ -66,18 +54,12 @@ static void api_free(struct api_v1 *api)
 {
 	call_tracker_abandon_all(&api->calls);
 	cname_resolver_free(api->resolver);
-	free(api->public_url);
 	free(api);
 }
 
 static int api_init(const struct exposr_host *host, struct exposr_module_handle *mod,
                     const struct exposr_cfg *cfg, void **state)
 {
-	if (host->size < sizeof(struct exposr_host) || host->accounts == NULL ||
-	    host->tunnels == NULL) {
-		host->log(mod, EXPOSR_LOG_ERROR, "the core provides no account or tunnel service");
-		return EXPOSR_ERROR;
-	}
 	struct api_v1 *api = calloc(1, sizeof(*api));
 	if (api == NULL)
 		return EXPOSR_ERROR;
@@ -101,7 +83,7 @@ static int api_init(const struct exposr_host *host, struct exposr_module_handle 
 	        .self = api,
 	};
 	if (api->resolver == NULL ||
-	    host->registry->add(mod, EXPOSR_KIND_API, "api-v1", &api_vtable, api) != EXPOSR_OK ||
+	    host->registry->add_api(mod, "api-v1", &api_vtable, api) != EXPOSR_OK ||
 	    host->http->route_add(mod, &route) != EXPOSR_OK)
 		goto fail;
 	if (api->allow_registration)

@@ -54,21 +54,9 @@ static void bus_fini(void *state)
 	free(bus);
 }
 
-/* The core must have the cluster service that received messages go to. */
-static bool host_complete(const struct exposr_host *host, struct exposr_module_handle *mod)
-{
-	if (host->size >= offsetof(struct exposr_host, cluster) + sizeof(host->cluster) &&
-	    host->cluster != NULL && host->cluster->deliver != NULL)
-		return true;
-	host->log(mod, EXPOSR_LOG_ERROR, "this exposrd core has no cluster service");
-	return false;
-}
-
 static int bus_init(const struct exposr_host *host, struct exposr_module_handle *mod,
                     const struct exposr_cfg *cfg, void **state)
 {
-	if (!host_complete(host, mod))
-		return EXPOSR_ERROR;
 	struct redis_bus *bus = calloc(1, sizeof(*bus));
 	if (bus == NULL)
 		return EXPOSR_ERROR;
@@ -78,8 +66,7 @@ static int bus_init(const struct exposr_host *host, struct exposr_module_handle 
 	if (link_init(&bus->pub, bus, LINK_PUBLISH) != EXPOSR_OK ||
 	    link_init(&bus->sub, bus, LINK_SUBSCRIBE) != EXPOSR_OK ||
 	    read_settings(bus, cfg) != EXPOSR_OK ||
-	    host->registry->add(mod, EXPOSR_KIND_EVENTBUS, "redis", &bus_vtable, bus) !=
-	            EXPOSR_OK) {
+	    host->registry->add_eventbus(mod, "redis", &bus_vtable, bus) != EXPOSR_OK) {
 		bus_fini(bus);
 		return EXPOSR_ERROR;
 	}

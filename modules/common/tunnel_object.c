@@ -118,14 +118,12 @@ struct describe_ctx {
 	cJSON *transport;
 };
 
-/* Every transport but ws (built here from the request) describes itself, in a block
- * named after it that starts with the tunnel's stored `enabled` flag (§2.7). */
+/* Every transport describes itself, in a block named after it that starts with the
+ * tunnel's stored `enabled` flag (§2.7). */
 static void describe_one(void *arg, const struct exposr_registry_entry *e)
 {
 	struct describe_ctx *ctx = arg;
 	const struct exposr_transport_vtable *vt = e->vtable;
-	if (strcmp(e->name, "ws") == 0 || vt == NULL || vt->describe == NULL)
-		return;
 	char path[64];
 	int n = snprintf(path, sizeof(path), "transport.%s.enabled", e->name);
 	cJSON *block = cJSON_AddObjectToObject(ctx->transport, e->name);
@@ -148,16 +146,6 @@ static cJSON *transport_object(const struct exposr_host *host, const cJSON *reco
 		goto fail;
 	if (id == NULL || token == NULL)
 		return obj;
-	if (host->registry->find(EXPOSR_KIND_TRANSPORT, "ws") != NULL) {
-		char url[1024];
-		cJSON *ws = cJSON_AddObjectToObject(obj, "ws");
-		if (ws == NULL ||
-		    cJSON_AddBoolToObject(ws, "enabled",
-		                          record_bool(record, "transport.ws.enabled")) == NULL ||
-		    ws_endpoint_url(base, id, token, url, sizeof(url)) != 0 ||
-		    cJSON_AddStringToObject(ws, "url", url) == NULL)
-			goto fail;
-	}
 	char base_url[URL_HOSTNAME_MAX + URL_SCHEME_MAX + 16];
 	if (url_format(base, NULL, base_url, sizeof(base_url)) != 0)
 		goto fail;
@@ -291,16 +279,13 @@ static void add_connection(void *arg, const struct exposr_tunnel_connection_info
 	}
 }
 
-/* Every connection the tunnel service knows; an older core without the call: none. */
+/* Every connection the tunnel service knows. */
 static cJSON *connections_array(const struct exposr_host *host, const char *id)
 {
 	struct connections_list list = {cJSON_CreateArray(), false};
 	if (list.array == NULL)
 		return NULL;
-	if (host->tunnels->size >= offsetof(struct exposr_tunnel_api, connections) +
-	                                   sizeof(host->tunnels->connections) &&
-	    host->tunnels->connections != NULL)
-		host->tunnels->connections(id, add_connection, &list);
+	host->tunnels->connections(id, add_connection, &list);
 	if (list.failed) {
 		cJSON_Delete(list.array);
 		return NULL;

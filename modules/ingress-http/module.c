@@ -95,28 +95,9 @@ static const struct exposr_ingress_vtable ingress_vtable = {
         .tunnel_url = tunnel_url,
 };
 
-/* The core services the ingress cannot work without. */
-static bool host_complete(const struct exposr_host *host, struct exposr_module_handle *mod)
-{
-	const char *missing = NULL;
-	if (host->size < offsetof(struct exposr_host, streams) + sizeof(host->streams) ||
-	    host->streams == NULL)
-		missing = "stream services";
-	else if (host->tunnels == NULL)
-		missing = "tunnel service";
-	else if (host->node_id == NULL)
-		missing = "node id";
-	if (missing == NULL)
-		return true;
-	host->log(mod, EXPOSR_LOG_ERROR, "this exposrd core has no %s", missing);
-	return false;
-}
-
 static int ingress_init(const struct exposr_host *host, struct exposr_module_handle *mod,
                         const struct exposr_cfg *cfg, void **state)
 {
-	if (!host_complete(host, mod))
-		return EXPOSR_ERROR;
 	struct ingress *in = calloc(1, sizeof(*in));
 	if (in == NULL)
 		return EXPOSR_ERROR;
@@ -140,8 +121,7 @@ static int ingress_init(const struct exposr_host *host, struct exposr_module_han
 	        .handle = admission_handle,
 	        .self = in,
 	};
-	if (host->registry->add(mod, EXPOSR_KIND_INGRESS, "http", &ingress_vtable, in) !=
-	            EXPOSR_OK ||
+	if (host->registry->add_ingress(mod, "http", &ingress_vtable, in) != EXPOSR_OK ||
 	    host->http->route_add(mod, &route) != EXPOSR_OK)
 		goto fail;
 	*state = in;

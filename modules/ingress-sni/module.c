@@ -192,7 +192,7 @@ static int sni_init(const struct exposr_host *host, struct exposr_module_handle 
 	s->splices_gauge =
 	        host->metrics->get("exposrd_ingress_sni_connections", EXPOSR_METRIC_GAUGE,
 	                           "SNI connections spliced to a tunnel");
-	if (host->registry->add(mod, EXPOSR_KIND_INGRESS, "sni", &ingress_vtable, s) != EXPOSR_OK)
+	if (host->registry->add_ingress(mod, "sni", &ingress_vtable, s) != EXPOSR_OK)
 		goto fail;
 	*state = s;
 	return EXPOSR_OK;

@@ -138,10 +138,7 @@ static int memory_init(const struct exposr_host *host, struct exposr_module_hand
 		host->log(mod, EXPOSR_LOG_ERROR, "out of memory");
 		return EXPOSR_ERROR;
 	}
-	int rc = host->registry->add(mod, EXPOSR_KIND_STORAGE, "memory", &memory_vtable, m);
-	if (rc != EXPOSR_OK) {
-		host->log(mod, EXPOSR_LOG_ERROR, "cannot register storage 'memory'%s",
-		          rc == EXPOSR_EXISTS ? ": already registered" : "");
+	if (host->registry->add_storage(mod, "memory", &memory_vtable, m) != EXPOSR_OK) {
 		memstore_free(m->store);
 		free(m);
 		return EXPOSR_ERROR;

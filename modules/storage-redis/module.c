@@ -71,7 +71,7 @@ static int redis_init(const struct exposr_host *host, struct exposr_module_handl
 	r->mod = mod;
 	r->base = host->event_base();
 	if (read_settings(r, cfg) != EXPOSR_OK || redis_conn_init(r) != EXPOSR_OK ||
-	    host->registry->add(mod, EXPOSR_KIND_STORAGE, "redis", &redis_vtable, r) != EXPOSR_OK) {
+	    host->registry->add_storage(mod, "redis", &redis_vtable, r) != EXPOSR_OK) {
 		redis_fini(r);
 		return EXPOSR_ERROR;
 	}

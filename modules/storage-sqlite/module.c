@@ -159,8 +159,7 @@ static int sqlite_init(const struct exposr_host *host, struct exposr_module_hand
 	s->host = host;
 	s->mod = mod;
 	if (read_settings(s, cfg) != EXPOSR_OK ||
-	    host->registry->add(mod, EXPOSR_KIND_STORAGE, "sqlite", &sqlite_vtable, s) !=
-	            EXPOSR_OK) {
+	    host->registry->add_storage(mod, "sqlite", &sqlite_vtable, s) != EXPOSR_OK) {
 		sqlite_fini(s);
 		return EXPOSR_ERROR;
 	}

@@ -219,11 +219,6 @@ static int ssh_init_module(const struct exposr_host *host, struct exposr_module_
 		free(sm);
 		return EXPOSR_ERROR;
 	}
-	if (host->tunnels == NULL) {
-		host->log(mod, EXPOSR_LOG_ERROR, "needs the core's tunnel service");
-		free(sm);
-		return EXPOSR_ERROR;
-	}
 	ssh_key k = load_key(sm, cfg, key, key_file);
 	if (k == NULL) {
 		free(sm);
@@ -243,8 +238,7 @@ static int ssh_init_module(const struct exposr_host *host, struct exposr_module_
 	sm->channels_open =
 	        host->metrics->get("exposrd_transport_ssh_channels", EXPOSR_METRIC_GAUGE,
 	                           "Forwarded SSH channels open or not yet freed");
-	if (host->registry->add(mod, EXPOSR_KIND_TRANSPORT, "ssh", &ssh_transport_vt, sm) !=
-	    EXPOSR_OK) {
+	if (host->registry->add_transport(mod, "ssh", &ssh_transport_vt, sm) != EXPOSR_OK) {
 		module_free(sm);
 		return EXPOSR_ERROR;
 	}

@@ -1,24 +1,28 @@
 /* The transport-ws module: configuration, registration as transport "ws", lifecycle. */
 #include <stdlib.h>
 
+#include <cjson/cJSON.h>
+
+#include <common/tunnel_object.h>
+#include <common/url.h>
 #include <exposr/module.h>
-#include <exposr/registry.h>
 #include <exposr/transport.h>
 
 #include "endpoint.h"
 #include "ws_conn.h"
 #include "ws_module.h"
 
-/* The API module builds the websocket URL itself (it knows the request's base URL), so
- * there is nothing to add here. */
+/* Fills the tunnel object's `transport.ws` block (it holds `enabled` already) with the
+ * endpoint URL on the host the API request named (docs/api.md §2.7). */
 static void ws_describe(void *self, const char *tunnel_id, const char *token, const char *base_url,
                         void *json_object)
 {
 	(void)self;
-	(void)tunnel_id;
-	(void)token;
-	(void)base_url;
-	(void)json_object;
+	struct url_parts base;
+	char url[1024];
+	if (url_parse(base_url, &base) &&
+	    ws_endpoint_url(&base, tunnel_id, token, url, sizeof(url)) == 0)
+		cJSON_AddStringToObject(json_object, "url", url);
 }
 
 static const struct exposr_transport_vtable ws_transport_vt = {
@@ -45,11 +49,6 @@ static int ws_init(const struct exposr_host *host, struct exposr_module_handle *
 	    c->get_int(cfg, "max-message-size", WS_DEFAULT_MAX_MESSAGE, 1024 * 1024,
 	               100L * 1024 * 1024, &max_message) != EXPOSR_OK)
 		return EXPOSR_ERROR;
-	if (host->tunnels == NULL || host->http == NULL) {
-		host->log(mod, EXPOSR_LOG_ERROR,
-		          "needs the core's tunnel service and HTTP listener");
-		return EXPOSR_ERROR;
-	}
 	struct ws_module *wm = calloc(1, sizeof(*wm));
 	if (wm == NULL)
 		return EXPOSR_ERROR;
@@ -61,10 +60,12 @@ static int ws_init(const struct exposr_host *host, struct exposr_module_handle *
 	                                    "Websocket transport connections open");
 	wm->channels_open = host->metrics->get("exposrd_transport_ws_channels", EXPOSR_METRIC_GAUGE,
 	                                       "Multiplex channels open or not yet freed");
-	if (ws_endpoint_register(wm) != EXPOSR_OK ||
-	    host->registry->add(mod, EXPOSR_KIND_TRANSPORT, "ws", &ws_transport_vt, wm) !=
-	            EXPOSR_OK) {
+	if (ws_endpoint_register(wm) != EXPOSR_OK) {
 		host->log(mod, EXPOSR_LOG_ERROR, "cannot register the websocket endpoint");
+		free(wm);
+		return EXPOSR_ERROR;
+	}
+	if (host->registry->add_transport(mod, "ws", &ws_transport_vt, wm) != EXPOSR_OK) {
 		free(wm);
 		return EXPOSR_ERROR;
 	}

@@ -2,6 +2,7 @@
  * failed module, lifecycle order. Uses the fixture modules in FIXTURE_DIR. */
 #include <criterion/criterion.h>
 #include <event2/event.h>
+#include <exposr/api.h>
 
 #include "capture.h"
 #include "cfg.h"
@@ -57,9 +58,10 @@ Test(loader, loads_a_module_that_registers_through_the_host)
 	cr_assert_eq(rc, EXPOSR_OK, "%s", e);
 	free(e);
 	cr_assert_eq(loader_module_count(), 1);
-	const struct exposr_registry_entry *entry = registry_find("fixture", "fixture");
+	const struct exposr_registry_entry *entry = registry_find(EXPOSR_KIND_API, "fixture");
 	cr_assert_not_null(entry);
-	cr_assert_str_eq(entry->vtable, "fixture-vtable");
+	cr_assert_eq(((const struct exposr_api_vtable *)entry->vtable)->size,
+	             sizeof(struct exposr_api_vtable));
 	cr_assert_eq(http_route_count(), 1);
 	cr_assert_eq(timers_count(), 1);
 	loader_fini_all();
@@ -133,6 +135,24 @@ Test(loader, failed_init_is_rolled_back)
 	cr_assert(strstr(e, "fixture init failing as configured\n") != NULL, "%s", e);
 	cr_assert_str_eq(strchr(e, '\n'), "\n", "more than one line: %s", e);
 	free(e);
+	cr_assert_eq(loader_module_count(), 0);
+	cr_assert_eq(registry_count(), 0);
+	cr_assert_eq(http_route_count(), 0);
+	cr_assert_eq(timers_count(), 0);
+	cfg_free(cfg);
+}
+
+Test(loader, a_registration_without_a_mandatory_slot_is_refused_and_undone)
+{
+	struct exposr_cfg *cfg = yaml("kind: storage\nname: half\n");
+	int rc;
+	char *e = load_one("fixture", "fixture.so", cfg, &rc);
+	cr_assert_eq(rc, EXPOSR_ERROR);
+	/* The core's line names the module, the interface and the slot; nothing else. */
+	cr_assert_str_eq(e, "exposrd: module fixture: cannot register storage 'half': the "
+	                    "mandatory slot 'set' is missing\n");
+	free(e);
+	/* What the module registered before the refusal went with it. */
 	cr_assert_eq(loader_module_count(), 0);
 	cr_assert_eq(registry_count(), 0);
 	cr_assert_eq(http_route_count(), 0);

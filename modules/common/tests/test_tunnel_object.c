@@ -1,5 +1,5 @@
 /* The public tunnel object's keys for the pre-0.5 clients (docs/legacy-clients.md §14.5 C4, C5),
- * built against a fake host: a ws transport, and an ssh transport that describes itself. */
+ * built against a fake host: a ws and an ssh transport that describe themselves. */
 #include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -11,13 +11,15 @@
 #include "common/base_url.h"
 #include "common/tunnel_object.h"
 
+/* As transport-ws does it: the endpoint on the request's host. */
 static void ws_describe(void *self, const char *id, const char *token, const char *base, void *json)
 {
 	(void)self;
-	(void)id;
-	(void)token;
-	(void)base;
-	(void)json;
+	struct url_parts parts;
+	char url[256];
+	cr_assert(url_parse(base, &parts));
+	cr_assert_eq(ws_endpoint_url(&parts, id, token, url, sizeof(url)), 0);
+	cJSON_AddStringToObject(json, "url", url);
 }
 
 static void ssh_describe(void *self, const char *id, const char *token, const char *base,
