@@ -3,11 +3,12 @@
 #define EXPOSR_MODULE_H
 
 #include "host.h"
+#include "settings.h"
 
 /* A module built for another major version is refused. Minor versions only add
  * things at the end of tables, so a module built against an older minor loads. */
 #define EXPOSR_ABI_MAJOR 1
-#define EXPOSR_ABI_MINOR 3
+#define EXPOSR_ABI_MINOR 4
 
 #define EXPOSR_MODULE_SYMBOL "exposr_module"
 
@@ -29,6 +30,11 @@ struct exposr_module {
 	int (*stop)(void *state);
 	/* Mandatory. Frees everything. */
 	void (*fini)(void *state);
+
+	/* ABI 1.4. Every setting of the module's subtree (include/exposr/settings.h): the
+	 * core refuses a value it does not accept before init() runs, and init() reads
+	 * them with host->config->read(). NULL: the module has no settings. */
+	const struct exposr_setting *settings;
 };
 
 /* Defines the descriptor with the ABI version this module is built against. */

@@ -9,7 +9,6 @@
 
 struct cJSON;
 
-#define ADMIN_API_DEFAULT_PORT 8081
 #define ADMIN_API_MAX_BODY     (64 * 1024)
 /* After the admin interface's /ping and /health (50) on a shared port (D6). */
 #define ADMIN_API_PRIORITY 60
