@@ -109,10 +109,10 @@ static void missing(const struct exposr_cfg *parent, const char *leaf, const cha
 		snprintf(set, sizeof(set), " or --%s", s->flag);
 	else
 		set[0] = '\0';
-	const char *path = parent != NULL ? cfg_api.path(parent) : where;
 	if (parent != NULL) {
-		cfg_api.error(parent, leaf, "required: %s (set %s.%s%s)", s->help, path, leaf,
-		              set);
+		const char *path = cfg_api.path(parent);
+		cfg_api.error(parent, leaf, "required: %s (set %s%s%s%s)", s->help, path,
+		              path[0] != '\0' ? "." : "", leaf, set);
 		return;
 	}
 	log_note_error();

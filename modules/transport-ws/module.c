@@ -47,6 +47,7 @@ static const struct exposr_setting ws_settings[] = {
          .min = 0,
          .max = 65535,
          .flag = "api-port",
+         .short_flag = 'p',
          .value_name = "PORT",
          .help = "websocket endpoint port (--api-port sets the API's too)",
          .offset = offsetof(struct ws_settings, port)},
