@@ -85,8 +85,9 @@ int cluster_configure(const struct exposr_cfg *root)
 	const char *key = cs.cluster_key, *advertise = cs.advertise_address, *bind = cs.bind;
 	if (advertise != NULL && advertise[0] != '\0' && !cluster_identity_specific(advertise)) {
 		/* At the value's own origin: the file, a flag or the environment. */
-		cfg_api.error(cfg_api.child(cfg_api.child(root, "cluster"), "advertise-address"), NULL,
-		              "'%s' is not an IP address other nodes can connect to", advertise);
+		cfg_api.error(cfg_api.child(cfg_api.child(root, "cluster"), "advertise-address"),
+		              NULL, "'%s' is not an IP address other nodes can connect to",
+		              advertise);
 		return EXPOSR_ERROR;
 	}
 	char *copy = strdup(key);

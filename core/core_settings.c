@@ -8,8 +8,8 @@
 
 #define AT(field) offsetof(struct core_settings, field)
 
-static const char *const log_levels[] = {"all",   "trace", "debug", "info",
-                                         "warn",  "error", "fatal", "off", NULL};
+static const char *const log_levels[] = {"all",   "trace", "debug", "info", "warn",
+                                         "error", "fatal", "off",   NULL};
 static const char *const log_formats[] = {"text", "json", NULL};
 
 const struct exposr_setting core_settings_table[] = {

@@ -44,10 +44,22 @@ struct special_def {
 };
 
 static const struct special_def head_specials[] = {
-        {"config", 'c', SP_CONFIG, NULL, {0}, false, "FILE",
+        {"config",
+         'c',
+         SP_CONFIG,
+         NULL,
+         {0},
+         false,
+         "FILE",
          EXPOSR_CONFIG_FILE ", or config/exposrd.yaml from the build tree",
          "YAML configuration file"},
-        {"module-dir", 0, SP_MODULE_DIR, NULL, {0}, false, "DIR",
+        {"module-dir",
+         0,
+         SP_MODULE_DIR,
+         NULL,
+         {0},
+         false,
+         "DIR",
          EXPOSR_MODULE_DIR ", or modules/ beside a built exposrd",
          "directory of module shared objects"},
 };
@@ -55,19 +67,61 @@ static const struct special_def head_specials[] = {
 /* After the settings' flags, so that what they imply (a bus URL, a cluster mode) comes
  * last, as in exposrd 0.12. */
 static const struct special_def tail_specials[] = {
-        {"ingress", 0, SP_SELECT, "ingress-", {"http", "sni"}, false, "LIST", "http",
+        {"ingress",
+         0,
+         SP_SELECT,
+         "ingress-",
+         {"http", "sni"},
+         false,
+         "LIST",
+         "http",
          "ingress types to run (http, sni)"},
-        {"transport", 0, SP_SELECT, "transport-", {"ws", "ssh"}, false, "LIST", "ws",
+        {"transport",
+         0,
+         SP_SELECT,
+         "transport-",
+         {"ws", "ssh"},
+         false,
+         "LIST",
+         "ws",
          "transports to run (ws, ssh)"},
-        {"cluster", 0, SP_CLUSTER, NULL, {"auto", "single-node", "udp", "redis"}, false, "MODE",
-         "auto", "cluster mode"},
-        {"redis-url", 0, SP_REDIS_URL, NULL, {0}, true, "URL", NULL,
+        {"cluster",
+         0,
+         SP_CLUSTER,
+         NULL,
+         {"auto", "single-node", "udp", "redis"},
+         false,
+         "MODE",
+         "auto",
+         "cluster mode"},
+        {"redis-url",
+         0,
+         SP_REDIS_URL,
+         NULL,
+         {0},
+         true,
+         "URL",
+         NULL,
          "Redis for storage and cluster bus (deprecated)"},
-        {"storage-url", 0, SP_STORAGE, NULL, {0}, false, "URL", "memory://",
+        {"storage-url",
+         0,
+         SP_STORAGE,
+         NULL,
+         {0},
+         false,
+         "URL",
+         "memory://",
          "memory://, redis://..., sqlite://<path>, postgres://..."},
         {"version", 'v', SP_VERSION, NULL, {0}, false, NULL, NULL, "print the version"},
         {"help", 'h', SP_HELP, NULL, {0}, false, NULL, NULL, "print this help"},
-        {"show-hidden", 0, SP_SHOW_HIDDEN, NULL, {0}, false, NULL, NULL,
+        {"show-hidden",
+         0,
+         SP_SHOW_HIDDEN,
+         NULL,
+         {0},
+         false,
+         NULL,
+         NULL,
          "list hidden options in --help"},
 };
 
@@ -282,8 +336,8 @@ static int check_special(const struct options *o, const struct flag *f, const ch
 		return check_select(o, f, source, v);
 	case SP_CLUSTER:
 		if (!in_choices(d, v)) {
-			fprintf(stderr, "exposrd: %s: '%s' is not one of %s, %s, %s, %s\n", source, v,
-			        d->choices[0], d->choices[1], d->choices[2], d->choices[3]);
+			fprintf(stderr, "exposrd: %s: '%s' is not one of %s, %s, %s, %s\n", source,
+			        v, d->choices[0], d->choices[1], d->choices[2], d->choices[3]);
 			return -1;
 		}
 		if (strcmp(v, "udp") == 0 || strcmp(v, "redis") == 0) {
@@ -577,8 +631,8 @@ static int apply_one(const struct options *o, struct exposr_cfg *root, const str
 
 /* One layer (environment or command line) in flag order, after which the cluster mode
  * `auto` is resolved if the layer implied one. */
-static int apply_layer(const struct options *o, struct exposr_cfg *root,
-                       const char *const values[], bool env)
+static int apply_layer(const struct options *o, struct exposr_cfg *root, const char *const values[],
+                       bool env)
 {
 	bool cluster_given = false;
 	for (size_t i = 0; i < o->flag_count; i++) {
@@ -597,9 +651,8 @@ static int apply_layer(const struct options *o, struct exposr_cfg *root,
 		cluster_given = cluster_given || kind_of(f) == SP_CLUSTER;
 	}
 	const char *implied = cluster_given ? NULL : resolve_auto(o, values);
-	return implied != NULL
-	               ? apply_cluster(root, implied, env ? "environment" : "command line")
-	               : 0;
+	return implied != NULL ? apply_cluster(root, implied, env ? "environment" : "command line")
+	                       : 0;
 }
 
 int options_apply(const struct options *opts, struct exposr_cfg *root)
@@ -667,12 +720,13 @@ static void help_flag(FILE *out, const struct flag *f)
 
 void options_print_help(const struct options *opts, FILE *out, bool show_hidden)
 {
-	fprintf(out, "Usage: exposrd [options]\n\n"
-	             "Every option can also be set as EXPOSR_<NAME> in the environment\n"
-	             "(e.g. --ingress-http-url -> EXPOSR_INGRESS_HTTP_URL) and in the YAML file.\n"
-	             "Precedence: command line > environment > YAML file > defaults.\n"
-	             "The options of a module are listed when it is in %s.\n\n",
-	             opts->module_dir);
+	fprintf(out,
+	        "Usage: exposrd [options]\n\n"
+	        "Every option can also be set as EXPOSR_<NAME> in the environment\n"
+	        "(e.g. --ingress-http-url -> EXPOSR_INGRESS_HTTP_URL) and in the YAML file.\n"
+	        "Precedence: command line > environment > YAML file > defaults.\n"
+	        "The options of a module are listed when it is in %s.\n\n",
+	        opts->module_dir);
 	for (size_t i = 0; i < opts->flag_count; i++) {
 		const struct flag *f = &opts->flags[i];
 		if (f->legacy == NULL && (!f->hidden || show_hidden))

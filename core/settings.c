@@ -200,7 +200,8 @@ static int check_int(const struct exposr_setting *s, const char *v, char *why, s
 	errno = 0;
 	long n = strtol(v, &end, 10);
 	if (v[0] == '\0' || *end != '\0' || errno != 0 || (n < 0 && s->min >= 0)) {
-		snprintf(why, size, "'%s' is not a%s integer", v, s->min >= 0 ? " non-negative" : "n");
+		snprintf(why, size, "'%s' is not a%s integer", v,
+		         s->min >= 0 ? " non-negative" : "n");
 		return EXPOSR_ERROR;
 	}
 	if (n < s->min || n > s->max) {

@@ -31,15 +31,15 @@ struct exposr_setting {
 	enum exposr_setting_type type;
 	/* The default, written as in the YAML file; NULL: absent (NULL string, empty list). */
 	const char *def;
-	long min, max;                    /* EXPOSR_SETTING_INT */
-	const char *const *choices;       /* EXPOSR_SETTING_CHOICE: NULL-terminated */
+	long min, max;              /* EXPOSR_SETTING_INT */
+	const char *const *choices; /* EXPOSR_SETTING_CHOICE: NULL-terminated */
 	/* exposrd 0.12's flag, without "--"; NULL: YAML only. It is also the variable
 	 * EXPOSR_<FLAG> (upper case, '-' as '_'). Several modules may answer one flag. */
 	const char *flag;
-	char short_flag;                  /* e.g. 'p' for -p; 0: none */
-	const char *const *aliases;       /* older spellings of `flag`, hidden; NULL-terminated */
-	unsigned flags;                   /* EXPOSR_SETTING_HIDDEN, EXPOSR_SETTING_REQUIRED */
-	const char *value_name;           /* --help: PORT, URL; NULL: by type */
+	char short_flag;            /* e.g. 'p' for -p; 0: none */
+	const char *const *aliases; /* older spellings of `flag`, hidden; NULL-terminated */
+	unsigned flags;             /* EXPOSR_SETTING_HIDDEN, EXPOSR_SETTING_REQUIRED */
+	const char *value_name;     /* --help: PORT, URL; NULL: by type */
 	/* --help and the README when the default is not a plain value ("a new key at
 	 * every start"); NULL: `def`. */
 	const char *def_help;

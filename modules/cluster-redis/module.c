@@ -8,7 +8,6 @@
 #include "bus.h"
 #include "redis_probe.h"
 
-
 static const struct exposr_eventbus_vtable bus_vtable = {
         .size = sizeof(struct exposr_eventbus_vtable),
         .publish = bus_publish,

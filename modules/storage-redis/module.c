@@ -6,7 +6,6 @@
 
 #include "redis_store.h"
 
-
 static const struct exposr_storage_vtable redis_vtable = {
         .size = sizeof(struct exposr_storage_vtable),
         .get = redis_get,

@@ -24,13 +24,25 @@ struct values {
 static const char *const modes[] = {"fast", "slow", NULL};
 
 static const struct exposr_setting table[] = {
-        {.key = "port", .type = EXPOSR_SETTING_INT, .def = "80", .min = 1, .max = 65535,
+        {.key = "port",
+         .type = EXPOSR_SETTING_INT,
+         .def = "80",
+         .min = 1,
+         .max = 65535,
          .offset = AT(port)},
         {.key = "on", .type = EXPOSR_SETTING_BOOL, .def = "true", .offset = AT(on)},
-        {.key = "name", .type = EXPOSR_SETTING_STRING, .flags = EXPOSR_SETTING_REQUIRED,
-         .flag = "test-name", .help = "what it is called", .offset = AT(name)},
-        {.key = "mode", .type = EXPOSR_SETTING_CHOICE, .def = "fast", .choices = modes,
-         .value_name = "MODE", .offset = AT(mode)},
+        {.key = "name",
+         .type = EXPOSR_SETTING_STRING,
+         .flags = EXPOSR_SETTING_REQUIRED,
+         .flag = "test-name",
+         .help = "what it is called",
+         .offset = AT(name)},
+        {.key = "mode",
+         .type = EXPOSR_SETTING_CHOICE,
+         .def = "fast",
+         .choices = modes,
+         .value_name = "MODE",
+         .offset = AT(mode)},
         {.key = "list", .type = EXPOSR_SETTING_LIST, .offset = AT(list)},
         {.key = "deep.er", .type = EXPOSR_SETTING_STRING, .def = "x", .offset = AT(nested)},
         {0},
@@ -92,7 +104,8 @@ Test(settings, every_error_names_the_line_and_column_of_its_value)
 	        {"name: n\ntypo: 1\n", ":2:7: typo: unknown key\n"},
 	        {"name: n\ndeep:\n  typo: 1\n", ":3:9: deep.typo: unknown key\n"},
 	        {"name: n\ndeep: 5\n", ":2:7: deep: must be a mapping\n"},
-	        {"port: 8\n", ":1:1: name: required: what it is called (set name or --test-name)\n"},
+	        {"port: 8\n",
+	         ":1:1: name: required: what it is called (set name or --test-name)\n"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct values v;
@@ -146,7 +159,8 @@ Test(settings, flag_values_are_checked_with_the_setting)
 		char *e = capture_end(tmp, saved);
 		cr_assert_str_eq(e, cases[i][2]);
 		free(e);
-		cr_assert_eq(settings_check_text(s, "--p", s->def != NULL ? s->def : "x"), EXPOSR_OK);
+		cr_assert_eq(settings_check_text(s, "--p", s->def != NULL ? s->def : "x"),
+		             EXPOSR_OK);
 	}
 }
 
@@ -205,13 +219,16 @@ static int parse(struct options *o, char **errors, int argc, char **args)
 	return rc;
 }
 
-Test(settings, choosing_a_module_not_installed_is_an_error_naming_it,
-     .init = few_modules, .fini = remove_modules)
+Test(settings, choosing_a_module_not_installed_is_an_error_naming_it, .init = few_modules,
+     .fini = remove_modules)
 {
 	static const char *const cases[][3] = {
-	        {"--transport", "ssh", "exposrd: --transport ssh: module transport-ssh is not installed\n"},
-	        {"--ingress", "http", "exposrd: --ingress http: module ingress-http is not installed\n"},
-	        {"--cluster", "redis", "exposrd: --cluster redis: module cluster-redis is not installed\n"},
+	        {"--transport", "ssh",
+	         "exposrd: --transport ssh: module transport-ssh is not installed\n"},
+	        {"--ingress", "http",
+	         "exposrd: --ingress http: module ingress-http is not installed\n"},
+	        {"--cluster", "redis",
+	         "exposrd: --cluster redis: module cluster-redis is not installed\n"},
 	        {"--storage-url", "sqlite://x.db",
 	         "exposrd: --storage-url sqlite://x.db: module storage-sqlite is not installed\n"},
 	};
@@ -226,8 +243,8 @@ Test(settings, choosing_a_module_not_installed_is_an_error_naming_it,
 	}
 }
 
-Test(settings, an_option_of_a_module_not_installed_is_accepted_and_ignored,
-     .init = few_modules, .fini = remove_modules)
+Test(settings, an_option_of_a_module_not_installed_is_accepted_and_ignored, .init = few_modules,
+     .fini = remove_modules)
 {
 	struct options o;
 	char *e;
@@ -248,8 +265,9 @@ Test(settings, an_option_of_a_module_not_installed_is_accepted_and_ignored,
 	/* -p is still transport-ws's port; api-v1, absent, gets nothing. */
 	const struct exposr_cfg *modules = cfg_api.child(root, "modules");
 	const char *port;
-	cr_assert_eq(cfg_api.get_string(cfg_api.child(modules, "transport-ws"), "port", NULL, &port),
-	             EXPOSR_OK);
+	cr_assert_eq(
+	        cfg_api.get_string(cfg_api.child(modules, "transport-ws"), "port", NULL, &port),
+	        EXPOSR_OK);
 	cr_assert_str_eq(port, "9000");
 	cr_assert_null(cfg_api.child(modules, "api-v1"));
 	cr_assert_null(cfg_api.child(modules, "transport-ssh"));
@@ -257,8 +275,8 @@ Test(settings, an_option_of_a_module_not_installed_is_accepted_and_ignored,
 	options_free(&o);
 }
 
-Test(settings, a_module_not_installed_contributes_no_flag_to_help,
-     .init = few_modules, .fini = remove_modules)
+Test(settings, a_module_not_installed_contributes_no_flag_to_help, .init = few_modules,
+     .fini = remove_modules)
 {
 	struct options o;
 	char *e;
