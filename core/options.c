@@ -186,8 +186,10 @@ static struct flag *new_flag(struct options *o, const char *name, size_t *cap)
 	if (o->flag_count == *cap) {
 		size_t n = *cap != 0 ? *cap * 2 : 64;
 		struct flag *f = realloc(o->flags, n * sizeof(*f));
-		if (f == NULL)
+		if (f == NULL) {
+			fprintf(stderr, "exposrd: out of memory\n");
 			return NULL;
+		}
 		o->flags = f;
 		*cap = n;
 	}
@@ -201,16 +203,22 @@ static int add_setting_flag(struct options *o, const char *name, const char *ali
                             const struct target *t, size_t *cap)
 {
 	struct flag *f = find_flag(o, name, strlen(name));
-	if (f == NULL && (f = new_flag(o, name, cap)) == NULL)
-		return -1;
-	if (f->target_count == MAX_TARGETS) {
-		fprintf(stderr, "exposrd: --%s: more than %d settings answer it\n", name,
-		        MAX_TARGETS);
+	if (f == NULL) {
+		if ((f = new_flag(o, name, cap)) == NULL)
+			return -1;
+		f->alias_of = alias_of;
+		f->hidden = alias_of != NULL || (t->setting->flags & EXPOSR_SETTING_HIDDEN) != 0;
+	}
+	const char *module = t->module != NULL ? t->module : "the core";
+	if (f->special != NULL || f->target_count == MAX_TARGETS ||
+	    (f->target_count > 0 && f->targets[0].setting->type != t->setting->type)) {
+		fprintf(stderr,
+		        "exposrd: %s declares --%s, which is %s: remove it from one of them\n",
+		        module, name,
+		        f->special != NULL ? "the core's own" : "declared otherwise elsewhere");
 		return -1;
 	}
 	f->targets[f->target_count++] = *t;
-	f->alias_of = alias_of;
-	f->hidden = alias_of != NULL || (t->setting->flags & EXPOSR_SETTING_HIDDEN) != 0;
 	if (alias_of == NULL && t->setting->short_flag != 0)
 		f->short_name = t->setting->short_flag;
 	return 0;
@@ -484,7 +492,9 @@ int options_parse(int argc, char **argv, struct options *out)
 {
 	memset(out, 0, sizeof(*out));
 	out->module_dir = module_dir_of(argc, argv);
-	if (catalog_scan(out->module_dir, &out->catalog) != 0 || build_flags(out) != 0 ||
+	if (catalog_scan(out->module_dir, &out->catalog) == 0 && build_flags(out) != 0)
+		return -1; /* it said why */
+	if (out->flags == NULL ||
 	    (out->values = calloc(out->flag_count, sizeof(*out->values))) == NULL) {
 		fprintf(stderr, "exposrd: out of memory\n");
 		return -1;
