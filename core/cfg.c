@@ -11,6 +11,7 @@
 #include <yaml.h>
 
 #include "log.h"
+#include "settings.h"
 
 struct exposr_cfg {
 	enum exposr_cfg_type type;
@@ -510,4 +511,5 @@ const struct exposr_config_api cfg_api = {
         .get_string_list = cfg_get_string_list,
         .check_keys = cfg_check_keys,
         .error = cfg_error,
+        .read = settings_read_module,
 };

@@ -13,6 +13,7 @@
 #include "cluster_identity.h"
 #include "cluster_nodes.h"
 #include "cluster_tunnels.h"
+#include "core_settings.h"
 #include "ids.h"
 #include "log.h"
 #include "registry.h"
@@ -78,16 +79,15 @@ bool cluster_multi_node(void)
 
 int cluster_configure(const struct exposr_cfg *root)
 {
-	const struct exposr_cfg *section = cfg_api.child(root, "cluster");
-	const char *key, *advertise, *bind;
-	if (cfg_api.get_string(section, "key", "secret-signing-key", &key) != EXPOSR_OK ||
-	    cfg_api.get_string(section, "advertise-address", NULL, &advertise) != EXPOSR_OK ||
-	    cfg_api.get_string(cfg_api.child(root, "http"), "bind", NULL, &bind) != EXPOSR_OK)
+	struct core_settings cs;
+	if (core_settings_read(root, &cs) != EXPOSR_OK)
 		return EXPOSR_ERROR;
+	const char *key = cs.cluster_key, *advertise = cs.advertise_address, *bind = cs.bind;
 	if (advertise != NULL && advertise[0] != '\0' && !cluster_identity_specific(advertise)) {
 		/* At the value's own origin: the file, a flag or the environment. */
-		cfg_api.error(cfg_api.child(section, "advertise-address"), NULL,
-		              "'%s' is not an IP address other nodes can connect to", advertise);
+		cfg_api.error(cfg_api.child(cfg_api.child(root, "cluster"), "advertise-address"),
+		              NULL, "'%s' is not an IP address other nodes can connect to",
+		              advertise);
 		return EXPOSR_ERROR;
 	}
 	char *copy = strdup(key);

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "cfg.h"
 #include "http_listener.h"
 #include "log.h"
 #include "registry.h"
+#include "settings.h"
 #include "timer.h"
 
 enum module_phase { PHASE_INITIALISED, PHASE_STARTED, PHASE_STOPPING, PHASE_DRAINED };
@@ -108,6 +110,11 @@ int loader_init_one(const struct exposr_host *host, const char *name, const char
 		fprintf(stderr, "%s: refused: %s\n", path, bad);
 		goto fail;
 	}
+	/* The core checks what the module declared before the module sees it. */
+	char where[96];
+	snprintf(where, sizeof(where), "modules.%s", name);
+	if (settings_read(cfg, where, catalog_settings(m->desc), "enabled", NULL) != EXPOSR_OK)
+		goto fail;
 	unsigned long errors = log_error_count();
 	if (m->desc->init(host, m, cfg, &m->state) != EXPOSR_OK) {
 		/* One line per error: this one only when the module said nothing itself. */

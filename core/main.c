@@ -1,34 +1,15 @@
 /* exposrd's entry point: options, configuration file, then the server. */
-#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "cfg.h"
 #include "options.h"
+#include "paths.h"
 #include "server.h"
 #include "stop_signals.h"
-
-/* A binary next to a CMakeCache.txt runs from its build tree: it uses the modules
- * built beside it and the source tree's default configuration. */
-static bool build_tree_dir(char *dir, size_t size)
-{
-	ssize_t n = readlink("/proc/self/exe", dir, size - 1);
-	if (n <= 0)
-		return false;
-	dir[n] = '\0';
-	char *slash = strrchr(dir, '/');
-	if (slash == NULL)
-		return false;
-	*slash = '\0';
-	char marker[PATH_MAX + 32];
-	snprintf(marker, sizeof(marker), "%s/CMakeCache.txt", dir);
-	return access(marker, F_OK) == 0;
-}
 
 /* A bulk transfer swings the heap by megabytes (socket reads, channel and socket
  * buffers): with glibc's defaults (128 KiB trim threshold) the top of the heap went back
@@ -59,29 +40,22 @@ int main(int argc, char **argv)
 	}
 	int rc = 0;
 	if (opts.help || opts.show_hidden) {
-		options_print_help(stdout, opts.show_hidden);
+		options_print_help(&opts, stdout, opts.show_hidden);
 		goto out;
 	}
 	if (opts.version) {
 		printf("exposrd %s\n", EXPOSR_VERSION);
 		goto out;
 	}
-	char exe_dir[PATH_MAX], build_modules[PATH_MAX + 16];
-	bool in_build_tree = build_tree_dir(exe_dir, sizeof(exe_dir));
-	snprintf(build_modules, sizeof(build_modules), "%s/modules", exe_dir);
-	const char *config_file = opts.config_file != NULL ? opts.config_file
-	                          : in_build_tree          ? EXPOSR_SOURCE_CONFIG_FILE
-	                                                   : EXPOSR_CONFIG_FILE;
-	const char *module_dir = opts.module_dir != NULL ? opts.module_dir
-	                         : in_build_tree         ? build_modules
-	                                                 : EXPOSR_MODULE_DIR;
+	const char *config_file =
+	        opts.config_file != NULL ? opts.config_file : paths_default_config();
 	struct exposr_cfg *root = cfg_load_file(config_file);
 	if (root == NULL || options_apply(&opts, root) != 0) {
 		cfg_free(root);
 		rc = EXIT_CONFIG;
 		goto out;
 	}
-	rc = server_run(root, module_dir);
+	rc = server_run(root, opts.module_dir);
 	cfg_free(root);
 out:
 	options_free(&opts);

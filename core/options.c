@@ -1,331 +1,145 @@
-/* The command line and EXPOSR_* environment: exposrd 0.12's options, each mapped
- * onto the YAML setting it stands for. */
+/* The command line and EXPOSR_* environment. The options that set one value come from
+ * the settings tables of the core and of the modules present; the core adds those that
+ * choose modules (--ingress, --transport, --storage-url, --redis-url, --cluster) and
+ * explains exposrd 0.12's flags whose module is not installed. */
 #include "options.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "cfg.h"
-#include "log.h"
-#include "options_help.h"
+#include "core_settings.h"
+#include "options_legacy.h"
+#include "paths.h"
+#include "settings.h"
 
 #define HELP_LEFT_WIDTH 40
 #define HELP_LINE_WIDTH 90
+#define MAX_TARGETS     4
 
-enum opt_kind {
-	OPT_STRING,
-	OPT_INT,
-	OPT_BOOL,
-	OPT_CHOICE,      /* one of `choices` */
-	OPT_SELECT,      /* comma list of `choices`: enables modules.<prefix><choice> */
-	OPT_STORAGE_URL, /* scheme picks modules.storage-<scheme> */
-	OPT_REDIS_URL,   /* storage and cluster bus on one Redis */
-	OPT_CLUSTER,     /* auto, single-node, udp, redis */
-	OPT_CONFIG,
-	OPT_MODULE_DIR,
-	OPT_HELP,
-	OPT_SHOW_HIDDEN,
-	OPT_VERSION,
+enum special {
+	SP_NONE,      /* sets the settings of its targets */
+	SP_LEGACY,    /* a 0.12 flag of a module that is not installed */
+	SP_SELECT,    /* comma list of `choices`: enables modules.<prefix><choice> */
+	SP_STORAGE,   /* the URL's scheme picks modules.storage-<scheme> */
+	SP_REDIS_URL, /* storage and cluster bus on one Redis */
+	SP_CLUSTER,   /* auto, single-node, udp, redis */
+	SP_CONFIG,
+	SP_MODULE_DIR,
+	SP_HELP,
+	SP_SHOW_HIDDEN,
+	SP_VERSION,
 };
 
-struct option_def {
+struct special_def {
 	const char *name;
 	char short_name;
-	enum opt_kind kind;
-	const char *paths[3];   /* YAML settings it sets; for OPT_SELECT a prefix */
-	const char *choices[5]; /* OPT_CHOICE, OPT_SELECT */
+	enum special kind;
+	const char *prefix; /* SP_SELECT */
+	const char *choices[5];
 	bool hidden;
-	const char *help;
+	const char *value_name, *def, *help;
 };
 
-#define PATHS(...)   .paths = {__VA_ARGS__}
-#define CHOICES(...) .choices = {__VA_ARGS__}
+static const struct special_def head_specials[] = {
+        {"config",
+         'c',
+         SP_CONFIG,
+         NULL,
+         {0},
+         false,
+         "FILE",
+         EXPOSR_CONFIG_FILE ", or config/exposrd.yaml from the build tree",
+         "YAML configuration file"},
+        {"module-dir",
+         0,
+         SP_MODULE_DIR,
+         NULL,
+         {0},
+         false,
+         "DIR",
+         EXPOSR_MODULE_DIR ", or modules/ beside a built exposrd",
+         "directory of module shared objects"},
+};
 
-/* Aliases come before the option they stand for, so the real one wins when both
- * are given. */
-static const struct option_def defs[] = {
-        {"config", 'c', OPT_CONFIG, {0}, {0}, false, "YAML configuration file"},
-        {"module-dir", 0, OPT_MODULE_DIR, {0}, {0}, false, "directory of module shared objects"},
-        {"bind-address",
+/* After the settings' flags, so that what they imply (a bus URL, a cluster mode) comes
+ * last, as in exposrd 0.12. */
+static const struct special_def tail_specials[] = {
+        {"ingress",
          0,
-         OPT_STRING,
-         PATHS("http.bind"),
-         {0},
+         SP_SELECT,
+         "ingress-",
+         {"http", "sni"},
          false,
-         "address every listener binds"},
-        {"ingress", 0, OPT_SELECT, PATHS("modules.ingress-"), CHOICES("http", "sni"), false,
+         "LIST",
+         "http",
          "ingress types to run (http, sni)"},
-        {"http-ingress-domain",
+        {"transport",
          0,
-         OPT_STRING,
-         PATHS("modules.ingress-http.url"),
-         {0},
-         true,
-         "alias of --ingress-http-url"},
-        {"ingress-http-domain",
-         0,
-         OPT_STRING,
-         PATHS("modules.ingress-http.url"),
-         {0},
-         true,
-         "alias of --ingress-http-url"},
-        {"ingress-http-url",
-         0,
-         OPT_STRING,
-         PATHS("modules.ingress-http.url"),
-         {0},
+         SP_SELECT,
+         "transport-",
+         {"ws", "ssh"},
          false,
-         "base URL of the HTTP ingress; tunnel <id> is <id>.<host>"},
-        {"ingress-http-port",
-         0,
-         OPT_INT,
-         PATHS("modules.ingress-http.port"),
-         {0},
-         true,
-         "HTTP ingress port"},
-        {"ingress-http-agent-idle-timeout",
-         0,
-         OPT_INT,
-         PATHS("modules.ingress-http.idle-timeout"),
-         {0},
-         true,
-         "seconds an idle ingress connection is kept"},
-        {"ingress-sni-port",
-         0,
-         OPT_INT,
-         PATHS("modules.ingress-sni.port"),
-         {0},
-         false,
-         "SNI ingress port"},
-        {"ingress-sni-host",
-         0,
-         OPT_STRING,
-         PATHS("modules.ingress-sni.host"),
-         {0},
-         true,
-         "host[:port] of the SNI ingress URLs"},
-        {"ingress-sni-cert",
-         0,
-         OPT_STRING,
-         PATHS("modules.ingress-sni.cert"),
-         {0},
-         false,
-         "PEM certificate chain with a wildcard name"},
-        {"ingress-sni-key",
-         0,
-         OPT_STRING,
-         PATHS("modules.ingress-sni.key"),
-         {0},
-         false,
-         "PEM private key of the certificate"},
-        {"transport", 0, OPT_SELECT, PATHS("modules.transport-"), CHOICES("ws", "ssh"), false,
+         "LIST",
+         "ws",
          "transports to run (ws, ssh)"},
-        {"transport-max-connections",
-         0,
-         OPT_INT,
-         PATHS("tunnels.max-connections"),
-         {0},
-         false,
-         "transport connections per tunnel, cluster-wide"},
-        {"transport-ssh-port",
-         0,
-         OPT_INT,
-         PATHS("modules.transport-ssh.port"),
-         {0},
-         false,
-         "SSH transport port"},
-        {"transport-ssh-host",
-         0,
-         OPT_STRING,
-         PATHS("modules.transport-ssh.host"),
-         {0},
-         true,
-         "host[:port] handed out for SSH"},
-        {"transport-ssh-key",
-         0,
-         OPT_STRING,
-         PATHS("modules.transport-ssh.key"),
-         {0},
-         true,
-         "SSH host key: path, key text or base64 of it"},
-        {"transport-ssh-allow-insecure-target",
-         0,
-         OPT_BOOL,
-         PATHS("modules.transport-ssh.allow-insecure-target"),
-         {0},
-         true,
-         "do not verify TLS targets of SSH tunnels"},
-        {"admin-enable",
-         0,
-         OPT_BOOL,
-         PATHS("modules.admin.enabled"),
-         {0},
-         false,
-         "admin interface (/ping, /health)"},
-        {"admin-port", 0, OPT_INT, PATHS("modules.admin.port"), {0}, false, "admin interface port"},
-        {"admin-api-enable",
-         0,
-         OPT_BOOL,
-         PATHS("modules.admin-api.enabled"),
-         {0},
-         false,
-         "admin API"},
-        {"admin-api-port",
-         0,
-         OPT_INT,
-         PATHS("modules.admin-api.port"),
-         {0},
-         false,
-         "admin API port"},
-        {"admin-api-key",
-         0,
-         OPT_STRING,
-         PATHS("modules.admin-api.key"),
-         {0},
-         false,
-         "admin API key"},
-        {"admin-api-allow-access-without-key",
-         0,
-         OPT_BOOL,
-         PATHS("modules.admin-api.allow-access-without-key"),
-         {0},
-         true,
-         "admin API without a key"},
-        {"api-url",
-         0,
-         OPT_STRING,
-         PATHS("modules.api-v1.url"),
-         {0},
-         false,
-         "answer the API only for this host"},
-        {"api-port",
-         'p',
-         OPT_INT,
-         PATHS("modules.api-v1.port", "modules.transport-ws.port"),
-         {0},
-         false,
-         "API and websocket endpoint port"},
-        {"allow-registration",
-         0,
-         OPT_BOOL,
-         PATHS("modules.api-v1.allow-registration"),
-         {0},
-         false,
-         "allow POST /v1/account"},
         {"cluster",
          0,
-         OPT_CLUSTER,
-         {0},
-         CHOICES("auto", "single-node", "udp", "redis"),
+         SP_CLUSTER,
+         NULL,
+         {"auto", "single-node", "udp", "redis"},
          false,
+         "MODE",
+         "auto",
          "cluster mode"},
-        {"cluster-key",
-         0,
-         OPT_STRING,
-         PATHS("cluster.key"),
-         {0},
-         false,
-         "key that signs cluster messages"},
-        {"cluster-advertise-address",
-         0,
-         OPT_STRING,
-         PATHS("cluster.advertise-address"),
-         {0},
-         false,
-         "IP address other nodes reach this one at"},
-        {"cluster-udp-discovery", 0, OPT_CHOICE, PATHS("modules.cluster-udp.discovery"),
-         CHOICES("auto", "multicast", "kubernetes"), false, "UDP peer discovery"},
-        {"cluster-udp-port",
-         0,
-         OPT_INT,
-         PATHS("modules.cluster-udp.port"),
-         {0},
-         false,
-         "UDP cluster port"},
-        {"cluster-udp-discovery-multicast-group",
-         0,
-         OPT_STRING,
-         PATHS("modules.cluster-udp.multicast-group"),
-         {0},
-         true,
-         "multicast group"},
-        {"cluster-udp-discovery-kubernetes-service",
-         0,
-         OPT_STRING,
-         PATHS("modules.cluster-udp.kubernetes-service"),
-         {0},
-         true,
-         "headless service"},
-        {"cluster-udp-discovery-kubernetes-namespace",
-         0,
-         OPT_STRING,
-         PATHS("modules.cluster-udp.kubernetes-namespace"),
-         {0},
-         true,
-         "namespace"},
-        {"cluster-udp-discovery-kubernetes-service-env",
-         0,
-         OPT_STRING,
-         PATHS("modules.cluster-udp.kubernetes-service-env"),
-         {0},
-         true,
-         "variable naming the service"},
-        {"cluster-udp-discovery-kubernetes-namespace-env",
-         0,
-         OPT_STRING,
-         PATHS("modules.cluster-udp.kubernetes-namespace-env"),
-         {0},
-         true,
-         "variable naming the namespace"},
-        {"cluster-udp-discovery-kubernetes-cluster-domain",
-         0,
-         OPT_STRING,
-         PATHS("modules.cluster-udp.kubernetes-cluster-domain"),
-         {0},
-         true,
-         "cluster domain"},
-        {"cluster-redis-url",
-         0,
-         OPT_STRING,
-         PATHS("modules.cluster-redis.url"),
-         {0},
-         false,
-         "Redis for the cluster bus"},
         {"redis-url",
          0,
-         OPT_REDIS_URL,
-         {0},
+         SP_REDIS_URL,
+         NULL,
          {0},
          true,
+         "URL",
+         NULL,
          "Redis for storage and cluster bus (deprecated)"},
         {"storage-url",
          0,
-         OPT_STORAGE_URL,
-         {0},
+         SP_STORAGE,
+         NULL,
          {0},
          false,
+         "URL",
+         "memory://",
          "memory://, redis://..., sqlite://<path>, postgres://..."},
-        {"storage-pgsql-connection-pool-size",
+        {"version", 'v', SP_VERSION, NULL, {0}, false, NULL, NULL, "print the version"},
+        {"help", 'h', SP_HELP, NULL, {0}, false, NULL, NULL, "print this help"},
+        {"show-hidden",
          0,
-         OPT_INT,
-         PATHS("modules.storage-postgres.pool-size"),
+         SP_SHOW_HIDDEN,
+         NULL,
          {0},
-         true,
-         "PostgreSQL pool size"},
-        {"log-level", 0, OPT_CHOICE, PATHS("log.level"),
-         CHOICES("all", "trace", "debug", "info", NULL), false,
-         "all, trace, debug, info, warn, error, fatal, off"},
-        {"log-format", 0, OPT_CHOICE, PATHS("log.format"), CHOICES("text", "json"), false,
-         "text or json"},
-        {"version", 'v', OPT_VERSION, {0}, {0}, false, "print the version"},
-        {"help", 'h', OPT_HELP, {0}, {0}, false, "print this help"},
-        {"show-hidden", 0, OPT_SHOW_HIDDEN, {0}, {0}, false, "list hidden options in --help"},
+         false,
+         NULL,
+         NULL,
+         "list hidden options in --help"},
 };
 
-#define DEF_COUNT (sizeof(defs) / sizeof(defs[0]))
+struct target {
+	const char *module; /* NULL: the core */
+	const struct exposr_setting *setting;
+};
+
+struct flag {
+	const char *name;
+	char short_name;
+	bool hidden;
+	const char *alias_of; /* an old spelling: the flag it stands for */
+	const struct special_def *special;
+	const struct legacy_flag *legacy;
+	struct target targets[MAX_TARGETS];
+	size_t target_count;
+};
 
 static const char *const storage_schemes[][2] = {
         {"memory", "storage-memory"},     {"redis", "storage-redis"},
@@ -334,10 +148,22 @@ static const char *const storage_schemes[][2] = {
 };
 #define SCHEME_COUNT (sizeof(storage_schemes) / sizeof(storage_schemes[0]))
 
-static bool takes_value(enum opt_kind kind)
+static enum special kind_of(const struct flag *f)
 {
-	return kind != OPT_BOOL && kind != OPT_HELP && kind != OPT_SHOW_HIDDEN &&
-	       kind != OPT_VERSION;
+	return f->special != NULL ? f->special->kind : f->legacy != NULL ? SP_LEGACY : SP_NONE;
+}
+
+static bool is_boolean(const struct flag *f)
+{
+	if (f->legacy != NULL)
+		return f->legacy->boolean;
+	return f->target_count > 0 && f->targets[0].setting->type == EXPOSR_SETTING_BOOL;
+}
+
+static bool takes_value(const struct flag *f)
+{
+	enum special k = kind_of(f);
+	return !is_boolean(f) && k != SP_HELP && k != SP_SHOW_HIDDEN && k != SP_VERSION;
 }
 
 static bool is_bool_word(const char *v)
@@ -345,13 +171,117 @@ static bool is_bool_word(const char *v)
 	return strcasecmp(v, "true") == 0 || strcasecmp(v, "false") == 0;
 }
 
-static bool in_choices(const struct option_def *d, const char *v)
+/* ---- the flags of the modules present ---- */
+
+static struct flag *find_flag(const struct options *o, const char *name, size_t len)
 {
-	for (size_t i = 0; i < 5 && d->choices[i] != NULL; i++)
-		if (strcmp(d->choices[i], v) == 0)
-			return true;
-	return false;
+	for (size_t i = 0; i < o->flag_count; i++)
+		if (strlen(o->flags[i].name) == len && strncmp(o->flags[i].name, name, len) == 0)
+			return &o->flags[i];
+	return NULL;
 }
+
+static struct flag *new_flag(struct options *o, const char *name, size_t *cap)
+{
+	if (o->flag_count == *cap) {
+		size_t n = *cap != 0 ? *cap * 2 : 64;
+		struct flag *f = realloc(o->flags, n * sizeof(*f));
+		if (f == NULL) {
+			fprintf(stderr, "exposrd: out of memory\n");
+			return NULL;
+		}
+		o->flags = f;
+		*cap = n;
+	}
+	struct flag *f = &o->flags[o->flag_count++];
+	*f = (struct flag){.name = name};
+	return f;
+}
+
+/* A flag several modules answer (--api-port) sets the setting of each. */
+static int add_setting_flag(struct options *o, const char *name, const char *alias_of,
+                            const struct target *t, size_t *cap)
+{
+	struct flag *f = find_flag(o, name, strlen(name));
+	if (f == NULL) {
+		if ((f = new_flag(o, name, cap)) == NULL)
+			return -1;
+		f->alias_of = alias_of;
+		f->hidden = alias_of != NULL || (t->setting->flags & EXPOSR_SETTING_HIDDEN) != 0;
+	}
+	const char *module = t->module != NULL ? t->module : "the core";
+	if (f->special != NULL || f->target_count == MAX_TARGETS ||
+	    (f->target_count > 0 && f->targets[0].setting->type != t->setting->type)) {
+		fprintf(stderr,
+		        "exposrd: %s declares --%s, which is %s: remove it from one of them\n",
+		        module, name,
+		        f->special != NULL ? "the core's own" : "declared otherwise elsewhere");
+		return -1;
+	}
+	f->targets[f->target_count++] = *t;
+	if (alias_of == NULL && t->setting->short_flag != 0)
+		f->short_name = t->setting->short_flag;
+	return 0;
+}
+
+/* Old spellings come before the flag they stand for, so the real one wins when both
+ * are given. */
+static int add_table(struct options *o, const char *module, const struct exposr_setting *table,
+                     size_t *cap)
+{
+	for (const struct exposr_setting *s = table; s != NULL && s->key != NULL; s++) {
+		if (s->flag == NULL)
+			continue;
+		struct target t = {module, s};
+		for (size_t i = 0; s->aliases != NULL && s->aliases[i] != NULL; i++)
+			if (add_setting_flag(o, s->aliases[i], s->flag, &t, cap) != 0)
+				return -1;
+		if (add_setting_flag(o, s->flag, NULL, &t, cap) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int add_specials(struct options *o, const struct special_def *defs, size_t n, size_t *cap)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct flag *f = new_flag(o, defs[i].name, cap);
+		if (f == NULL)
+			return -1;
+		f->special = &defs[i];
+		f->short_name = defs[i].short_name;
+		f->hidden = defs[i].hidden;
+	}
+	return 0;
+}
+
+static int build_flags(struct options *o)
+{
+	size_t cap = 0;
+	if (add_specials(o, head_specials, sizeof(head_specials) / sizeof(head_specials[0]),
+	                 &cap) != 0 ||
+	    add_table(o, NULL, core_settings_table, &cap) != 0)
+		return -1;
+	for (size_t i = 0; i < o->catalog.count; i++) {
+		const struct catalog_entry *e = &o->catalog.entries[i];
+		if (add_table(o, e->name, catalog_settings(e->desc), &cap) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < options_legacy_count; i++) {
+		const struct legacy_flag *l = &options_legacy[i];
+		if (find_flag(o, l->name, strlen(l->name)) != NULL)
+			continue;
+		struct flag *f = new_flag(o, l->name, &cap);
+		if (f == NULL)
+			return -1;
+		f->legacy = l;
+		f->hidden = true;
+	}
+	return add_specials(o, tail_specials, sizeof(tail_specials) / sizeof(tail_specials[0]),
+	                    &cap);
+}
+
+/* ---- checking values ---- */
 
 static const char *storage_module(const char *url)
 {
@@ -365,65 +295,66 @@ static const char *storage_module(const char *url)
 	return NULL;
 }
 
-/* Checks a value's type; `source` is "--name" or "EXPOSR_NAME". */
-static int validate(const struct option_def *d, const char *source, const char *v)
+static bool in_choices(const struct special_def *d, const char *v)
 {
+	for (size_t i = 0; i < 5 && d->choices[i] != NULL; i++)
+		if (strcmp(d->choices[i], v) == 0)
+			return true;
+	return false;
+}
+
+/* A value that asks for a module this installation lacks is refused by name. */
+static int need_module(const struct options *o, const char *source, const char *value,
+                       const char *module)
+{
+	if (catalog_find(&o->catalog, module) != NULL)
+		return 0;
+	fprintf(stderr, "exposrd: %s %s: module %s is not installed\n", source, value, module);
+	return -1;
+}
+
+static int check_select(const struct options *o, const struct flag *f, const char *source,
+                        const char *v)
+{
+	char *copy = strdup(v), *save = NULL;
+	int rc = copy != NULL ? 0 : -1;
+	for (char *p = copy ? strtok_r(copy, ",", &save) : NULL; p != NULL && rc == 0;
+	     p = strtok_r(NULL, ",", &save)) {
+		while (isspace((unsigned char)*p))
+			p++;
+		char module[64];
+		snprintf(module, sizeof(module), "%s%s", f->special->prefix, p);
+		if (!in_choices(f->special, p)) {
+			fprintf(stderr, "exposrd: %s: unknown %s '%s'\n", source, f->name, p);
+			rc = -1;
+		} else {
+			rc = need_module(o, source, p, module);
+		}
+	}
+	free(copy);
+	return rc;
+}
+
+static int check_special(const struct options *o, const struct flag *f, const char *source,
+                         const char *v)
+{
+	const struct special_def *d = f->special;
 	switch (d->kind) {
-	case OPT_INT: {
-		char *end;
-		errno = 0;
-		long n = strtol(v, &end, 10);
-		if (v[0] == '\0' || *end != '\0' || errno != 0 || n < 0) {
-			fprintf(stderr, "exposrd: %s: '%s' is not a non-negative integer\n", source,
-			        v);
-			return -1;
-		}
-		return 0;
-	}
-	case OPT_BOOL:
-		if (!is_bool_word(v)) {
-			fprintf(stderr, "exposrd: %s: '%s' is not a boolean (true or false)\n",
-			        source, v);
-			return -1;
-		}
-		return 0;
-	case OPT_CHOICE:
-		if (d->paths[0] != NULL && strcmp(d->paths[0], "log.level") == 0) {
-			if (log_level_parse(v) < 0) {
-				fprintf(stderr, "exposrd: %s: unknown level '%s' (%s)\n", source, v,
-				        d->help);
-				return -1;
-			}
-			return 0;
-		}
-		/* fall through */
-	case OPT_CLUSTER:
+	case SP_SELECT:
+		return check_select(o, f, source, v);
+	case SP_CLUSTER:
 		if (!in_choices(d, v)) {
-			fprintf(stderr, "exposrd: %s: '%s' is not one of %s%s%s%s%s%s%s\n", source,
-			        v, d->choices[0], d->choices[1] ? ", " : "",
-			        d->choices[1] ? d->choices[1] : "", d->choices[2] ? ", " : "",
-			        d->choices[2] ? d->choices[2] : "", d->choices[3] ? ", " : "",
-			        d->choices[3] ? d->choices[3] : "");
+			fprintf(stderr, "exposrd: %s: '%s' is not one of %s, %s, %s, %s\n", source,
+			        v, d->choices[0], d->choices[1], d->choices[2], d->choices[3]);
 			return -1;
 		}
-		return 0;
-	case OPT_SELECT: {
-		char *copy = strdup(v), *save = NULL;
-		int rc = copy != NULL ? 0 : -1;
-		for (char *p = copy ? strtok_r(copy, ",", &save) : NULL; p != NULL && rc == 0;
-		     p = strtok_r(NULL, ",", &save)) {
-			while (isspace((unsigned char)*p))
-				p++;
-			if (!in_choices(d, p)) {
-				fprintf(stderr, "exposrd: %s: unknown %s '%s'\n", source, d->name,
-				        p);
-				rc = -1;
-			}
+		if (strcmp(v, "udp") == 0 || strcmp(v, "redis") == 0) {
+			char module[32];
+			snprintf(module, sizeof(module), "cluster-%s", v);
+			return need_module(o, source, v, module);
 		}
-		free(copy);
-		return rc;
-	}
-	case OPT_STORAGE_URL:
+		return 0;
+	case SP_STORAGE:
 		if (storage_module(v) == NULL) {
 			fprintf(stderr,
 			        "exposrd: %s: unsupported storage URL '%s' (memory://, redis://, "
@@ -431,34 +362,49 @@ static int validate(const struct option_def *d, const char *source, const char *
 			        source, v);
 			return -1;
 		}
-		return 0;
+		return need_module(o, source, v, storage_module(v));
+	case SP_REDIS_URL:
+		return need_module(o, source, v, "cluster-redis");
 	default:
 		return 0;
 	}
 }
 
-static const struct option_def *find_long(const char *name, size_t len)
+/* Checks a value from the command line or the environment; `source` is "--name" or
+ * "EXPOSR_NAME". */
+static int check_value(const struct options *o, const struct flag *f, const char *source,
+                       const char *v)
 {
-	for (size_t i = 0; i < DEF_COUNT; i++)
-		if (strlen(defs[i].name) == len && strncmp(defs[i].name, name, len) == 0)
-			return &defs[i];
-	return NULL;
+	if (f->special != NULL)
+		return check_special(o, f, source, v);
+	if (f->legacy != NULL && f->legacy->boolean && !is_bool_word(v)) {
+		fprintf(stderr, "exposrd: %s: '%s' is not a boolean (true or false)\n", source, v);
+		return -1;
+	}
+	if (f->legacy != NULL)
+		return 0;
+	for (size_t i = 0; i < f->target_count; i++)
+		if (settings_check_text(f->targets[i].setting, source, v) != 0)
+			return -1;
+	return 0;
 }
 
-static const struct option_def *find_short(char c)
+/* ---- the command line ---- */
+
+static struct flag *find_short(const struct options *o, char c)
 {
-	for (size_t i = 0; i < DEF_COUNT; i++)
-		if (defs[i].short_name == c)
-			return &defs[i];
+	for (size_t i = 0; i < o->flag_count; i++)
+		if (o->flags[i].short_name == c)
+			return &o->flags[i];
 	return NULL;
 }
 
 /* A repeated list option accumulates; anything else: the last one counts. */
-static int store(struct options *out, const struct option_def *d, const char *v)
+static int store(struct options *out, const struct flag *f, const char *v)
 {
-	char **slot = &out->values[d - defs];
+	char **slot = &out->values[f - out->flags];
 	char *nv;
-	if (d->kind == OPT_SELECT && *slot != NULL) {
+	if (kind_of(f) == SP_SELECT && *slot != NULL) {
 		if (asprintf(&nv, "%s,%s", *slot, v) < 0)
 			return -1;
 	} else if ((nv = strdup(v)) == NULL) {
@@ -466,20 +412,20 @@ static int store(struct options *out, const struct option_def *d, const char *v)
 	}
 	free(*slot);
 	*slot = nv;
-	switch (d->kind) {
-	case OPT_CONFIG:
+	switch (kind_of(f)) {
+	case SP_CONFIG:
 		out->config_file = nv;
 		break;
-	case OPT_MODULE_DIR:
+	case SP_MODULE_DIR:
 		out->module_dir = nv;
 		break;
-	case OPT_HELP:
+	case SP_HELP:
 		out->help = true;
 		break;
-	case OPT_SHOW_HIDDEN:
+	case SP_SHOW_HIDDEN:
 		out->show_hidden = true;
 		break;
-	case OPT_VERSION:
+	case SP_VERSION:
 		out->version = true;
 		break;
 	default:
@@ -488,79 +434,104 @@ static int store(struct options *out, const struct option_def *d, const char *v)
 	return 0;
 }
 
-int options_parse(int argc, char **argv, struct options *out)
+/* The flags depend on the module directory, so it is known first. */
+static const char *module_dir_of(int argc, char **argv)
 {
-	memset(out, 0, sizeof(*out));
-	out->values = calloc(DEF_COUNT, sizeof(*out->values));
-	if (out->values == NULL)
-		return -1;
+	const char *dir = NULL;
 	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		const struct option_def *d = NULL;
-		const char *value = NULL;
-		if (strncmp(arg, "--", 2) == 0 && arg[2] != '\0') {
-			const char *eq = strchr(arg + 2, '=');
-			size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
-			d = find_long(arg + 2, len);
-			value = eq ? eq + 1 : NULL;
-		} else if (arg[0] == '-' && arg[1] != '\0' && arg[2] == '\0') {
-			d = find_short(arg[1]);
-		} else {
-			fprintf(stderr, "exposrd: unexpected argument '%s' (see --help)\n", arg);
-			return -1;
-		}
-		if (d == NULL) {
-			fprintf(stderr, "exposrd: unknown option '%s' (see --help)\n", arg);
-			return -1;
-		}
-		if (value == NULL && takes_value(d->kind)) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "exposrd: %s needs a value\n", arg);
-				return -1;
-			}
-			value = argv[++i];
-		} else if (value == NULL) {
-			/* A boolean may be followed by an explicit true/false. */
-			value = d->kind == OPT_BOOL && i + 1 < argc && is_bool_word(argv[i + 1])
-			                ? argv[++i]
-			                : "true";
-		}
-		char source[96];
-		snprintf(source, sizeof(source), "--%s", d->name);
-		if (validate(d, source, value) != 0 || store(out, d, value) != 0)
-			return -1;
+		if (strcmp(argv[i], "--module-dir") == 0 && i + 1 < argc)
+			dir = argv[++i];
+		else if (strncmp(argv[i], "--module-dir=", 13) == 0)
+			dir = argv[i] + 13;
 	}
-	/* --config and --module-dir may come from the environment too. */
-	for (size_t i = 0; i < DEF_COUNT; i++) {
-		if (defs[i].kind != OPT_CONFIG && defs[i].kind != OPT_MODULE_DIR)
-			continue;
-		const char *env =
-		        getenv(defs[i].kind == OPT_CONFIG ? "EXPOSR_CONFIG" : "EXPOSR_MODULE_DIR");
-		if (out->values[i] == NULL && env != NULL && env[0] != '\0' &&
-		    store(out, &defs[i], env) != 0)
-			return -1;
+	const char *env = getenv("EXPOSR_MODULE_DIR");
+	if (dir == NULL && env != NULL && env[0] != '\0')
+		dir = env;
+	return dir != NULL ? dir : paths_default_module_dir();
+}
+
+static int parse_one(struct options *out, int argc, char **argv, int *i)
+{
+	const char *arg = argv[*i];
+	struct flag *f = NULL;
+	const char *value = NULL;
+	if (strncmp(arg, "--", 2) == 0 && arg[2] != '\0') {
+		const char *eq = strchr(arg + 2, '=');
+		size_t len = eq ? (size_t)(eq - arg - 2) : strlen(arg + 2);
+		f = find_flag(out, arg + 2, len);
+		value = eq ? eq + 1 : NULL;
+	} else if (arg[0] == '-' && arg[1] != '\0' && arg[2] == '\0') {
+		f = find_short(out, arg[1]);
+	} else {
+		fprintf(stderr, "exposrd: unexpected argument '%s' (see --help)\n", arg);
+		return -1;
 	}
+	if (f == NULL) {
+		fprintf(stderr, "exposrd: unknown option '%s' (see --help)\n", arg);
+		return -1;
+	}
+	if (value == NULL && takes_value(f)) {
+		if (*i + 1 >= argc) {
+			fprintf(stderr, "exposrd: %s needs a value\n", arg);
+			return -1;
+		}
+		value = argv[++*i];
+	} else if (value == NULL) {
+		/* A boolean may be followed by an explicit true/false. */
+		value = is_boolean(f) && *i + 1 < argc && is_bool_word(argv[*i + 1]) ? argv[++*i]
+		                                                                     : "true";
+	}
+	char source[96];
+	snprintf(source, sizeof(source), "--%s", f->name);
+	if (check_value(out, f, source, value) != 0 || store(out, f, value) != 0)
+		return -1;
 	return 0;
 }
 
-static int set_all(struct exposr_cfg *root, const struct option_def *d, const char *v,
-                   const char *source)
+int options_parse(int argc, char **argv, struct options *out)
 {
-	for (size_t i = 0; i < 3 && d->paths[i] != NULL; i++)
-		if (cfg_set(root, d->paths[i], v, source) != 0)
+	memset(out, 0, sizeof(*out));
+	out->module_dir = module_dir_of(argc, argv);
+	if (catalog_scan(out->module_dir, &out->catalog) == 0 && build_flags(out) != 0)
+		return -1; /* it said why */
+	if (out->flags == NULL ||
+	    (out->values = calloc(out->flag_count, sizeof(*out->values))) == NULL) {
+		fprintf(stderr, "exposrd: out of memory\n");
+		return -1;
+	}
+	for (int i = 1; i < argc; i++)
+		if (parse_one(out, argc, argv, &i) != 0)
 			return -1;
+	const char *env = getenv("EXPOSR_CONFIG");
+	if (out->config_file == NULL && env != NULL && env[0] != '\0')
+		out->config_file = env;
 	return 0;
 }
+
+/* ---- onto the YAML tree ---- */
 
 static int set_module(struct exposr_cfg *root, const char *module, const char *key, const char *v,
                       const char *source)
 {
-	char path[128];
+	char path[160];
 	snprintf(path, sizeof(path), "modules.%s.%s", module, key);
 	return cfg_set(root, path, v, source);
 }
 
-static int apply_select(struct exposr_cfg *root, const struct option_def *d, const char *v,
+static int set_targets(struct exposr_cfg *root, const struct flag *f, const char *v,
+                       const char *source)
+{
+	for (size_t i = 0; i < f->target_count; i++) {
+		const struct target *t = &f->targets[i];
+		int rc = t->module != NULL ? set_module(root, t->module, t->setting->key, v, source)
+		                           : cfg_set(root, t->setting->key, v, source);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_select(struct exposr_cfg *root, const struct special_def *d, const char *v,
                         const char *source)
 {
 	for (size_t i = 0; i < 5 && d->choices[i] != NULL; i++) {
@@ -576,8 +547,7 @@ static int apply_select(struct exposr_cfg *root, const struct option_def *d, con
 		}
 		free(copy);
 		char module[64];
-		snprintf(module, sizeof(module), "%s%s", d->paths[0] + strlen("modules."),
-		         d->choices[i]);
+		snprintf(module, sizeof(module), "%s%s", d->prefix, d->choices[i]);
 		if (set_module(root, module, "enabled", on ? "true" : "false", source) != 0)
 			return -1;
 	}
@@ -617,14 +587,14 @@ static int apply_cluster(struct exposr_cfg *root, const char *mode, const char *
 }
 
 /* exposrd's `auto`: the cluster follows the storage that several nodes can share. */
-static const char *resolve_auto(const char *const values[])
+static const char *resolve_auto(const struct options *o, const char *const values[])
 {
-	for (size_t i = 0; i < DEF_COUNT; i++) {
+	for (size_t i = 0; i < o->flag_count; i++) {
 		if (values[i] == NULL)
 			continue;
-		if (defs[i].kind == OPT_REDIS_URL)
+		if (kind_of(&o->flags[i]) == SP_REDIS_URL)
 			return "redis";
-		if (defs[i].kind == OPT_STORAGE_URL) {
+		if (kind_of(&o->flags[i]) == SP_STORAGE) {
 			const char *m = storage_module(values[i]);
 			if (strcmp(m, "storage-redis") == 0)
 				return "redis";
@@ -635,30 +605,33 @@ static const char *resolve_auto(const char *const values[])
 	return NULL;
 }
 
-static int apply_one(struct exposr_cfg *root, const struct option_def *d, const char *v,
-                     const char *source, const char *const values[])
+static int apply_one(const struct options *o, struct exposr_cfg *root, const struct flag *f,
+                     const char *v, const char *source, const char *const values[])
 {
-	switch (d->kind) {
-	case OPT_STRING:
-	case OPT_INT:
-	case OPT_BOOL:
-	case OPT_CHOICE:
-		return set_all(root, d, v, source);
-	case OPT_SELECT:
-		return apply_select(root, d, v, source);
-	case OPT_STORAGE_URL:
+	switch (kind_of(f)) {
+	case SP_NONE:
+		return set_targets(root, f, v, source);
+	case SP_LEGACY:
+		/* An option for a module this installation lacks cannot matter: it is said
+		 * once and exposrd runs on. Choosing that module is an error (check_special). */
+		fprintf(stderr, "exposrd: %s: module %s is not installed; the option is ignored\n",
+		        source, f->legacy->module);
+		return 0;
+	case SP_SELECT:
+		return apply_select(root, f->special, v, source);
+	case SP_STORAGE:
 		return apply_storage(root, v, source);
-	case OPT_REDIS_URL:
+	case SP_REDIS_URL:
 		/* A storage URL other than memory:// keeps its storage. */
-		for (size_t i = 0; i < DEF_COUNT; i++)
-			if (defs[i].kind == OPT_STORAGE_URL && values[i] != NULL &&
+		for (size_t i = 0; i < o->flag_count; i++)
+			if (kind_of(&o->flags[i]) == SP_STORAGE && values[i] != NULL &&
 			    strcmp(storage_module(values[i]), "storage-memory") != 0)
 				return set_module(root, "cluster-redis", "url", v, source);
 		if (apply_storage(root, v, source) != 0)
 			return -1;
 		return set_module(root, "cluster-redis", "url", v, source);
-	case OPT_CLUSTER: {
-		const char *mode = strcmp(v, "auto") == 0 ? resolve_auto(values) : v;
+	case SP_CLUSTER: {
+		const char *mode = strcmp(v, "auto") == 0 ? resolve_auto(o, values) : v;
 		return mode != NULL ? apply_cluster(root, mode, source) : 0;
 	}
 	default:
@@ -666,94 +639,129 @@ static int apply_one(struct exposr_cfg *root, const struct option_def *d, const 
 	}
 }
 
-static void env_name(const struct option_def *d, char *out, size_t size)
-{
-	size_t n = (size_t)snprintf(out, size, "EXPOSR_");
-	for (const char *p = d->name; *p != '\0' && n + 1 < size; p++)
-		out[n++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
-	out[n] = '\0';
-}
-
-/* One layer (environment or command line) in table order, after which the cluster
- * mode `auto` is resolved if the layer implied one. */
-static int apply_layer(struct exposr_cfg *root, const char *const values[], bool env)
+/* One layer (environment or command line) in flag order, after which the cluster mode
+ * `auto` is resolved if the layer implied one. */
+static int apply_layer(const struct options *o, struct exposr_cfg *root, const char *const values[],
+                       bool env)
 {
 	bool cluster_given = false;
-	for (size_t i = 0; i < DEF_COUNT; i++) {
+	for (size_t i = 0; i < o->flag_count; i++) {
 		if (values[i] == NULL)
 			continue;
+		const struct flag *f = &o->flags[i];
 		char source[96];
 		if (env)
-			env_name(&defs[i], source, sizeof(source));
+			settings_env_name(f->name, source, sizeof(source));
 		else
-			snprintf(source, sizeof(source), "--%s", defs[i].name);
-		if (env && validate(&defs[i], source, values[i]) != 0)
+			snprintf(source, sizeof(source), "--%s", f->name);
+		if (env && check_value(o, f, source, values[i]) != 0)
 			return -1;
-		if (apply_one(root, &defs[i], values[i], source, values) != 0)
+		if (apply_one(o, root, f, values[i], source, values) != 0)
 			return -1;
-		cluster_given = cluster_given || defs[i].kind == OPT_CLUSTER;
+		cluster_given = cluster_given || kind_of(f) == SP_CLUSTER;
 	}
-	const char *implied = cluster_given ? NULL : resolve_auto(values);
+	const char *implied = cluster_given ? NULL : resolve_auto(o, values);
 	return implied != NULL ? apply_cluster(root, implied, env ? "environment" : "command line")
 	                       : 0;
 }
 
 int options_apply(const struct options *opts, struct exposr_cfg *root)
 {
-	const char *env_values[DEF_COUNT];
-	for (size_t i = 0; i < DEF_COUNT; i++) {
-		char name[96];
-		env_name(&defs[i], name, sizeof(name));
-		const char *v = getenv(name);
-		bool usable = v != NULL && v[0] != '\0' && takes_value(defs[i].kind);
-		usable = usable || (v != NULL && defs[i].kind == OPT_BOOL && v[0] != '\0');
-		env_values[i] =
-		        usable && defs[i].kind != OPT_CONFIG && defs[i].kind != OPT_MODULE_DIR
-		                ? v
-		                : NULL;
-	}
-	if (apply_layer(root, env_values, true) != 0)
+	const char **env_values = calloc(opts->flag_count + 1, sizeof(*env_values));
+	if (env_values == NULL)
 		return -1;
-	return apply_layer(root, (const char *const *)opts->values, false);
+	for (size_t i = 0; i < opts->flag_count; i++) {
+		const struct flag *f = &opts->flags[i];
+		enum special k = kind_of(f);
+		char name[96];
+		settings_env_name(f->name, name, sizeof(name));
+		const char *v = getenv(name);
+		bool usable = v != NULL && v[0] != '\0' && (takes_value(f) || is_boolean(f));
+		env_values[i] = usable && k != SP_CONFIG && k != SP_MODULE_DIR ? v : NULL;
+	}
+	int rc = apply_layer(opts, root, env_values, true);
+	free(env_values);
+	if (rc != 0)
+		return -1;
+	return apply_layer(opts, root, (const char *const *)opts->values, false);
 }
 
-void options_print_help(FILE *out, bool show_hidden)
+/* ---- --help ---- */
+
+static void help_line(FILE *out, const struct flag *f, const char *value, const char *help,
+                      const char *def)
 {
-	fprintf(out, "Usage: exposrd [options]\n\n"
-	             "Every option can also be set as EXPOSR_<NAME> in the environment\n"
-	             "(e.g. --ingress-http-url -> EXPOSR_INGRESS_HTTP_URL) and in the YAML file.\n"
-	             "Precedence: command line > environment > YAML file > defaults.\n\n");
-	for (size_t i = 0; i < DEF_COUNT; i++) {
-		const struct option_def *d = &defs[i];
-		if (d->hidden && !show_hidden)
+	char left[128];
+	if (f->short_name != 0)
+		snprintf(left, sizeof(left), "-%c, --%s %s", f->short_name, f->name, value);
+	else
+		snprintf(left, sizeof(left), "    --%s %s", f->name, value);
+	/* A long option and its value get a line of their own. */
+	if (strlen(left) > HELP_LEFT_WIDTH)
+		fprintf(out, "  %s\n", left);
+	int col = fprintf(out, "  %-*s %s", HELP_LEFT_WIDTH,
+	                  strlen(left) > HELP_LEFT_WIDTH ? "" : left, help);
+	if (def != NULL) {
+		/* A default that would make the line long goes under the description. */
+		if (col + (int)strlen(def) > HELP_LINE_WIDTH)
+			fprintf(out, "\n  %-*s", HELP_LEFT_WIDTH, "");
+		fprintf(out, " (default: %s)", def);
+	}
+	fputc('\n', out);
+}
+
+static void help_flag(FILE *out, const struct flag *f)
+{
+	if (f->special != NULL) {
+		const struct special_def *d = f->special;
+		help_line(out, f, d->value_name != NULL ? d->value_name : "", d->help, d->def);
+		return;
+	}
+	const struct exposr_setting *s = f->targets[0].setting;
+	char alias[128];
+	const char *help = s->help;
+	if (f->alias_of != NULL) {
+		snprintf(alias, sizeof(alias), "alias of --%s", f->alias_of);
+		help = alias;
+	}
+	help_line(out, f, settings_value_name(s), help,
+	          f->alias_of != NULL ? NULL : settings_default_text(s));
+}
+
+void options_print_help(const struct options *opts, FILE *out, bool show_hidden)
+{
+	fprintf(out,
+	        "Usage: exposrd [options]\n\n"
+	        "Every option can also be set as EXPOSR_<NAME> in the environment\n"
+	        "(e.g. --ingress-http-url -> EXPOSR_INGRESS_HTTP_URL) and in the YAML file.\n"
+	        "Precedence: command line > environment > YAML file > defaults.\n"
+	        "The options of a module are listed when it is in %s.\n\n",
+	        opts->module_dir);
+	for (size_t i = 0; i < opts->flag_count; i++) {
+		const struct flag *f = &opts->flags[i];
+		if (f->legacy == NULL && (!f->hidden || show_hidden))
+			help_flag(out, f);
+	}
+	if (!show_hidden)
+		return;
+	fprintf(out, "\nexposrd 0.12 options of modules not installed (accepted and ignored):\n");
+	for (size_t i = 0; i < opts->flag_count; i++) {
+		const struct flag *f = &opts->flags[i];
+		if (f->legacy == NULL)
 			continue;
-		const struct option_help *h = options_help_find(d->name);
-		const char *value = h != NULL && h->value != NULL ? h->value : "";
-		char left[128];
-		if (d->short_name != 0)
-			snprintf(left, sizeof(left), "-%c, --%s %s", d->short_name, d->name, value);
-		else
-			snprintf(left, sizeof(left), "    --%s %s", d->name, value);
-		/* A long option and its value get a line of their own. */
-		if (strlen(left) > HELP_LEFT_WIDTH)
-			fprintf(out, "  %s\n", left);
-		int col = fprintf(out, "  %-*s %s", HELP_LEFT_WIDTH,
-		                  strlen(left) > HELP_LEFT_WIDTH ? "" : left, d->help);
-		if (h != NULL && h->fallback != NULL) {
-			/* A default that would make the line long goes under the description. */
-			if (col + (int)strlen(h->fallback) > HELP_LINE_WIDTH)
-				fprintf(out, "\n  %-*s", HELP_LEFT_WIDTH, "");
-			fprintf(out, " (default: %s)", h->fallback);
-		}
-		fputc('\n', out);
+		char why[96];
+		snprintf(why, sizeof(why), "module %s is not installed", f->legacy->module);
+		help_line(out, f, f->legacy->boolean ? "[true|false]" : "VALUE", why, NULL);
 	}
 }
 
 void options_free(struct options *opts)
 {
 	if (opts->values != NULL)
-		for (size_t i = 0; i < DEF_COUNT; i++)
+		for (size_t i = 0; i < opts->flag_count; i++)
 			free(opts->values[i]);
 	free(opts->values);
-	opts->values = NULL;
+	free(opts->flags);
+	catalog_free(&opts->catalog);
+	memset(opts, 0, sizeof(*opts));
 }

@@ -10,6 +10,7 @@
 
 #include "cfg.h"
 #include "cluster.h"
+#include "core_settings.h"
 #include "host.h"
 #include "http_listener.h"
 #include "loader.h"
@@ -31,78 +32,20 @@ struct server {
 
 static struct server server;
 
-static const char *const top_keys[] = {"log",     "http", "shutdown-timeout", "modules", "tunnels",
-                                       "cluster", NULL};
-static const char *const log_keys[] = {"level", "format", NULL};
-static const char *const http_keys[] = {"bind",         "max-head-size", "max-headers",
-                                        "head-timeout", "idle-timeout",  NULL};
-static const char *const tunnels_keys[] = {"max-connections", NULL};
-static const char *const cluster_keys[] = {"key", "advertise-address", NULL};
-
-static int read_log(const struct exposr_cfg *root)
+/* The core's settings, once: the log, the listeners' limits, the drain timeout. */
+static int read_core(const struct exposr_cfg *root, struct http_limits *limits, const char **bind)
 {
-	const struct exposr_cfg *log = cfg_api.child(root, "log");
-	const char *level, *format;
-	if (cfg_api.check_keys(log, log_keys) != 0 ||
-	    cfg_api.get_string(log, "level", "info", &level) != 0 ||
-	    cfg_api.get_string(log, "format", "text", &format) != 0)
+	struct core_settings cs;
+	if (core_settings_read(root, &cs) != 0)
 		return -1;
-	int lv = log_level_parse(level);
-	if (lv < 0) {
-		cfg_api.error(log, "level",
-		              "unknown level '%s' (trace, debug, info, warn, error, "
-		              "fatal, off)",
-		              level);
-		return -1;
-	}
-	if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0) {
-		cfg_api.error(log, "format", "'%s' is not text or json", format);
-		return -1;
-	}
-	log_configure((enum exposr_log_level)lv,
-	              strcmp(format, "json") == 0 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
-	return 0;
-}
-
-static int read_http(const struct exposr_cfg *root, struct http_limits *limits, const char **bind)
-{
-	const struct exposr_cfg *http = cfg_api.child(root, "http");
-	long head, headers, head_timeout, idle_timeout;
-	if (cfg_api.check_keys(http, http_keys) != 0 ||
-	    cfg_api.get_string(http, "bind", NULL, bind) != 0 ||
-	    cfg_api.get_int(http, "max-head-size", HTTP_DEFAULT_MAX_HEAD_BYTES, 1024, 1 << 20,
-	                    &head) != 0 ||
-	    cfg_api.get_int(http, "max-headers", HTTP_DEFAULT_MAX_HEADERS, 1, 1000, &headers) !=
-	            0 ||
-	    cfg_api.get_int(http, "head-timeout", HTTP_DEFAULT_HEAD_TIMEOUT_MS / 1000, 1, 3600,
-	                    &head_timeout) != 0 ||
-	    cfg_api.get_int(http, "idle-timeout", HTTP_DEFAULT_IDLE_TIMEOUT_MS / 1000, 1, 86400,
-	                    &idle_timeout) != 0)
-		return -1;
-	limits->max_head_bytes = (size_t)head;
-	limits->max_headers = (size_t)headers;
-	limits->head_timeout_ms = (unsigned)head_timeout * 1000;
-	limits->idle_timeout_ms = (unsigned)idle_timeout * 1000;
-	if (*bind != NULL && (*bind)[0] == '\0')
-		*bind = NULL;
-	return 0;
-}
-
-/* Settings that core services own; checked here so a typo fails at start. */
-static int check_core_sections(const struct exposr_cfg *root)
-{
-	long max_conn;
-	const char *key, *advertise;
-	const struct exposr_cfg *tunnels = cfg_api.child(root, "tunnels");
-	const struct exposr_cfg *cluster = cfg_api.child(root, "cluster");
-	if (cfg_api.check_keys(root, top_keys) != 0 ||
-	    cfg_api.check_keys(tunnels, tunnels_keys) != 0 ||
-	    cfg_api.get_int(tunnels, "max-connections", 2, 1, 65535, &max_conn) != 0 ||
-	    cfg_api.check_keys(cluster, cluster_keys) != 0 ||
-	    cfg_api.get_string(cluster, "key", "secret-signing-key", &key) != 0 ||
-	    cfg_api.get_string(cluster, "advertise-address", NULL, &advertise) != 0 ||
-	    cfg_api.get_int(root, "shutdown-timeout", 10, 0, 3600, &server.shutdown_timeout_s) != 0)
-		return -1;
+	log_configure((enum exposr_log_level)log_level_parse(cs.log_level),
+	              strcmp(cs.log_format, "json") == 0 ? LOG_FORMAT_JSON : LOG_FORMAT_TEXT);
+	limits->max_head_bytes = (size_t)cs.max_head_size;
+	limits->max_headers = (size_t)cs.max_headers;
+	limits->head_timeout_ms = (unsigned)cs.head_timeout_s * 1000;
+	limits->idle_timeout_ms = (unsigned)cs.idle_timeout_s * 1000;
+	*bind = cs.bind != NULL && cs.bind[0] != '\0' ? cs.bind : NULL;
+	server.shutdown_timeout_s = cs.shutdown_timeout_s;
 	return 0;
 }
 
@@ -268,8 +211,7 @@ int server_run(const struct exposr_cfg *root, const char *module_dir)
 {
 	struct http_limits limits;
 	const char *bind;
-	if (read_log(root) != 0 || read_http(root, &limits, &bind) != 0 ||
-	    check_core_sections(root) != 0 || services_configure(root) != 0 ||
+	if (read_core(root, &limits, &bind) != 0 || services_configure(root) != 0 ||
 	    cluster_configure(root) != 0) {
 		cluster_free();
 		return EXIT_CONFIG;

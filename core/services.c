@@ -3,7 +3,7 @@
 
 #include <stdio.h>
 
-#include "cfg.h"
+#include "core_settings.h"
 #include "ids.h"
 #include "keylock.h"
 #include "log.h"
@@ -14,11 +14,10 @@
 
 int services_configure(const struct exposr_cfg *root)
 {
-	long max;
-	if (cfg_api.get_int(cfg_api.child(root, "tunnels"), "max-connections", 2, 1, 65535, &max) !=
-	    EXPOSR_OK)
+	struct core_settings cs;
+	if (core_settings_read(root, &cs) != EXPOSR_OK)
 		return EXPOSR_ERROR;
-	tunnel_state_set_max_connections((unsigned)max);
+	tunnel_state_set_max_connections((unsigned)cs.max_connections);
 	if (ids_node_id_init() != EXPOSR_OK) {
 		fprintf(stderr, "exposrd: cannot draw a node id: no randomness available\n");
 		return EXPOSR_ERROR;

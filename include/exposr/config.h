@@ -3,6 +3,7 @@
 #define EXPOSR_CONFIG_H
 
 #include "common.h"
+#include "settings.h"
 
 /* One node of the configuration tree: a scalar, a sequence or a mapping. Opaque:
  * modules read it through the exposr_config_api table of the host. */
@@ -39,6 +40,10 @@ struct exposr_config_api {
 	/* Reports a module's own validation error at the node's location. */
 	void (*error)(const struct exposr_cfg *node, const char *key, const char *fmt, ...)
 	        EXPOSR_PRINTF(3, 4);
+	/* ABI 1.4. Checks `node` against `table` (unknown keys, types, bounds, required
+	 * settings; "enabled" is always allowed) and stores each value, or its default, at
+	 * its offset in `out`. */
+	int (*read)(const struct exposr_cfg *node, const struct exposr_setting *table, void *out);
 };
 
 #endif

@@ -3,11 +3,13 @@
 #define EXPOSR_MODULE_H
 
 #include "host.h"
+#include "settings.h"
 
 /* A module built for another major version is refused. Minor versions only add
  * things at the end of tables, so a module built against an older minor loads; a change
  * that removes or moves anything is a new major (2.0: one registration function per
- * kind, checked by the core; the unused api `public_url` slot gone). */
+ * kind, checked by the core; the unused api `public_url` slot gone; each descriptor's
+ * settings table). */
 #define EXPOSR_ABI_MAJOR 2
 #define EXPOSR_ABI_MINOR 0
 
@@ -32,6 +34,11 @@ struct exposr_module {
 	int (*stop)(void *state);
 	/* Mandatory. Frees everything. */
 	void (*fini)(void *state);
+
+	/* ABI 2.0. Every setting of the module's subtree (include/exposr/settings.h): the
+	 * core refuses a value it does not accept before init() runs, and init() reads
+	 * them with host->config->read(). NULL: the module has no settings. */
+	const struct exposr_setting *settings;
 };
 
 /* Defines the descriptor with the ABI version this module is built against. */

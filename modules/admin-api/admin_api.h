@@ -9,8 +9,7 @@
 
 struct cJSON;
 
-#define ADMIN_API_DEFAULT_PORT 8081
-#define ADMIN_API_MAX_BODY     (64 * 1024)
+#define ADMIN_API_MAX_BODY (64 * 1024)
 /* After the admin interface's /ping and /health (50) on a shared port (D6). */
 #define ADMIN_API_PRIORITY 60
 /* Last on the port: anything no admin route takes gets a text 404, as from koa. */

@@ -1,4 +1,5 @@
 /* The admin-api module: settings, access mode, routes and lifecycle. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -6,20 +7,54 @@
 
 #include "admin_api.h"
 
-static int read_config(struct admin_api *api, const struct exposr_cfg *cfg)
-{
-	static const char *const keys[] = {"enabled", "port", "key", "allow-access-without-key",
-	                                   NULL};
-	const struct exposr_config_api *c = api->host->config;
+struct admin_api_settings {
 	long port;
 	const char *key;
 	bool open;
-	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
-	    c->get_int(cfg, "port", ADMIN_API_DEFAULT_PORT, 0, 65535, &port) != EXPOSR_OK ||
-	    c->get_string(cfg, "key", NULL, &key) != EXPOSR_OK ||
-	    c->get_bool(cfg, "allow-access-without-key", false, &open) != EXPOSR_OK)
+};
+
+#define AT(field) offsetof(struct admin_api_settings, field)
+
+static const struct exposr_setting admin_api_settings[] = {
+        {.key = "enabled",
+         .type = EXPOSR_SETTING_BOOL,
+         .def = "false",
+         .flag = "admin-api-enable",
+         .help = "admin API"},
+        {.key = "port",
+         .type = EXPOSR_SETTING_INT,
+         .def = "8081",
+         .min = 0,
+         .max = 65535,
+         .flag = "admin-api-port",
+         .value_name = "PORT",
+         .help = "admin API port",
+         .offset = AT(port)},
+        {.key = "key",
+         .type = EXPOSR_SETTING_STRING,
+         .flag = "admin-api-key",
+         .value_name = "KEY",
+         .def_help = "none; clients send Authorization: Bearer <base64 of KEY>",
+         .help = "admin API key",
+         .offset = AT(key)},
+        {.key = "allow-access-without-key",
+         .type = EXPOSR_SETTING_BOOL,
+         .def = "false",
+         .flag = "admin-api-allow-access-without-key",
+         .flags = EXPOSR_SETTING_HIDDEN,
+         .help = "admin API without a key",
+         .offset = AT(open)},
+        {0},
+};
+
+static int read_config(struct admin_api *api, const struct exposr_cfg *cfg)
+{
+	struct admin_api_settings set;
+	if (api->host->config->read(cfg, admin_api_settings, &set) != EXPOSR_OK)
 		return EXPOSR_ERROR;
-	api->port = (int)port;
+	const char *key = set.key;
+	bool open = set.open;
+	api->port = (int)set.port;
 	if (key != NULL && key[0] != '\0') {
 		api->access = ADMIN_ACCESS_KEY;
 		if ((api->key = strdup(key)) == NULL)
@@ -91,4 +126,5 @@ static void admin_api_fini(void *state)
 
 EXPOSR_MODULE_DEFINE(.name = "admin-api", .version = "1.0.0",
                      .description = "admin API (accounts, tunnels, cluster nodes)",
-                     .init = admin_api_init, .stop = admin_api_stop, .fini = admin_api_fini);
+                     .init = admin_api_init, .stop = admin_api_stop, .fini = admin_api_fini,
+                     .settings = admin_api_settings);

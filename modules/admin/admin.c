@@ -1,5 +1,6 @@
 /* The admin interface (docs/api.md §3.1): /ping for liveness, /health for readiness, and
  * /metrics, the core's metrics in the Prometheus text format. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +12,6 @@
 #include "common/request.h"
 #include "common/respond.h"
 
-#define ADMIN_DEFAULT_PORT 8081
 /* Before the admin API (60), which shares the port by default (docs/api.md §3.3, D6). */
 #define ADMIN_PRIORITY 50
 /* Last on the port: whatever no admin route takes gets a text 404, as from koa. */
@@ -92,19 +92,39 @@ static void not_found(void *self, struct exposr_http_request *req)
 	respond_text(admin->host, req, 404);
 }
 
+struct admin_settings {
+	long port;
+};
+
+static const struct exposr_setting admin_settings[] = {
+        {.key = "enabled",
+         .type = EXPOSR_SETTING_BOOL,
+         .def = "false",
+         .flag = "admin-enable",
+         .help = "admin interface (/ping, /health, /metrics)"},
+        {.key = "port",
+         .type = EXPOSR_SETTING_INT,
+         .def = "8081",
+         .min = 0,
+         .max = 65535,
+         .flag = "admin-port",
+         .value_name = "PORT",
+         .help = "admin interface port",
+         .offset = offsetof(struct admin_settings, port)},
+        {0},
+};
+
 static int admin_init(const struct exposr_host *host, struct exposr_module_handle *mod,
                       const struct exposr_cfg *cfg, void **state)
 {
-	static const char *const keys[] = {"enabled", "port", NULL};
-	long port;
-	if (host->config->check_keys(cfg, keys) != EXPOSR_OK ||
-	    host->config->get_int(cfg, "port", ADMIN_DEFAULT_PORT, 0, 65535, &port) != EXPOSR_OK)
+	struct admin_settings set;
+	if (host->config->read(cfg, admin_settings, &set) != EXPOSR_OK)
 		return EXPOSR_ERROR;
 	struct admin *admin = calloc(1, sizeof(*admin));
 	if (admin == NULL)
 		return EXPOSR_ERROR;
 	admin->host = host;
-	admin->port = (int)port;
+	admin->port = (int)set.port;
 	struct exposr_http_route probes = {.name = "admin",
 	                                   .port = admin->port,
 	                                   .priority = ADMIN_PRIORITY,
@@ -133,4 +153,4 @@ static void admin_fini(void *state)
 
 EXPOSR_MODULE_DEFINE(.name = "admin", .version = "1.0.0",
                      .description = "admin interface (/ping, /health, /metrics)",
-                     .init = admin_init, .fini = admin_fini);
+                     .init = admin_init, .fini = admin_fini, .settings = admin_settings);

@@ -12,8 +12,7 @@ struct cJSON;
 struct cname_resolver;
 struct tunnel_update;
 
-#define API_V1_DEFAULT_PORT 8080
-#define API_V1_MAX_BODY     (64 * 1024)
+#define API_V1_MAX_BODY (64 * 1024)
 /* After the HTTP ingress (10), which must see tunnel hosts first. */
 #define API_V1_PRIORITY 100
 /* Room for any tunnel id the regex accepts (65 characters). */

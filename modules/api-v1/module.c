@@ -1,4 +1,5 @@
 /* The api-v1 module: settings, route registration and lifecycle of the public REST API. */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include <exposr/api.h>
@@ -14,21 +15,57 @@
 
 static const struct exposr_api_vtable api_vtable = {.size = sizeof(struct exposr_api_vtable)};
 
+struct api_settings {
+	long port;
+	const char *url, *dns_server;
+	bool allow_registration;
+};
+
+#define AT(field) offsetof(struct api_settings, field)
+
+static const struct exposr_setting api_settings[] = {
+        {.key = "port",
+         .type = EXPOSR_SETTING_INT,
+         .def = "8080",
+         .min = 0,
+         .max = 65535,
+         .flag = "api-port",
+         .short_flag = 'p',
+         .value_name = "PORT",
+         .help = "API and websocket endpoint port",
+         .offset = AT(port)},
+        {.key = "url",
+         .type = EXPOSR_SETTING_STRING,
+         .flag = "api-url",
+         .value_name = "URL",
+         .def_help = "answer every host",
+         .help = "answer the API only for this host",
+         .offset = AT(url)},
+        {.key = "allow-registration",
+         .type = EXPOSR_SETTING_BOOL,
+         .def = "false",
+         .flag = "allow-registration",
+         .help = "allow POST /v1/account",
+         .offset = AT(allow_registration)},
+        {.key = "dns-server",
+         .type = EXPOSR_SETTING_STRING,
+         .value_name = "HOST:PORT",
+         .def_help = "the system resolver",
+         .help = "DNS server of the alt-name CNAME check",
+         .offset = AT(dns_server)},
+        {0},
+};
+
 static int read_config(struct api_v1 *api, const struct exposr_cfg *cfg,
                        struct sockaddr_storage *dns, socklen_t *dns_len)
 {
-	static const char *const keys[] = {"enabled",    "port", "url", "allow-registration",
-	                                   "dns-server", NULL};
 	const struct exposr_config_api *c = api->host->config;
-	long port;
-	const char *url, *dns_server;
-	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
-	    c->get_int(cfg, "port", API_V1_DEFAULT_PORT, 0, 65535, &port) != EXPOSR_OK ||
-	    c->get_string(cfg, "url", NULL, &url) != EXPOSR_OK ||
-	    c->get_bool(cfg, "allow-registration", false, &api->allow_registration) != EXPOSR_OK ||
-	    c->get_string(cfg, "dns-server", NULL, &dns_server) != EXPOSR_OK)
+	struct api_settings set;
+	if (c->read(cfg, api_settings, &set) != EXPOSR_OK)
 		return EXPOSR_ERROR;
-	api->port = (int)port;
+	const char *url = set.url, *dns_server = set.dns_server;
+	api->port = (int)set.port;
+	api->allow_registration = set.allow_registration;
 	if (url != NULL && url[0] != '\0') {
 		struct url_parts parts;
 		if (!url_parse(url, &parts) ||
@@ -110,4 +147,5 @@ static void api_fini(void *state)
 
 EXPOSR_MODULE_DEFINE(.name = "api-v1", .version = "1.0.0",
                      .description = "public REST API v1 (accounts, tokens, tunnels)",
-                     .init = api_init, .stop = api_stop, .fini = api_fini);
+                     .init = api_init, .stop = api_stop, .fini = api_fini,
+                     .settings = api_settings);

@@ -8,8 +8,7 @@
 #include "redis_link.h"
 #include "redis_url.h"
 
-#define BUS_CHANNEL                   "exposr"
-#define BUS_DEFAULT_CONNECT_TIMEOUT_S 5
+#define BUS_CHANNEL "exposr"
 
 enum link_role {
 	LINK_PUBLISH,   /* PUBLISH exposr <message> */

@@ -8,35 +8,45 @@
 #include "bus.h"
 #include "redis_probe.h"
 
-#define MAX_TIMEOUT_S 3600
-
 static const struct exposr_eventbus_vtable bus_vtable = {
         .size = sizeof(struct exposr_eventbus_vtable),
         .publish = bus_publish,
 };
 
+struct bus_settings {
+	const char *url;
+	long connect_timeout_s;
+};
+
+/* --cluster redis enables the module; --redis-url also sets `url`. */
+static const struct exposr_setting bus_settings[] = {
+        {.key = "url",
+         .type = EXPOSR_SETTING_STRING,
+         .flags = EXPOSR_SETTING_REQUIRED,
+         .flag = "cluster-redis-url",
+         .value_name = "URL",
+         .help = "Redis for the cluster bus",
+         .offset = offsetof(struct bus_settings, url)},
+        {.key = "connect-timeout",
+         .type = EXPOSR_SETTING_INT,
+         .def = "5",
+         .min = 1,
+         .max = 3600,
+         .value_name = "SECONDS",
+         .help = "seconds to connect",
+         .offset = offsetof(struct bus_settings, connect_timeout_s)},
+        {0},
+};
+
 static int read_settings(struct redis_bus *bus, const struct exposr_cfg *cfg)
 {
-	static const char *const keys[] = {"enabled", "url", "connect-timeout", NULL};
-	static const char missing[] =
-	        "Missing required argument: cluster-redis-url (set "
-	        "modules.cluster-redis.url, --cluster-redis-url or --redis-url)";
 	const struct exposr_config_api *c = bus->host->config;
-	const char *url;
-	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
-	    c->get_string(cfg, "url", NULL, &url) != EXPOSR_OK ||
-	    c->get_int(cfg, "connect-timeout", BUS_DEFAULT_CONNECT_TIMEOUT_S, 1, MAX_TIMEOUT_S,
-	               &bus->connect_timeout_s) != EXPOSR_OK)
+	struct bus_settings set;
+	if (c->read(cfg, bus_settings, &set) != EXPOSR_OK)
 		return EXPOSR_ERROR;
-	if (url == NULL || url[0] == '\0') {
-		if (cfg != NULL)
-			c->error(cfg, "url", "%s", missing);
-		else
-			bus->host->log(bus->mod, EXPOSR_LOG_ERROR, "%s", missing);
-		return EXPOSR_ERROR;
-	}
+	bus->connect_timeout_s = set.connect_timeout_s;
 	char reason[256];
-	if (redis_url_parse(url, &bus->url, reason, sizeof(reason)) != 0) {
+	if (redis_url_parse(set.url, &bus->url, reason, sizeof(reason)) != 0) {
 		c->error(c->child(cfg, "url"), NULL, "%s", reason);
 		return EXPOSR_ERROR;
 	}
@@ -95,4 +105,5 @@ static int bus_start(void *state)
 /* No stop hook: shutdown announcements still go out while the other modules drain. */
 EXPOSR_MODULE_DEFINE(.name = "cluster-redis", .version = "1.0",
                      .description = "cluster bus on Redis pub/sub (shared with exposrd 0.12)",
-                     .init = bus_init, .start = bus_start, .fini = bus_fini);
+                     .init = bus_init, .start = bus_start, .fini = bus_fini,
+                     .settings = bus_settings);

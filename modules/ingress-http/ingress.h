@@ -12,11 +12,6 @@ struct evbuffer;
 struct ingress_conn;
 struct admission;
 
-/* Defaults of the module's settings. */
-#define INGRESS_DEFAULT_PORT           8080
-#define INGRESS_DEFAULT_IDLE_TIMEOUT_S 60
-#define INGRESS_DEFAULT_HEAD_TIMEOUT_S 10
-#define INGRESS_DEFAULT_MAX_HEAD_SIZE  (16 * 1024)
 /* Headers per request head, as the core listener allows. */
 #define INGRESS_MAX_HEADERS 100
 

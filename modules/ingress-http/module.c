@@ -29,42 +29,72 @@ void ingress_check_drained(struct ingress *in)
 	in->host->drained(in->mod);
 }
 
-static void missing_url(const struct exposr_host *host, struct exposr_module_handle *mod,
-                        const struct exposr_cfg *cfg)
-{
-	static const char why[] = "required: the base URL of the HTTP ingress, e.g. "
-	                          "https://example.com (set modules.ingress-http.url or "
-	                          "--ingress-http-url)";
-	if (cfg != NULL)
-		host->config->error(cfg, "url", "%s", why);
-	else
-		host->log(mod, EXPOSR_LOG_ERROR, "modules.ingress-http.url: %s", why);
-}
-
-static int read_settings(const struct exposr_host *host, struct exposr_module_handle *mod,
-                         const struct exposr_cfg *cfg, struct ingress_settings *s)
-{
-	static const char *const keys[] = {"enabled",      "url",           "port", "idle-timeout",
-	                                   "head-timeout", "max-head-size", NULL};
-	const struct exposr_config_api *c = host->config;
+struct ingress_table_values {
 	const char *url;
 	long port, idle, head, max_head;
-	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
-	    c->get_string(cfg, "url", NULL, &url) != EXPOSR_OK ||
-	    c->get_int(cfg, "port", INGRESS_DEFAULT_PORT, 0, 65535, &port) != EXPOSR_OK ||
-	    c->get_int(cfg, "idle-timeout", INGRESS_DEFAULT_IDLE_TIMEOUT_S, 1, 86400, &idle) !=
-	            EXPOSR_OK ||
-	    c->get_int(cfg, "head-timeout", INGRESS_DEFAULT_HEAD_TIMEOUT_S, 1, 3600, &head) !=
-	            EXPOSR_OK ||
-	    c->get_int(cfg, "max-head-size", INGRESS_DEFAULT_MAX_HEAD_SIZE, 1024, 1 << 20,
-	               &max_head) != EXPOSR_OK)
+};
+
+#define AT(field) offsetof(struct ingress_table_values, field)
+
+/* --ingress http enables the module. */
+static const struct exposr_setting ingress_table[] = {
+        {.key = "url",
+         .type = EXPOSR_SETTING_STRING,
+         .flag = "ingress-http-url",
+         .aliases = (const char *const[]){"http-ingress-domain", "ingress-http-domain", NULL},
+         .flags = EXPOSR_SETTING_REQUIRED,
+         .value_name = "URL",
+         .def_help = "http://localhost:8080, from the default exposrd.yaml",
+         .help = "base URL of the HTTP ingress; tunnel <id> is <id>.<host>",
+         .offset = AT(url)},
+        {.key = "port",
+         .type = EXPOSR_SETTING_INT,
+         .def = "8080",
+         .min = 0,
+         .max = 65535,
+         .flag = "ingress-http-port",
+         .flags = EXPOSR_SETTING_HIDDEN,
+         .value_name = "PORT",
+         .help = "HTTP ingress port",
+         .offset = AT(port)},
+        {.key = "idle-timeout",
+         .type = EXPOSR_SETTING_INT,
+         .def = "60",
+         .min = 1,
+         .max = 86400,
+         .flag = "ingress-http-agent-idle-timeout",
+         .flags = EXPOSR_SETTING_HIDDEN,
+         .value_name = "SECONDS",
+         .help = "seconds an idle ingress connection is kept (never cuts a transfer)",
+         .offset = AT(idle)},
+        {.key = "head-timeout",
+         .type = EXPOSR_SETTING_INT,
+         .def = "10",
+         .min = 1,
+         .max = 3600,
+         .value_name = "SECONDS",
+         .help = "seconds for a request head to arrive",
+         .offset = AT(head)},
+        {.key = "max-head-size",
+         .type = EXPOSR_SETTING_INT,
+         .def = "16384",
+         .min = 1024,
+         .max = 1 << 20,
+         .value_name = "BYTES",
+         .help = "bytes of request line + headers",
+         .offset = AT(max_head)},
+        {0},
+};
+
+static int read_settings(const struct exposr_host *host, const struct exposr_cfg *cfg,
+                         struct ingress_settings *s)
+{
+	const struct exposr_config_api *c = host->config;
+	struct ingress_table_values v;
+	if (c->read(cfg, ingress_table, &v) != EXPOSR_OK)
 		return EXPOSR_ERROR;
-	if (url == NULL || url[0] == '\0') {
-		missing_url(host, mod, cfg);
-		return EXPOSR_ERROR;
-	}
-	if (!url_parse(url, &s->url) || s->url.hostname[0] == '\0') {
-		c->error(cfg, "url", "'%s' is not a URL such as https://example.com", url);
+	if (!url_parse(v.url, &s->url) || s->url.hostname[0] == '\0') {
+		c->error(cfg, "url", "'%s' is not a URL such as https://example.com", v.url);
 		return EXPOSR_ERROR;
 	}
 	/* A wildcard domain names the same tunnels as the bare one. */
@@ -73,10 +103,10 @@ static int read_settings(const struct exposr_host *host, struct exposr_module_ha
 		domain += 2;
 	snprintf(s->domain, sizeof(s->domain), "%s", domain);
 	strcpy(s->url.rest, "/");
-	s->port = (int)port;
-	s->idle_timeout_ms = (unsigned)idle * 1000;
-	s->head_timeout_ms = (unsigned)head * 1000;
-	s->max_head_size = (size_t)max_head;
+	s->port = (int)v.port;
+	s->idle_timeout_ms = (unsigned)v.idle * 1000;
+	s->head_timeout_ms = (unsigned)v.head * 1000;
+	s->max_head_size = (size_t)v.max_head;
 	return EXPOSR_OK;
 }
 
@@ -109,7 +139,7 @@ static int ingress_init(const struct exposr_host *host, struct exposr_module_han
 	in->splices_gauge =
 	        host->metrics->get("exposrd_ingress_http_upgraded", EXPOSR_METRIC_GAUGE,
 	                           "Upgraded public connections spliced raw to a tunnel");
-	if (read_settings(host, mod, cfg, &in->settings) != EXPOSR_OK)
+	if (read_settings(host, cfg, &in->settings) != EXPOSR_OK)
 		goto fail;
 	/* Priority 10: the ingress sees every request on its port before the API and the
 	 * websocket endpoint, and declines those whose Host names no tunnel (§5.1). */
@@ -161,4 +191,5 @@ static void ingress_fini(void *state)
 
 EXPOSR_MODULE_DEFINE(.name = "ingress-http", .version = "0.1.0",
                      .description = "HTTP ingress: public requests to tunnels by Host",
-                     .init = ingress_init, .stop = ingress_stop, .fini = ingress_fini);
+                     .init = ingress_init, .stop = ingress_stop, .fini = ingress_fini,
+                     .settings = ingress_table);

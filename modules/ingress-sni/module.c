@@ -1,6 +1,7 @@
 /* The ingress-sni module (docs/ingress.md §6): settings, the certificate and its reload, the
  * TLS listener, lifecycle, and the ingress vtable the API asks for tunnel URLs. */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,43 +56,109 @@ static int read_host(const struct exposr_config_api *c, const struct exposr_cfg 
 	return EXPOSR_OK;
 }
 
-static int read_settings(const struct exposr_host *host, struct exposr_module_handle *mod,
-                         const struct exposr_cfg *cfg, struct sni_settings *set)
-{
-	static const char *const keys[] = {"enabled",
-	                                   "port",
-	                                   "bind",
-	                                   "host",
-	                                   "cert",
-	                                   "key",
-	                                   "ciphers",
-	                                   "alpn",
-	                                   "handshake-timeout",
-	                                   "max-handshakes",
-	                                   "reload-interval",
-	                                   NULL};
-	const struct exposr_config_api *c = host->config;
-	const char *host_port;
+/* What the table reads, before it is checked and narrowed into struct sni_settings. */
+struct sni_table_values {
 	long port, timeout, max_handshakes, reload;
-	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
-	    c->get_int(cfg, "port", SNI_DEFAULT_PORT, 0, 65535, &port) != EXPOSR_OK ||
-	    c->get_string(cfg, "bind", "0.0.0.0", &set->bind) != EXPOSR_OK ||
-	    c->get_string(cfg, "host", NULL, &host_port) != EXPOSR_OK ||
-	    c->get_string(cfg, "cert", NULL, &set->cert_file) != EXPOSR_OK ||
-	    c->get_string(cfg, "key", NULL, &set->key_file) != EXPOSR_OK ||
-	    c->get_string(cfg, "ciphers", SNI_DEFAULT_CIPHERS, &set->ciphers) != EXPOSR_OK ||
-	    c->get_string_list(cfg, "alpn", &set->alpn, &set->alpn_count) != EXPOSR_OK ||
-	    c->get_int(cfg, "handshake-timeout", SNI_DEFAULT_HANDSHAKE_TIMEOUT, 1, 3600,
-	               &timeout) != EXPOSR_OK ||
-	    c->get_int(cfg, "max-handshakes", SNI_DEFAULT_MAX_HANDSHAKES, 1, 1000000,
-	               &max_handshakes) != EXPOSR_OK ||
-	    c->get_int(cfg, "reload-interval", SNI_DEFAULT_RELOAD_INTERVAL, 1, 86400, &reload) !=
-	            EXPOSR_OK)
+	const char *bind, *host, *cert, *key, *ciphers;
+	struct exposr_setting_list alpn;
+};
+
+#define AT(field) offsetof(struct sni_table_values, field)
+
+/* --ingress sni enables the module. */
+static const struct exposr_setting sni_table[] = {
+        {.key = "port",
+         .type = EXPOSR_SETTING_INT,
+         .def = "4430",
+         .min = 0,
+         .max = 65535,
+         .flag = "ingress-sni-port",
+         .value_name = "PORT",
+         .help = "SNI ingress port",
+         .offset = AT(port)},
+        {.key = "bind",
+         .type = EXPOSR_SETTING_STRING,
+         .def = "0.0.0.0",
+         .value_name = "ADDRESS",
+         .help = "address the SNI listener binds",
+         .offset = AT(bind)},
+        {.key = "host",
+         .type = EXPOSR_SETTING_STRING,
+         .flag = "ingress-sni-host",
+         .flags = EXPOSR_SETTING_HIDDEN,
+         .value_name = "HOST[:PORT]",
+         .def_help = "the certificate's wildcard domain and --ingress-sni-port",
+         .help = "host[:port] of the SNI ingress URLs",
+         .offset = AT(host)},
+        {.key = "cert",
+         .type = EXPOSR_SETTING_STRING,
+         .flag = "ingress-sni-cert",
+         .flags = EXPOSR_SETTING_REQUIRED,
+         .value_name = "FILE",
+         .help = "the PEM certificate chain with a wildcard name",
+         .offset = AT(cert)},
+        {.key = "key",
+         .type = EXPOSR_SETTING_STRING,
+         .flag = "ingress-sni-key",
+         .flags = EXPOSR_SETTING_REQUIRED,
+         .value_name = "FILE",
+         .help = "the PEM private key of the certificate",
+         .offset = AT(key)},
+        {.key = "ciphers",
+         .type = EXPOSR_SETTING_STRING,
+         .def = SNI_DEFAULT_CIPHERS,
+         .value_name = "LIST",
+         .def_help = "TLS 1.2 ECDHE AEAD suites",
+         .help = "OpenSSL cipher list for TLS 1.2",
+         .offset = AT(ciphers)},
+        {.key = "alpn",
+         .type = EXPOSR_SETTING_LIST,
+         .def_help = "none",
+         .help = "protocols offered to ALPN clients, in order",
+         .offset = AT(alpn)},
+        {.key = "handshake-timeout",
+         .type = EXPOSR_SETTING_INT,
+         .def = "10",
+         .min = 1,
+         .max = 3600,
+         .value_name = "SECONDS",
+         .help = "seconds from accept to the splice",
+         .offset = AT(timeout)},
+        {.key = "max-handshakes",
+         .type = EXPOSR_SETTING_INT,
+         .def = "1024",
+         .min = 1,
+         .max = 1000000,
+         .help = "connections accepted but not yet spliced",
+         .offset = AT(max_handshakes)},
+        {.key = "reload-interval",
+         .type = EXPOSR_SETTING_INT,
+         .def = "5",
+         .min = 1,
+         .max = 86400,
+         .value_name = "SECONDS",
+         .help = "seconds between looks at the certificate files (0.12: 5)",
+         .offset = AT(reload)},
+        {0},
+};
+
+static int read_settings(const struct exposr_host *host, const struct exposr_cfg *cfg,
+                         struct sni_settings *set)
+{
+	const struct exposr_config_api *c = host->config;
+	struct sni_table_values v;
+	if (c->read(cfg, sni_table, &v) != EXPOSR_OK)
 		return EXPOSR_ERROR;
-	set->port = (int)port;
-	set->handshake_timeout_s = (unsigned)timeout;
-	set->max_handshakes = (unsigned)max_handshakes;
-	set->reload_interval_s = (unsigned)reload;
+	set->bind = v.bind;
+	set->cert_file = v.cert;
+	set->key_file = v.key;
+	set->ciphers = v.ciphers;
+	set->alpn = v.alpn.items;
+	set->alpn_count = v.alpn.count;
+	set->port = (int)v.port;
+	set->handshake_timeout_s = (unsigned)v.timeout;
+	set->max_handshakes = (unsigned)v.max_handshakes;
+	set->reload_interval_s = (unsigned)v.reload;
 	for (size_t i = 0; i < set->alpn_count; i++) {
 		size_t len = strlen(set->alpn[i]);
 		if (len == 0 || len > 255) {
@@ -100,22 +167,7 @@ static int read_settings(const struct exposr_host *host, struct exposr_module_ha
 			return EXPOSR_ERROR;
 		}
 	}
-	const char *missing = set->cert_file == NULL || set->cert_file[0] == '\0' ? "cert"
-	                      : set->key_file == NULL || set->key_file[0] == '\0' ? "key"
-	                                                                          : NULL;
-	if (missing != NULL) {
-		const char *what = missing[0] == 'c'
-		                           ? "the PEM certificate chain with a wildcard name"
-		                           : "the PEM private key of the certificate";
-		if (cfg != NULL)
-			c->error(cfg, missing, "required: %s (--ingress-sni-%s)", what, missing);
-		else
-			host->log(mod, EXPOSR_LOG_ERROR,
-			          "modules.ingress-sni.%s: required: %s (--ingress-sni-%s)",
-			          missing, what, missing);
-		return EXPOSR_ERROR;
-	}
-	return read_host(c, cfg, host_port, set);
+	return read_host(c, cfg, v.host, set);
 }
 
 /* New handshakes take the new pair; open connections keep the context they hold. */
@@ -180,7 +232,7 @@ static int sni_init(const struct exposr_host *host, struct exposr_module_handle 
 	s->host = host;
 	s->mod = mod;
 	char why[512];
-	if (read_settings(host, mod, cfg, &s->settings) != EXPOSR_OK)
+	if (read_settings(host, cfg, &s->settings) != EXPOSR_OK)
 		goto fail;
 	if (sni_cert_load(&s->settings, &s->cert, why, sizeof(why)) != EXPOSR_OK) {
 		host->log(mod, EXPOSR_LOG_ERROR, "%s", why);
@@ -268,4 +320,5 @@ static void sni_fini(void *state)
 
 EXPOSR_MODULE_DEFINE(.name = "ingress-sni", .version = "0.1.0",
                      .description = "SNI ingress: TLS connections to tunnels by server name",
-                     .init = sni_init, .start = sni_start, .stop = sni_stop, .fini = sni_fini);
+                     .init = sni_init, .start = sni_start, .stop = sni_stop, .fini = sni_fini,
+                     .settings = sni_table);

@@ -11,11 +11,6 @@
 struct evconnlistener;
 struct sni_conn;
 
-/* Defaults of the module's settings. */
-#define SNI_DEFAULT_PORT              4430
-#define SNI_DEFAULT_HANDSHAKE_TIMEOUT 10   /* seconds from accept to the splice */
-#define SNI_DEFAULT_MAX_HANDSHAKES    1024 /* connections accepted but not yet spliced */
-#define SNI_DEFAULT_RELOAD_INTERVAL   5    /* seconds between looks at the files (0.12: 5) */
 /* OpenSSL's names: forward-secret AEAD suites of TLS 1.2 (TLS 1.3's are all good). */
 #define SNI_DEFAULT_CIPHERS                                                                        \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                               \

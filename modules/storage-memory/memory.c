@@ -129,8 +129,7 @@ static const struct exposr_storage_vtable memory_vtable = {
 static int memory_init(const struct exposr_host *host, struct exposr_module_handle *mod,
                        const struct exposr_cfg *cfg, void **state)
 {
-	static const char *const keys[] = {"enabled", NULL};
-	if (host->config->check_keys(cfg, keys) != EXPOSR_OK)
+	if (host->config->read(cfg, NULL, NULL) != EXPOSR_OK)
 		return EXPOSR_ERROR;
 	struct memory *m = calloc(1, sizeof(*m));
 	if (m == NULL || (m->store = memstore_new()) == NULL) {

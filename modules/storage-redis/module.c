@@ -1,13 +1,10 @@
 /* storage-redis: the multi-node storage on a Redis shared with exposrd 0.12 nodes
  * (docs/storage.md §8.1): settings, lifecycle and the storage vtable. */
 #include <exposr/module.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "redis_store.h"
-
-#define DEFAULT_CONNECT_TIMEOUT_S 5
-#define DEFAULT_COMMAND_TIMEOUT_S 5
-#define MAX_TIMEOUT_S             3600
 
 static const struct exposr_storage_vtable redis_vtable = {
         .size = sizeof(struct exposr_storage_vtable),
@@ -19,20 +16,50 @@ static const struct exposr_storage_vtable redis_vtable = {
         .unlock = redis_unlock,
 };
 
+struct redis_settings {
+	const char *url;
+	long connect_timeout_s, command_timeout_s;
+};
+
+#define AT(field) offsetof(struct redis_settings, field)
+
+/* --storage-url redis://... and --redis-url set `url` (the core picks the module by the
+ * scheme). It is required, with a message of this module's own. */
+static const struct exposr_setting redis_settings[] = {
+        {.key = "url",
+         .type = EXPOSR_SETTING_STRING,
+         .value_name = "URL",
+         .def_help = "none: required",
+         .help = "redis://[:password@]host[:port][/db]",
+         .offset = AT(url)},
+        {.key = "connect-timeout",
+         .type = EXPOSR_SETTING_INT,
+         .def = "5",
+         .min = 1,
+         .max = 3600,
+         .value_name = "SECONDS",
+         .help = "seconds to connect",
+         .offset = AT(connect_timeout_s)},
+        {.key = "command-timeout",
+         .type = EXPOSR_SETTING_INT,
+         .def = "5",
+         .min = 1,
+         .max = 3600,
+         .value_name = "SECONDS",
+         .help = "seconds a silent Redis has until it counts as lost",
+         .offset = AT(command_timeout_s)},
+        {0},
+};
+
 static int read_settings(struct redis_store *r, const struct exposr_cfg *cfg)
 {
-	static const char *const keys[] = {"enabled", "url", "connect-timeout", "command-timeout",
-	                                   NULL};
 	const struct exposr_config_api *c = r->host->config;
-	const char *url;
-	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
-	    c->get_string(cfg, "url", NULL, &url) != EXPOSR_OK ||
-	    c->get_int(cfg, "connect-timeout", DEFAULT_CONNECT_TIMEOUT_S, 1, MAX_TIMEOUT_S,
-	               &r->connect_timeout_s) != EXPOSR_OK ||
-	    c->get_int(cfg, "command-timeout", DEFAULT_COMMAND_TIMEOUT_S, 1, MAX_TIMEOUT_S,
-	               &r->command_timeout_s) != EXPOSR_OK)
+	struct redis_settings set;
+	if (c->read(cfg, redis_settings, &set) != EXPOSR_OK)
 		return EXPOSR_ERROR;
-	if (url == NULL) {
+	r->connect_timeout_s = set.connect_timeout_s;
+	r->command_timeout_s = set.command_timeout_s;
+	if (set.url == NULL) {
 		if (cfg != NULL)
 			c->error(cfg, "url", "is required: redis://[:password@]host[:port][/db]");
 		else
@@ -41,7 +68,7 @@ static int read_settings(struct redis_store *r, const struct exposr_cfg *cfg)
 		return EXPOSR_ERROR;
 	}
 	char reason[256];
-	if (redis_url_parse(url, &r->url, reason, sizeof(reason)) != 0) {
+	if (redis_url_parse(set.url, &r->url, reason, sizeof(reason)) != 0) {
 		c->error(c->child(cfg, "url"), NULL, "%s", reason);
 		return EXPOSR_ERROR;
 	}
@@ -96,4 +123,5 @@ static int redis_start(void *state)
 /* No stop hook: the modules that drain still read and write their records. */
 EXPOSR_MODULE_DEFINE(.name = "storage-redis", .version = "1.0",
                      .description = "Redis storage shared with exposrd 0.12 (multi-node)",
-                     .init = redis_init, .start = redis_start, .fini = redis_fini);
+                     .init = redis_init, .start = redis_start, .fini = redis_fini,
+                     .settings = redis_settings);

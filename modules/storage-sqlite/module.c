@@ -123,13 +123,22 @@ static void sqlite_fini(void *state)
 	free(s);
 }
 
+/* --storage-url sqlite://... sets `url` (the core picks the module by the scheme). It is
+ * required, with a message of this module's own. */
+static const struct exposr_setting sqlite_settings[] = {
+        {.key = "url",
+         .type = EXPOSR_SETTING_STRING,
+         .value_name = "URL",
+         .def_help = "none: required",
+         .help = "sqlite://<relative path> or sqlite:///<absolute path>"},
+        {0},
+};
+
 static int read_settings(struct sqlite_store *s, const struct exposr_cfg *cfg)
 {
-	static const char *const keys[] = {"enabled", "url", NULL};
 	const struct exposr_config_api *c = s->host->config;
 	const char *url;
-	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
-	    c->get_string(cfg, "url", NULL, &url) != EXPOSR_OK)
+	if (c->read(cfg, sqlite_settings, &url) != EXPOSR_OK)
 		return EXPOSR_ERROR;
 	if (url == NULL) {
 		if (cfg != NULL)
@@ -183,4 +192,4 @@ static int sqlite_start(void *state)
 /* No stop hook: the modules that drain still read and write their records. */
 EXPOSR_MODULE_DEFINE(.name = "storage-sqlite", .version = "1.0",
                      .description = "SQLite storage in one file (single node)", .init = sqlite_init,
-                     .start = sqlite_start, .fini = sqlite_fini);
+                     .start = sqlite_start, .fini = sqlite_fini, .settings = sqlite_settings);

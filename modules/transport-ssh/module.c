@@ -1,6 +1,7 @@
 /* The transport-ssh module: configuration, host key, the listening socket,
  * registration as transport "ssh" and what the API reports about it (docs/ssh.md §7.1). */
 #include <netdb.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,82 @@
 #include "hostkey.h"
 #include "ssh_conn.h"
 
-#define SSH_KEEPALIVE_MS 15000
-/* OpenSSH's sshd allows 120 s (LoginGraceTime); a tunnel client authenticates at once. */
-#define SSH_LOGIN_TIMEOUT_MS 60000
+struct ssh_settings {
+	long port, keepalive_ms, login_timeout_ms;
+	const char *bind, *host, *key, *key_file;
+	bool allow_insecure_target;
+};
+
+#define AT(field) offsetof(struct ssh_settings, field)
+
+/* --transport ssh enables the module. */
+static const struct exposr_setting ssh_settings[] = {
+        {.key = "port",
+         .type = EXPOSR_SETTING_INT,
+         .def = "2200",
+         .min = 1,
+         .max = 65535,
+         .flag = "transport-ssh-port",
+         .value_name = "PORT",
+         .help = "SSH transport port",
+         .offset = AT(port)},
+        {.key = "bind",
+         .type = EXPOSR_SETTING_STRING,
+         .value_name = "ADDRESS",
+         .def_help = "all addresses",
+         .help = "address the SSH listener binds",
+         .offset = AT(bind)},
+        {.key = "host",
+         .type = EXPOSR_SETTING_STRING,
+         .flag = "transport-ssh-host",
+         .flags = EXPOSR_SETTING_HIDDEN,
+         .value_name = "HOST[:PORT]",
+         .def_help = "the API request's host and --transport-ssh-port",
+         .help = "host[:port] handed out for SSH",
+         .offset = AT(host)},
+        {.key = "key",
+         .type = EXPOSR_SETTING_STRING,
+         .flag = "transport-ssh-key",
+         .flags = EXPOSR_SETTING_HIDDEN,
+         .value_name = "KEY",
+         .def_help = "the one in key-file, made at the first start",
+         .help = "SSH host key: path, key text or base64 of it",
+         .offset = AT(key)},
+        /* Relative to the working directory. */
+        {.key = "key-file",
+         .type = EXPOSR_SETTING_STRING,
+         .def = "exposrd-ssh-host-key",
+         .value_name = "FILE",
+         .help = "where a generated host key is kept when no key is given",
+         .offset = AT(key_file)},
+        {.key = "allow-insecure-target",
+         .type = EXPOSR_SETTING_BOOL,
+         .def = "false",
+         .flag = "transport-ssh-allow-insecure-target",
+         .flags = EXPOSR_SETTING_HIDDEN,
+         .help = "do not verify TLS targets of SSH tunnels",
+         .offset = AT(allow_insecure_target)},
+        /* docs/ssh.md §7.2: 15 s. */
+        {.key = "keepalive-interval",
+         .type = EXPOSR_SETTING_INT,
+         .def = "15000",
+         .min = 100,
+         .max = 3600 * 1000,
+         .value_name = "MS",
+         .help = "milliseconds between keep-alive requests",
+         .offset = AT(keepalive_ms)},
+        /* OpenSSH's sshd allows 120 s (LoginGraceTime); a tunnel client authenticates at
+         * once. */
+        {.key = "login-timeout",
+         .type = EXPOSR_SETTING_INT,
+         .def = "60000",
+         .min = 100,
+         .max = 3600 * 1000,
+         .value_name = "MS",
+         .help = "milliseconds a client gets to authenticate",
+         .offset = AT(login_timeout_ms)},
+        {0},
+};
 
 /* Fills the tunnel object's `transport.ssh` block (it holds `enabled` already). */
 static void ssh_describe(void *self, const char *tunnel_id, const char *token, const char *base_url,
@@ -182,44 +256,25 @@ static void module_free(struct ssh_module *sm)
 static int ssh_init_module(const struct exposr_host *host, struct exposr_module_handle *mod,
                            const struct exposr_cfg *cfg, void **state)
 {
-	static const char *const keys[] = {"enabled",
-	                                   "port",
-	                                   "bind",
-	                                   "host",
-	                                   "key",
-	                                   "key-file",
-	                                   "allow-insecure-target",
-	                                   "keepalive-interval",
-	                                   "login-timeout",
-	                                   NULL};
-	const struct exposr_config_api *c = host->config;
+	struct ssh_settings set;
+	if (host->config->read(cfg, ssh_settings, &set) != EXPOSR_OK)
+		return EXPOSR_ERROR;
 	struct ssh_module *sm = calloc(1, sizeof(*sm));
 	if (sm == NULL)
 		return EXPOSR_ERROR;
 	sm->host = host;
 	sm->mod = mod;
-	const char *public_host = NULL, *key = NULL, *key_file = NULL;
-	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
-	    c->get_int(cfg, "port", SSH_DEFAULT_PORT, 1, 65535, &sm->port) != EXPOSR_OK ||
-	    c->get_string(cfg, "bind", NULL, &sm->bind_address) != EXPOSR_OK ||
-	    c->get_string(cfg, "host", NULL, &public_host) != EXPOSR_OK ||
-	    c->get_string(cfg, "key", NULL, &key) != EXPOSR_OK ||
-	    c->get_string(cfg, "key-file", SSH_DEFAULT_KEY_FILE, &key_file) != EXPOSR_OK ||
-	    c->get_bool(cfg, "allow-insecure-target", false, &sm->allow_insecure_target) !=
-	            EXPOSR_OK ||
-	    c->get_int(cfg, "keepalive-interval", SSH_KEEPALIVE_MS, 100, 3600 * 1000,
-	               &sm->keepalive_ms) != EXPOSR_OK ||
-	    c->get_int(cfg, "login-timeout", SSH_LOGIN_TIMEOUT_MS, 100, 3600 * 1000,
-	               &sm->login_timeout_ms) != EXPOSR_OK) {
-		free(sm);
-		return EXPOSR_ERROR;
-	}
+	sm->port = set.port;
+	sm->bind_address = set.bind;
+	sm->allow_insecure_target = set.allow_insecure_target;
+	sm->keepalive_ms = set.keepalive_ms;
+	sm->login_timeout_ms = set.login_timeout_ms;
 	sm->public_port = sm->port;
-	if (public_host != NULL && parse_public_host(sm, cfg, public_host) != EXPOSR_OK) {
+	if (set.host != NULL && parse_public_host(sm, cfg, set.host) != EXPOSR_OK) {
 		free(sm);
 		return EXPOSR_ERROR;
 	}
-	ssh_key k = load_key(sm, cfg, key, key_file);
+	ssh_key k = load_key(sm, cfg, set.key, set.key_file);
 	if (k == NULL) {
 		free(sm);
 		return EXPOSR_ERROR;
@@ -274,4 +329,5 @@ static void ssh_fini(void *state)
 
 EXPOSR_MODULE_DEFINE(.name = "transport-ssh", .version = "1.0",
                      .description = "SSH transport (ssh -R with stock OpenSSH)",
-                     .init = ssh_init_module, .stop = ssh_stop, .fini = ssh_fini);
+                     .init = ssh_init_module, .stop = ssh_stop, .fini = ssh_fini,
+                     .settings = ssh_settings);

@@ -8,10 +8,6 @@
 
 #include <exposr/host.h>
 
-#define SSH_DEFAULT_PORT 2200
-/* Where a generated host key is kept when no `key` and no `key-file` is configured:
- * relative to the working directory. */
-#define SSH_DEFAULT_KEY_FILE "exposrd-ssh-host-key"
 /* "SHA256:" and 43 base64 characters, with room to spare. */
 #define SSH_FINGERPRINT_SIZE 128
 

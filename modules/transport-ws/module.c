@@ -1,4 +1,5 @@
 /* The transport-ws module: configuration, registration as transport "ws", lifecycle. */
+#include <stddef.h>
 #include <stdlib.h>
 
 #include <cjson/cJSON.h>
@@ -38,24 +39,48 @@ void ws_module_check_drained(struct ws_module *wm)
 	}
 }
 
+struct ws_settings {
+	long port, max_message;
+};
+
+/* --transport ws enables the module. */
+static const struct exposr_setting ws_settings[] = {
+        {.key = "port",
+         .type = EXPOSR_SETTING_INT,
+         .def = "8080",
+         .min = 0,
+         .max = 65535,
+         .flag = "api-port",
+         .short_flag = 'p',
+         .value_name = "PORT",
+         .help = "websocket endpoint port (--api-port sets the API's too)",
+         .offset = offsetof(struct ws_settings, port)},
+        /* The client's messages are a few hundred KiB at most (docs/transport.md §4.3). */
+        {.key = "max-message-size",
+         .type = EXPOSR_SETTING_INT,
+         .def = "4194304",
+         .min = 1024 * 1024,
+         .max = 100L * 1024 * 1024,
+         .value_name = "BYTES",
+         .def_help = "4 MiB",
+         .help = "largest websocket message; a larger one closes the connection (1009)",
+         .offset = offsetof(struct ws_settings, max_message)},
+        {0},
+};
+
 static int ws_init(const struct exposr_host *host, struct exposr_module_handle *mod,
                    const struct exposr_cfg *cfg, void **state)
 {
-	static const char *const keys[] = {"enabled", "port", "max-message-size", NULL};
-	const struct exposr_config_api *c = host->config;
-	long port, max_message;
-	if (c->check_keys(cfg, keys) != EXPOSR_OK ||
-	    c->get_int(cfg, "port", WS_DEFAULT_PORT, 0, 65535, &port) != EXPOSR_OK ||
-	    c->get_int(cfg, "max-message-size", WS_DEFAULT_MAX_MESSAGE, 1024 * 1024,
-	               100L * 1024 * 1024, &max_message) != EXPOSR_OK)
+	struct ws_settings set;
+	if (host->config->read(cfg, ws_settings, &set) != EXPOSR_OK)
 		return EXPOSR_ERROR;
 	struct ws_module *wm = calloc(1, sizeof(*wm));
 	if (wm == NULL)
 		return EXPOSR_ERROR;
 	wm->host = host;
 	wm->mod = mod;
-	wm->port = port;
-	wm->max_message = (size_t)max_message;
+	wm->port = set.port;
+	wm->max_message = (size_t)set.max_message;
 	wm->conns_open = host->metrics->get("exposrd_transport_ws_connections", EXPOSR_METRIC_GAUGE,
 	                                    "Websocket transport connections open");
 	wm->channels_open = host->metrics->get("exposrd_transport_ws_channels", EXPOSR_METRIC_GAUGE,
@@ -96,4 +121,4 @@ static void ws_fini(void *state)
 
 EXPOSR_MODULE_DEFINE(.name = "transport-ws", .version = "1.0",
                      .description = "websocket transport (exposr multiplex v1 and v2)",
-                     .init = ws_init, .stop = ws_stop, .fini = ws_fini);
+                     .init = ws_init, .stop = ws_stop, .fini = ws_fini, .settings = ws_settings);

@@ -5,11 +5,6 @@
 
 #include <exposr/host.h>
 
-#define WS_DEFAULT_PORT 8080
-/* Largest multiplex message accepted from a client; beyond it the websocket is closed
- * with 1009. The client's messages are a few hundred KiB at most (docs/transport.md §4.3). */
-#define WS_DEFAULT_MAX_MESSAGE (4 * 1024 * 1024)
-
 struct ws_conn;
 struct ws_handshake;
 

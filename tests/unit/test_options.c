@@ -5,6 +5,14 @@
 #include "cfg.h"
 #include "options.h"
 
+/* The flags come from the modules present: the ones built beside these tests. */
+static void use_built_modules(void)
+{
+	setenv("EXPOSR_MODULE_DIR", FIXTURE_DIR, 1);
+}
+
+TestSuite(options, .init = use_built_modules);
+
 static const char *value_at(const struct exposr_cfg *root, const char *path)
 {
 	char *copy = strdup(path), *save = NULL, *last = NULL;
@@ -263,15 +271,18 @@ Test(options, help_lists_options_and_hides_hidden_ones)
 {
 	char *buf;
 	size_t len;
+	struct options o;
+	cr_assert_eq(parse(&o, NULL, 0), 0);
 	FILE *out = open_memstream(&buf, &len);
-	options_print_help(out, false);
+	options_print_help(&o, out, false);
 	fclose(out);
 	cr_assert(strstr(buf, "--ingress-http-url") != NULL);
 	cr_assert(strstr(buf, "--redis-url") == NULL);
 	free(buf);
 	out = open_memstream(&buf, &len);
-	options_print_help(out, true);
+	options_print_help(&o, out, true);
 	fclose(out);
 	cr_assert(strstr(buf, "--redis-url") != NULL);
 	free(buf);
+	options_free(&o);
 }
