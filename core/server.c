@@ -165,32 +165,32 @@ static bool start_interrupted(void)
 	return true;
 }
 
-#define START_INTERRUPTED (-1)
+enum start_result { START_OK, START_FAILED, START_INTERRUPTED };
 
-/* Storage, listeners, modules, cluster: 0, EXIT_START or START_INTERRUPTED. One signal that
- * comes after the last check is pending until the loop runs and takes it. */
-static int start_all(const char *bind, const struct http_limits *limits)
+/* Storage, listeners, modules, cluster, in that order. One signal that comes after the last
+ * check is pending until the loop runs and takes it. */
+static enum start_result start_all(const char *bind, const struct http_limits *limits)
 {
 	if (start_interrupted())
 		return START_INTERRUPTED;
 	if (services_start() != 0)
-		return EXIT_START;
+		return START_FAILED;
 	if (start_interrupted())
 		return START_INTERRUPTED;
 	if (http_listeners_open(server.base, bind, limits) != 0)
-		return EXIT_START;
+		return START_FAILED;
 	if (start_interrupted())
 		return START_INTERRUPTED;
 	if (loader_start_all() != 0 || cluster_start() != 0)
-		return EXIT_START;
+		return START_FAILED;
 	if (stop_signals_unblock() != 0) {
 		log_error("cannot unblock SIGTERM and SIGINT: %s", strerror(errno));
-		return EXIT_START;
+		return START_FAILED;
 	}
-	return 0;
+	return START_OK;
 }
 
-/* The loop until a stop signal has drained the modules: 0, or EXIT_START. */
+/* The loop until a stop signal has drained the modules: 0, or -1 if the loop failed. */
 static int run_loop(const char *module_dir)
 {
 	server.state = EXPOSR_SERVER_RUNNING;
@@ -199,7 +199,7 @@ static int run_loop(const char *module_dir)
 	int rc = 0;
 	if (event_base_dispatch(server.base) < 0) {
 		log_error("event loop failed");
-		rc = EXIT_START;
+		rc = -1;
 	}
 	/* A signal during the tear-down finds its handler gone: it waits, blocked, instead. */
 	if (stop_signals_block() != 0)
@@ -207,17 +207,19 @@ static int run_loop(const char *module_dir)
 	return rc;
 }
 
+/* The helpers above return 0 or -1; only this function speaks in exit statuses. Every path
+ * leaves through the one tear-down at `out`, each part of which is a no-op for what never
+ * started. */
 int server_run(const struct exposr_cfg *root, const char *module_dir)
 {
 	struct http_limits limits;
 	const char *bind;
+	int rc = EXIT_CONFIG;
 	if (read_core(root, &limits, &bind) != 0 || services_configure(root) != 0 ||
-	    cluster_configure(root) != 0) {
-		cluster_free();
-		return EXIT_CONFIG;
-	}
+	    cluster_configure(root) != 0)
+		goto out;
 	log_hold();
-	int rc = EXIT_START;
+	rc = EXIT_START;
 	server.base = event_base_new();
 	if (server.base == NULL) {
 		log_error("cannot create the event loop");
@@ -228,25 +230,30 @@ int server_run(const struct exposr_cfg *root, const char *module_dir)
 		goto out;
 	}
 	const struct exposr_host *host = host_table(server.base);
-	rc = EXIT_CONFIG;
-	if (loader_init_all(host, module_dir, cfg_api.child(root, "modules")) != 0)
+	if (loader_init_all(host, module_dir, cfg_api.child(root, "modules")) != 0) {
+		rc = EXIT_CONFIG;
 		goto out;
-	rc = start_all(bind, &limits);
-	if (rc == 0 || rc == START_INTERRUPTED)
-		log_release(true);
-	if (rc == 0)
-		rc = run_loop(module_dir);
-	if (rc == 0 || rc == START_INTERRUPTED) {
-		rc = 0;
-		log_info("stopped");
 	}
+	switch (start_all(bind, &limits)) {
+	case START_OK:
+		log_release(true);
+		rc = run_loop(module_dir) == 0 ? 0 : EXIT_START;
+		break;
+	case START_INTERRUPTED:
+		log_release(true);
+		rc = 0;
+		break;
+	case START_FAILED:
+		break;
+	}
+	if (rc == 0)
+		log_info("stopped");
+out:
 	/* Before the bus module goes: nothing may publish through it any more. */
 	cluster_free();
 	loader_fini_all();
-out:
 	/* A start that failed shows its error alone. */
 	log_release(false);
-	cluster_free();
 	services_free();
 	http_listeners_free();
 	free_server();
