@@ -12,10 +12,10 @@
 #include "cluster.h"
 #include "cluster_message.h"
 #include "cluster_nodes.h"
-#include "host.h"
+#include "host_table.h"
 #include "loader.h"
 #include "log.h"
-#include "registry.h"
+#include "registry_table.h"
 #include "services.h"
 
 #define KEY "secret-signing-key" /* the cluster's default, which it runs with here */

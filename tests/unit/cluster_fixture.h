@@ -4,6 +4,7 @@
 #define EXPOSR_TEST_CLUSTER_FIXTURE_H
 
 #include "cluster.h"
+#include "cluster_announce.h"
 #include "cluster_nodes.h"
 #include "cluster_tunnels.h"
 #include "services_fixture.h"

@@ -13,11 +13,11 @@
 #include <time.h>
 
 #include "cfg.h"
-#include "host.h"
+#include "host_table.h"
 #include "ids.h"
 #include "loader.h"
 #include "records.h"
-#include "registry.h"
+#include "registry_table.h"
 #include "services.h"
 #include "store.h"
 #include "tunnel_state.h"

@@ -42,7 +42,7 @@ Test(cluster_tunnels, every_tunnel_is_announced_in_batches_of_fifty)
 	}
 	cx_settle(); /* the announcements of the changes */
 	cx_bus_clear();
-	cluster_tunnels_announce_all();
+	cluster_announce_all();
 	cr_assert_eq(cx_bus.count, 3);
 	int total = 0, seen[TUNNELS] = {0};
 	for (size_t i = 0; i < cx_bus.count; i++) {

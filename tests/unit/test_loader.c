@@ -6,10 +6,10 @@
 
 #include "capture.h"
 #include "cfg.h"
-#include "host.h"
+#include "host_table.h"
 #include "http_listener.h"
 #include "loader.h"
-#include "registry.h"
+#include "registry_table.h"
 #include "timer.h"
 
 static struct event_base *base;

@@ -6,7 +6,7 @@
 
 #include <event2/buffer.h>
 
-#include "metrics.h"
+#include "metrics_table.h"
 
 static void teardown(void)
 {

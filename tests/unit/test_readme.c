@@ -9,7 +9,7 @@
 
 #include "catalog.h"
 #include "core_settings.h"
-#include "settings.h"
+#include "settings_table.h"
 
 static void cell(FILE *out, const char *text)
 {

@@ -9,7 +9,7 @@
 #include <exposr/transport.h>
 
 #include "capture.h"
-#include "registry.h"
+#include "registry_table.h"
 
 static struct exposr_module_handle *const owner_a = (struct exposr_module_handle *)0x1;
 static struct exposr_module_handle *const owner_b = (struct exposr_module_handle *)0x2;

@@ -9,7 +9,7 @@
 #include "core_settings.h"
 #include "options.h"
 #include "options_legacy.h"
-#include "settings.h"
+#include "settings_table.h"
 
 struct values {
 	long port;

@@ -12,9 +12,9 @@
 
 #include "capture.h"
 #include "cfg.h"
-#include "host.h"
+#include "host_table.h"
 #include "loader.h"
-#include "registry.h"
+#include "registry_table.h"
 #include "storage_contract.h"
 
 static struct event_base *base;

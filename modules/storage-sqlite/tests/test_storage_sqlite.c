@@ -8,10 +8,10 @@
 #include <unistd.h>
 
 #include "cfg.h"
-#include "host.h"
+#include "host_table.h"
 #include "loader.h"
 #include "module_load.h"
-#include "registry.h"
+#include "registry_table.h"
 #include "storage_contract.h"
 
 static struct event_base *base;

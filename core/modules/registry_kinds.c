@@ -1,7 +1,7 @@
 /* The registration functions modules call, one per interface kind: each checks the
  * vtable's mandatory slots and the kind's cardinality before the entry is added, so a
  * module that would crash or be silently ignored later is refused at init, by name. */
-#include "registry.h"
+#include "registry_table.h"
 
 #include <stddef.h>
 #include <stdio.h>

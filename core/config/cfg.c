@@ -11,7 +11,7 @@
 #include <yaml.h>
 
 #include "log.h"
-#include "settings.h"
+#include "settings_table.h"
 
 struct exposr_cfg {
 	enum exposr_cfg_type type;

@@ -1,6 +1,6 @@
 /* The registry of interfaces modules provide: (kind, name) -> (vtable, instance). The
  * checked registration modules call is registry_kinds.c. */
-#include "registry.h"
+#include "registry_table.h"
 
 #include <stdlib.h>
 #include <string.h>

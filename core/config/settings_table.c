@@ -1,7 +1,7 @@
 /* Settings tables: a subtree checked and read against its table, the way nginx and h2o
  * read their directives from command tables. The values themselves are read through
  * the configuration API, so every error names the value's own origin. */
-#include "settings.h"
+#include "settings_table.h"
 
 #include <ctype.h>
 #include <errno.h>

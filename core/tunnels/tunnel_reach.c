@@ -14,7 +14,7 @@
 #include <event2/event.h>
 
 #include "cluster_tunnels.h"
-#include "host.h"
+#include "host_table.h"
 #include "log.h"
 #include "streams.h"
 #include "tunnel_state.h"

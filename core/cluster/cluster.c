@@ -10,13 +10,14 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "cluster_announce.h"
 #include "cluster_identity.h"
 #include "cluster_nodes.h"
 #include "cluster_tunnels.h"
 #include "core_settings.h"
 #include "ids.h"
 #include "log.h"
-#include "registry.h"
+#include "registry_table.h"
 #include "timer.h"
 #include "tunnel_state.h"
 
@@ -198,7 +199,7 @@ static void dispatch(const struct cluster_message *m)
 		return; /* the sender was learned: that is all a heartbeat does */
 	if (strcmp(m->event, EVENT_ANNOUNCE) == 0) {
 		if (!own) /* this node knows its own connections better */
-			cluster_tunnels_on_announce(m, cluster_now());
+			cluster_announce_on_message(m, cluster_now());
 	} else if (strcmp(m->event, EVENT_DISCONNECT) == 0) {
 		cluster_tunnels_on_disconnect(m);
 	} else {
@@ -289,7 +290,7 @@ static void on_tick(void *arg)
 	(void)arg;
 	int64_t now = cluster_now();
 	cluster_nodes_sweep(now);
-	cluster_tunnels_announce_all();
+	cluster_announce_all();
 }
 
 int cluster_start(void)
@@ -324,7 +325,7 @@ int cluster_start(void)
 		cluster_free();
 		return EXPOSR_ERROR;
 	}
-	tunnel_state_on_local_change(cluster_tunnels_changed);
+	tunnel_state_on_local_change(cluster_announce_changed);
 	send_heartbeat();
 	log_msg("cluster", EXPOSR_LOG_INFO, "node %s (%s, %s), %s", cl.self.id, cl.host, cl.ip,
 	        multi ? "multi-node" : "single-node");
@@ -340,7 +341,7 @@ void cluster_shutdown(void)
 	cl.stopping = true;
 	/* What the connections closed so far look like now; later changes are announced
 	 * as they happen. */
-	cluster_tunnels_announce_all();
+	cluster_announce_all();
 	timer_cancel(cl.heartbeat_timer);
 	timer_cancel(cl.startup_timer);
 	timer_cancel(cl.tick_timer);
@@ -362,7 +363,7 @@ void cluster_free(void)
 		free(q);
 	}
 	cl.queue_tail = NULL;
-	cluster_tunnels_free();
+	cluster_announce_free();
 	cluster_nodes_free();
 	cl.bus = NULL;
 	cl.bus_self = NULL;

@@ -7,7 +7,7 @@
 #include "ids.h"
 #include "keylock.h"
 #include "log.h"
-#include "registry.h"
+#include "registry_table.h"
 #include "store.h"
 #include "tunnel_cache.h"
 #include "tunnel_state.h"

@@ -1,5 +1,5 @@
 /* The host API table handed to every module. */
-#include "host.h"
+#include "host_table.h"
 
 #include <stdarg.h>
 
@@ -9,8 +9,8 @@
 #include "ids.h"
 #include "loader.h"
 #include "log.h"
-#include "metrics.h"
-#include "registry.h"
+#include "metrics_table.h"
+#include "registry_table.h"
 #include "server.h"
 #include "services.h"
 #include "streams.h"

@@ -1,5 +1,5 @@
 /* The metric table: a list in creation order, which is also the order of the output. */
-#include "metrics.h"
+#include "metrics_table.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "cluster_announce.h"
 #include "cluster_tunnels.h"
 #include "log.h"
 #include "strmap.h"
@@ -98,7 +99,7 @@ static void announcer_add(void *arg, const char *tunnel_id)
 		announcer_flush(a);
 }
 
-void cluster_tunnels_announce_all(void)
+void cluster_announce_all(void)
 {
 	struct announcer a = {0};
 	tunnel_state_each_local(announcer_add, &a);
@@ -126,7 +127,7 @@ static void flush_dirty(void *arg)
 	strmap_free(changed, NULL);
 }
 
-void cluster_tunnels_changed(const char *tunnel_id)
+void cluster_announce_changed(const char *tunnel_id)
 {
 	if (dirty == NULL && (dirty = strmap_new()) == NULL)
 		return; /* the periodic announcement will tell */
@@ -194,7 +195,7 @@ static void learn_tunnel(const cJSON *item, const char *node_id, int64_t now)
 	free(views);
 }
 
-void cluster_tunnels_on_announce(const struct cluster_message *m, int64_t now)
+void cluster_announce_on_message(const struct cluster_message *m, int64_t now)
 {
 	if (!cJSON_IsArray(m->message)) {
 		log_msg("cluster", EXPOSR_LOG_DEBUG, "ignored an announcement from %s: not a list",
@@ -208,7 +209,7 @@ void cluster_tunnels_on_announce(const struct cluster_message *m, int64_t now)
 	}
 }
 
-void cluster_tunnels_free(void)
+void cluster_announce_free(void)
 {
 	timer_cancel(flush_timer);
 	flush_timer = NULL;

@@ -1,6 +1,6 @@
 /* The registry of interfaces modules provide: (kind, name) -> (vtable, instance). */
-#ifndef EXPOSR_CORE_REGISTRY_H
-#define EXPOSR_CORE_REGISTRY_H
+#ifndef EXPOSR_CORE_REGISTRY_TABLE_H
+#define EXPOSR_CORE_REGISTRY_TABLE_H
 
 #include <exposr/registry.h>
 

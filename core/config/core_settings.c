@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "settings.h"
+#include "settings_table.h"
 
 #define AT(field) offsetof(struct core_settings, field)
 

@@ -1,6 +1,6 @@
 /* The host API table handed to every module. */
-#ifndef EXPOSR_CORE_HOST_H
-#define EXPOSR_CORE_HOST_H
+#ifndef EXPOSR_CORE_HOST_TABLE_H
+#define EXPOSR_CORE_HOST_TABLE_H
 
 #include <exposr/host.h>
 

@@ -11,8 +11,8 @@
 #include "cfg.h"
 #include "http_listener.h"
 #include "log.h"
-#include "registry.h"
-#include "settings.h"
+#include "registry_table.h"
+#include "settings_table.h"
 #include "timer.h"
 
 enum module_phase { PHASE_INITIALISED, PHASE_STARTED, PHASE_STOPPING, PHASE_DRAINED };

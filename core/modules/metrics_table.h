@@ -1,6 +1,6 @@
 /* The core's metric table (include/exposr/metrics.h). */
-#ifndef EXPOSR_CORE_METRICS_H
-#define EXPOSR_CORE_METRICS_H
+#ifndef EXPOSR_CORE_METRICS_TABLE_H
+#define EXPOSR_CORE_METRICS_TABLE_H
 
 #include <exposr/metrics.h>
 

@@ -1,7 +1,7 @@
 /* Settings tables (include/exposr/settings.h): checking and reading a configuration
  * subtree against one, checking a flag's value, the names --help shows. */
-#ifndef EXPOSR_CORE_SETTINGS_H
-#define EXPOSR_CORE_SETTINGS_H
+#ifndef EXPOSR_CORE_SETTINGS_TABLE_H
+#define EXPOSR_CORE_SETTINGS_TABLE_H
 
 #include <exposr/settings.h>
 

@@ -13,7 +13,7 @@
 #include "core_settings.h"
 #include "options_legacy.h"
 #include "paths.h"
-#include "settings.h"
+#include "settings_table.h"
 
 #define HELP_LEFT_WIDTH 40
 #define HELP_LINE_WIDTH 90
