@@ -153,7 +153,13 @@ static void on_reach(void *arg, int status, struct exposr_stream *stream, bool r
 	}
 	c->channel = stream;
 	struct exposr_stream *raw = client_stream(c);
-	if (raw == NULL || (c->tls = tls_stream_new(raw, s->cert.ctx, on_handshake, c)) == NULL) {
+	SSL *ssl = raw != NULL ? SSL_new(s->cert.ctx) : NULL;
+	if (ssl != NULL) {
+		SSL_set_accept_state(ssl);
+		const struct tls_stream_events events = {.on_handshake = on_handshake, .arg = c};
+		c->tls = tls_stream_new(s->host->event_base(), raw, ssl, &events);
+	}
+	if (c->tls == NULL) {
 		if (raw != NULL)
 			raw->vt->close(raw);
 		refuse(c, "out of memory");

@@ -12,7 +12,7 @@
 #include <libssh/callbacks.h>
 
 #include "ssh_conn.h"
-#include "tls_stream.h"
+#include "tls_target.h"
 
 /* Open channels per connection; the ingress asks again later (429) beyond it. */
 #define FWD_MAX_CHANNELS 1024
@@ -214,7 +214,7 @@ static void deliver(evutil_socket_t fd, short what, void *arg)
 		struct exposr_stream *stream = status == EXPOSR_OK ? &f->stream : NULL;
 		if (stream != NULL && f->tls_host[0] != '\0') {
 			/* The TLS layer owns the channel; the user gets plaintext. */
-			stream = tls_stream_new(f->sm, stream, f->tls_host);
+			stream = tls_target_stream(f->sm, stream, f->tls_host);
 			if (stream == NULL)
 				status = EXPOSR_ERROR;
 		}
