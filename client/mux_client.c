@@ -11,6 +11,7 @@
 #include <event2/event.h>
 #include <llhttp.h>
 
+#include "hmap.h"
 #include "mux_frame.h"
 #include "net.h"
 #include "sock_fill.h"
@@ -77,9 +78,9 @@ struct channel {
 	bool we_paused;     /* we sent PAUSE */
 	uint64_t closing_since;
 	llhttp_t *http; /* counts the requests of an http(s) target; NULL once it cannot */
-	struct channel *hnext;
-	struct link blocked; /* in m->blocked while the websocket is congested */
-	struct link closing; /* in m->closing while CH_CLOSING */
+	struct hmap_node hash_node; /* keyed by `local` */
+	struct link blocked;        /* in m->blocked while the websocket is congested */
+	struct link closing;        /* in m->closing while CH_CLOSING */
 };
 
 struct mux_client {
@@ -88,8 +89,7 @@ struct mux_client {
 	const struct mux_client_handler *handler;
 	void *arg;
 	const struct net_target *target;
-	struct channel **buckets;
-	size_t nbuckets, count;
+	struct hmap channels; /* by local number */
 	uint32_t next_channel;
 	struct link blocked, closing;
 	uint64_t last_ping;
@@ -115,42 +115,13 @@ struct flushing_target {
 
 static struct channel *channel_find(struct mux_client *m, uint32_t local)
 {
-	for (struct channel *ch = m->buckets[local & (m->nbuckets - 1)]; ch != NULL; ch = ch->hnext)
+	for (struct hmap_node *node = hmap_chain(&m->channels, local); node != NULL;
+	     node = node->next) {
+		struct channel *ch = hmap_entry(node, struct channel, hash_node);
 		if (ch->local == local)
 			return ch;
+	}
 	return NULL;
-}
-
-static int table_grow(struct mux_client *m)
-{
-	size_t n = m->nbuckets * 2;
-	struct channel **b = calloc(n, sizeof(*b));
-	if (b == NULL)
-		return -1;
-	for (size_t i = 0; i < m->nbuckets; i++) {
-		struct channel *ch = m->buckets[i];
-		while (ch != NULL) {
-			struct channel *next = ch->hnext;
-			ch->hnext = b[ch->local & (n - 1)];
-			b[ch->local & (n - 1)] = ch;
-			ch = next;
-		}
-	}
-	free(m->buckets);
-	m->buckets = b;
-	m->nbuckets = n;
-	return 0;
-}
-
-static void table_remove(struct mux_client *m, struct channel *ch)
-{
-	struct channel **p = &m->buckets[ch->local & (m->nbuckets - 1)];
-	while (*p != NULL && *p != ch)
-		p = &(*p)->hnext;
-	if (*p == ch) {
-		*p = ch->hnext;
-		m->count--;
-	}
 }
 
 /* sending */
@@ -170,7 +141,7 @@ static void send_message(struct mux_client *m, uint16_t type, uint32_t dst, uint
 static void channel_free(struct channel *ch)
 {
 	struct mux_client *m = ch->m;
-	table_remove(m, ch);
+	hmap_remove(&m->channels, &ch->hash_node);
 	if (link_linked(&ch->blocked))
 		link_remove(&ch->blocked);
 	if (link_linked(&ch->closing))
@@ -341,7 +312,7 @@ static void count_requests(struct channel *ch, const uint8_t *data, size_t len)
 
 static void handle_open(struct mux_client *m, uint32_t remote)
 {
-	if (m->count >= MAX_CHANNELS) {
+	if (m->channels.count >= MAX_CHANNELS) {
 		send_message(m, MUX_CLOSE, remote, 0, MUX_ERR_NO_CHANNELS);
 		return;
 	}
@@ -350,10 +321,6 @@ static void handle_open(struct mux_client *m, uint32_t remote)
 	while (channel_find(m, local) != NULL)
 		local = local == UINT32_MAX ? 1 : local + 1;
 	m->next_channel = local == UINT32_MAX ? 1 : local + 1;
-	if (m->count >= m->nbuckets && table_grow(m) != 0) {
-		send_message(m, MUX_CLOSE, remote, 0, MUX_ERR_NO_CHANNELS);
-		return;
-	}
 	struct channel *ch = calloc(1, sizeof(*ch));
 	if (ch == NULL) {
 		send_message(m, MUX_CLOSE, remote, 0, MUX_ERR_NO_CHANNELS);
@@ -364,10 +331,7 @@ static void handle_open(struct mux_client *m, uint32_t remote)
 	ch->remote = remote;
 	link_init(&ch->blocked);
 	link_init(&ch->closing);
-	size_t b = local & (m->nbuckets - 1);
-	ch->hnext = m->buckets[b];
-	m->buckets[b] = ch;
-	m->count++;
+	hmap_insert(&m->channels, &ch->hash_node, local);
 	mux_client_stats.channels_opened++;
 	/* ACK before the target is connected, as the client; DATA waits in the output. */
 	send_message(m, MUX_ACK, remote, local, NULL);
@@ -401,9 +365,9 @@ static void ws_opened(void *arg)
 
 static void free_channels(struct mux_client *m)
 {
-	for (size_t i = 0; i < m->nbuckets; i++)
-		while (m->buckets[i] != NULL)
-			channel_free(m->buckets[i]);
+	struct hmap_node *node;
+	while ((node = hmap_any(&m->channels)) != NULL)
+		channel_free(hmap_entry(node, struct channel, hash_node));
 }
 
 static void ws_closed(void *arg, int http_status, uint16_t code)
@@ -586,9 +550,7 @@ struct mux_client *mux_client_connect(struct event_base *base, struct buffereven
 	m->next_channel = 1;
 	link_init(&m->blocked);
 	link_init(&m->closing);
-	m->nbuckets = 8;
-	m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
-	if (m->buckets == NULL) {
+	if (hmap_init(&m->channels) != 0) {
 		bufferevent_free(server);
 		goto fail;
 	}
@@ -597,7 +559,7 @@ struct mux_client *mux_client_connect(struct event_base *base, struct buffereven
 		goto fail;
 	return m;
 fail:
-	free(m->buckets);
+	hmap_destroy(&m->channels);
 	free(m);
 	return NULL;
 }
@@ -630,7 +592,7 @@ void mux_client_free(struct mux_client *m)
 		return;
 	free_channels(m);
 	ws_client_free(m->ws);
-	free(m->buckets);
+	hmap_destroy(&m->channels);
 	free(m);
 }
 

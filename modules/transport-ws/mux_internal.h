@@ -7,6 +7,7 @@
 
 #include <exposr/stream.h>
 
+#include "hmap.h"
 #include "mux.h"
 
 /* The protocol side of a channel. */
@@ -33,7 +34,7 @@ struct mux_channel {
 	uint32_t local;  /* our number (v1: the shared number) */
 	uint32_t remote; /* the client's number (v2) */
 	bool in_map;
-	struct mux_channel *hash_next;
+	struct hmap_node hash_node; /* keyed by `local` */
 
 	exposr_channel_cb open_cb;
 	void *open_arg;
@@ -83,9 +84,7 @@ struct mux {
 	uint32_t next_v1;
 
 	/* number -> channel, chained; the size is a power of two. */
-	struct mux_channel **buckets;
-	size_t nbuckets;
-	size_t nmapped;
+	struct hmap channels; /* by local number */
 
 	struct chan_list all;
 	struct chan_list opening; /* queued and opening channels, by deadline */
@@ -112,7 +111,7 @@ struct mux {
 void mux_log(struct mux *m, enum exposr_log_level level, const char *fmt, ...) EXPOSR_PRINTF(3, 4);
 uint64_t mux_now(struct mux *m);
 struct mux_channel *mux_find(struct mux *m, uint32_t number);
-int mux_map_insert(struct mux *m, struct mux_channel *ch, uint32_t number);
+void mux_map_insert(struct mux *m, struct mux_channel *ch, uint32_t number);
 void mux_map_remove(struct mux *m, struct mux_channel *ch);
 /* Sends one control message (v2 header, or v1 header when the connection is v1) with
  * an optional short ASCII payload. */

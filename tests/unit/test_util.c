@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hmap.h"
 #include "iso_time.h"
 #include "percent_decode.h"
 #include "query.h"
@@ -115,4 +116,68 @@ Test(request_header, first_match_without_regard_to_case)
 	cr_assert_null(request_header(&req, ""));
 	struct exposr_http_request empty = {0};
 	cr_assert_null(request_header(&empty, "Host"));
+}
+
+struct item {
+	struct hmap_node node;
+	uint32_t key;
+};
+
+static struct item *find_item(const struct hmap *map, uint32_t key)
+{
+	for (struct hmap_node *n = hmap_chain(map, key % 1000); n != NULL; n = n->next) {
+		struct item *it = hmap_entry(n, struct item, node);
+		if (it->key == key)
+			return it;
+	}
+	return NULL;
+}
+
+static bool drop_odd(void *arg, struct hmap_node *node)
+{
+	size_t *dropped = arg;
+	struct item *it = hmap_entry(node, struct item, node);
+	if (it->key % 2 == 0)
+		return false;
+	(*dropped)++;
+	free(it);
+	return true;
+}
+
+Test(hmap, insert_find_remove_filter)
+{
+	struct hmap map;
+	cr_assert_eq(hmap_init(&map), 0);
+	cr_assert_null(hmap_any(&map));
+	/* Enough to grow several times; equal hashes share a chain. */
+	for (uint32_t k = 0; k < 5000; k++) {
+		struct item *it = malloc(sizeof(*it));
+		cr_assert_not_null(it);
+		it->key = k;
+		hmap_insert(&map, &it->node, k % 1000);
+	}
+	cr_assert_eq(map.count, 5000);
+	cr_assert_gt(map.nbuckets, 16);
+	cr_assert_null(find_item(&map, 5000));
+	struct hmap_node *n = hmap_chain(&map, 7);
+	size_t same = 0;
+	for (; n != NULL; n = n->next)
+		same += n->hash == 7;
+	cr_assert_eq(same, 5, "keys 7, 1007, ... 4007 share hash 7");
+	struct item *it = find_item(&map, 3042);
+	cr_assert_not_null(it);
+	cr_assert_eq(it->key, 3042);
+	hmap_remove(&map, &it->node);
+	free(it);
+	cr_assert_eq(map.count, 4999);
+	size_t dropped = 0;
+	hmap_filter(&map, drop_odd, &dropped);
+	cr_assert_eq(dropped, 2500);
+	cr_assert_eq(map.count, 2499);
+	while ((n = hmap_any(&map)) != NULL) {
+		hmap_remove(&map, n);
+		free(hmap_entry(n, struct item, node));
+	}
+	cr_assert_eq(map.count, 0);
+	hmap_destroy(&map);
 }
