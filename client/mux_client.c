@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -30,37 +31,6 @@
 
 struct mux_client_stats mux_client_stats;
 
-struct link {
-	struct link *prev, *next;
-};
-
-static void link_init(struct link *l)
-{
-	l->prev = l->next = l;
-}
-
-static bool link_linked(const struct link *l)
-{
-	return l->next != l;
-}
-
-static void link_remove(struct link *l)
-{
-	l->prev->next = l->next;
-	l->next->prev = l->prev;
-	link_init(l);
-}
-
-static void link_append(struct link *head, struct link *l)
-{
-	l->prev = head->prev;
-	l->next = head;
-	head->prev->next = l;
-	head->prev = l;
-}
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
-
 enum channel_state {
 	CH_OPEN,
 	CH_CLOSING, /* our CLOSE is out: waiting for the ACK */
@@ -78,9 +48,10 @@ struct channel {
 	bool we_paused;     /* we sent PAUSE */
 	uint64_t closing_since;
 	llhttp_t *http; /* counts the requests of an http(s) target; NULL once it cannot */
-	struct hmap_node hash_node; /* keyed by `local` */
-	struct link blocked;        /* in m->blocked while the websocket is congested */
-	struct link closing;        /* in m->closing while CH_CLOSING */
+	struct hmap_node hash_node;   /* keyed by `local` */
+	TAILQ_ENTRY(channel) blocked; /* in m->blocked while is_blocked */
+	bool is_blocked;              /* waiting for the websocket to drain */
+	TAILQ_ENTRY(channel) closing; /* in m->closing while CH_CLOSING, oldest first */
 };
 
 struct mux_client {
@@ -91,7 +62,7 @@ struct mux_client {
 	const struct net_target *target;
 	struct hmap channels; /* by local number */
 	uint32_t next_channel;
-	struct link blocked, closing;
+	TAILQ_HEAD(, channel) blocked, closing;
 	uint64_t last_ping;
 	bool open;
 	/* The message being received. */
@@ -104,10 +75,10 @@ struct mux_client {
 };
 
 /* Targets still writing what a channel received before the server closed it. */
-static struct link flushing = {&flushing, &flushing};
+static TAILQ_HEAD(, flushing_target) flushing = TAILQ_HEAD_INITIALIZER(flushing);
 
 struct flushing_target {
-	struct link link;
+	TAILQ_ENTRY(flushing_target) link;
 	struct bufferevent *bev;
 };
 
@@ -138,14 +109,20 @@ static void send_message(struct mux_client *m, uint16_t type, uint32_t dst, uint
 
 /* channels */
 
+static void channel_unblock(struct channel *ch)
+{
+	if (ch->is_blocked)
+		TAILQ_REMOVE(&ch->m->blocked, ch, blocked);
+	ch->is_blocked = false;
+}
+
 static void channel_free(struct channel *ch)
 {
 	struct mux_client *m = ch->m;
 	hmap_remove(&m->channels, &ch->hash_node);
-	if (link_linked(&ch->blocked))
-		link_remove(&ch->blocked);
-	if (link_linked(&ch->closing))
-		link_remove(&ch->closing);
+	channel_unblock(ch);
+	if (ch->state == CH_CLOSING)
+		TAILQ_REMOVE(&m->closing, ch, closing);
 	if (ch->target != NULL)
 		bufferevent_free(ch->target);
 	free(ch->http);
@@ -161,9 +138,8 @@ static void channel_close(struct channel *ch)
 	send_message(m, MUX_CLOSE, ch->remote, ch->local, NULL);
 	ch->state = CH_CLOSING;
 	ch->closing_since = ws_client_now_ms();
-	link_append(&m->closing, &ch->closing);
-	if (link_linked(&ch->blocked))
-		link_remove(&ch->blocked);
+	TAILQ_INSERT_TAIL(&m->closing, ch, closing);
+	channel_unblock(ch);
 	if (ch->target != NULL) {
 		bufferevent_free(ch->target);
 		ch->target = NULL;
@@ -185,8 +161,9 @@ static void channel_pump(struct channel *ch)
 			return;
 		}
 		if (ws_client_congested(m->ws)) {
-			if (!link_linked(&ch->blocked))
-				link_append(&m->blocked, &ch->blocked);
+			if (!ch->is_blocked)
+				TAILQ_INSERT_TAIL(&m->blocked, ch, blocked);
+			ch->is_blocked = true;
 			bufferevent_disable(ch->target, EV_READ);
 			return;
 		}
@@ -245,7 +222,7 @@ static void target_event(struct bufferevent *bev, short what, void *arg)
 
 static void flushing_free(struct flushing_target *f)
 {
-	link_remove(&f->link);
+	TAILQ_REMOVE(&flushing, f, link);
 	bufferevent_free(f->bev);
 	free(f);
 }
@@ -284,7 +261,7 @@ static void channel_detach(struct channel *ch)
 		return;
 	}
 	f->bev = bev;
-	link_append(&flushing, &f->link);
+	TAILQ_INSERT_TAIL(&flushing, f, link);
 	struct timeval tv = {FLUSH_TIMEOUT_S, 0};
 	bufferevent_disable(bev, EV_READ);
 	bufferevent_setcb(bev, NULL, flushing_write, flushing_event, f);
@@ -329,8 +306,6 @@ static void handle_open(struct mux_client *m, uint32_t remote)
 	ch->m = m;
 	ch->local = local;
 	ch->remote = remote;
-	link_init(&ch->blocked);
-	link_init(&ch->closing);
 	hmap_insert(&m->channels, &ch->hash_node, local);
 	mux_client_stats.channels_opened++;
 	/* ACK before the target is connected, as the client; DATA waits in the output. */
@@ -517,9 +492,9 @@ static void ws_drained(void *arg)
 {
 	struct mux_client *m = arg;
 	/* Each blocked channel is taken off first: pumping may block it again. */
-	while (link_linked(&m->blocked) && !ws_client_congested(m->ws)) {
-		struct channel *ch = container_of(m->blocked.next, struct channel, blocked);
-		link_remove(&ch->blocked);
+	while (!TAILQ_EMPTY(&m->blocked) && !ws_client_congested(m->ws)) {
+		struct channel *ch = TAILQ_FIRST(&m->blocked);
+		channel_unblock(ch);
 		channel_pump(ch);
 	}
 }
@@ -548,8 +523,8 @@ struct mux_client *mux_client_connect(struct event_base *base, struct buffereven
 	m->arg = arg;
 	m->target = target;
 	m->next_channel = 1;
-	link_init(&m->blocked);
-	link_init(&m->closing);
+	TAILQ_INIT(&m->blocked);
+	TAILQ_INIT(&m->closing);
 	if (hmap_init(&m->channels) != 0) {
 		bufferevent_free(server);
 		goto fail;
@@ -568,8 +543,8 @@ void mux_client_tick(struct mux_client *m, uint64_t now_ms)
 {
 	if (!m->open)
 		return;
-	while (link_linked(&m->closing)) {
-		struct channel *ch = container_of(m->closing.next, struct channel, closing);
+	while (!TAILQ_EMPTY(&m->closing)) {
+		struct channel *ch = TAILQ_FIRST(&m->closing);
 		if (now_ms - ch->closing_since < CLOSE_ACK_WAIT_MS)
 			break;
 		channel_free(ch);
@@ -598,6 +573,6 @@ void mux_client_free(struct mux_client *m)
 
 void mux_client_cleanup(void)
 {
-	while (link_linked(&flushing))
-		flushing_free(container_of(flushing.next, struct flushing_target, link));
+	while (!TAILQ_EMPTY(&flushing))
+		flushing_free(TAILQ_FIRST(&flushing));
 }

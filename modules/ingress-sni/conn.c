@@ -17,7 +17,7 @@
 #include "tls_stream.h"
 
 struct sni_conn {
-	struct sni_conn *prev, *next;
+	LIST_ENTRY(sni_conn) link;
 	struct sni *s;
 	struct bufferevent *bev;       /* the socket until it becomes a stream */
 	struct exposr_stream *tls;     /* handshaking */
@@ -35,12 +35,7 @@ struct sni_conn {
 static void conn_unlink(struct sni_conn *c)
 {
 	struct sni *s = c->s;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	s->conn_count--;
 	s->host->metrics->set(s->handshakes_gauge, (int64_t)s->conn_count);
 }
@@ -280,10 +275,7 @@ void sni_conn_accept(struct sni *s, int fd, const struct exposr_origin *peer)
 		snprintf(c->peer_ip, sizeof(c->peer_ip), "%s", peer->ip);
 		c->peer_port = peer->port;
 	}
-	c->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = c;
-	s->conns = c;
+	LIST_INSERT_HEAD(&s->conns, c, link);
 	s->conn_count++;
 	s->host->metrics->set(s->handshakes_gauge, (int64_t)s->conn_count);
 	c->timeout = s->host->timer_add(s->mod, (uint64_t)s->settings.handshake_timeout_s * 1000,
@@ -297,9 +289,9 @@ void sni_conn_accept(struct sni *s, int fd, const struct exposr_origin *peer)
 
 void sni_conns_close_idle(struct sni *s)
 {
-	struct sni_conn *c = s->conns;
+	struct sni_conn *c = LIST_FIRST(&s->conns);
 	while (c != NULL) {
-		struct sni_conn *next = c->next;
+		struct sni_conn *next = LIST_NEXT(c, link);
 		if (!c->waiting && c->reach_token == NULL)
 			refuse(c, "server stopping");
 		c = next;
@@ -308,8 +300,8 @@ void sni_conns_close_idle(struct sni *s)
 
 void sni_conns_free_all(struct sni *s)
 {
-	while (s->conns != NULL) {
-		struct sni_conn *c = s->conns;
+	while (!LIST_EMPTY(&s->conns)) {
+		struct sni_conn *c = LIST_FIRST(&s->conns);
 		/* A lookup still in flight finds it closed and frees it. */
 		conn_close(c);
 	}

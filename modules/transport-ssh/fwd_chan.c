@@ -29,8 +29,8 @@ enum fwd_user { USER_WAITING, USER_OWNED, USER_NONE };
 struct fwd_chan {
 	struct exposr_stream stream; /* first: what the user holds */
 	struct ssh_module *sm;
-	struct ssh_conn *conn; /* NULL once the connection let go of it */
-	struct fwd_chan *prev, *next;
+	struct ssh_conn *conn;     /* NULL once the connection let go of it */
+	LIST_ENTRY(fwd_chan) link; /* in conn->chans while conn is set */
 	ssh_channel ch;
 	struct ssh_channel_callbacks_struct cbs;
 	enum fwd_state state;
@@ -75,13 +75,7 @@ static void unlink_chan(struct fwd_chan *f)
 	struct ssh_conn *c = f->conn;
 	if (c == NULL)
 		return;
-	if (f->prev != NULL)
-		f->prev->next = f->next;
-	else
-		c->chans = f->next;
-	if (f->next != NULL)
-		f->next->prev = f->prev;
-	f->prev = f->next = NULL;
+	LIST_REMOVE(f, link);
 	c->nchans--;
 	f->conn = NULL;
 }
@@ -317,9 +311,9 @@ bool fwd_chan_pump_all(struct ssh_conn *c)
 	bool polled = false;
 	/* libssh's socket buffer is still full: the writable event comes back here. */
 	bool socket_busy = (ssh_get_poll_flags(c->session) & SSH_WRITE_PENDING) != 0;
-	struct fwd_chan *f = c->chans;
+	struct fwd_chan *f = LIST_FIRST(&c->chans);
 	while (f != NULL && c->phase == CONN_OPEN) {
-		struct fwd_chan *next = f->next;
+		struct fwd_chan *next = LIST_NEXT(f, link);
 		if (f->state == FWD_OPENING) {
 			try_open(f);
 			polled = true;
@@ -384,10 +378,7 @@ void *fwd_chan_open(struct ssh_conn *c, const struct exposr_origin *origin, expo
 	f->cbs.channel_write_wontblock_function = on_ssh_window;
 	ssh_callbacks_init(&f->cbs);
 	ssh_set_channel_callbacks(f->ch, &f->cbs);
-	f->next = c->chans;
-	if (c->chans != NULL)
-		c->chans->prev = f;
-	c->chans = f;
+	LIST_INSERT_HEAD(&c->chans, f, link);
 	c->nchans++;
 	c->sm->host->metrics->add(c->sm->channels_open, 1);
 	ssh_conn_kick(c); /* try_open runs from the loop */
@@ -409,8 +400,8 @@ void fwd_chan_cancel(struct ssh_conn *c, void *token)
 
 void fwd_chan_detach_all(struct ssh_conn *c)
 {
-	while (c->chans != NULL) {
-		struct fwd_chan *f = c->chans;
+	while (!LIST_EMPTY(&c->chans)) {
+		struct fwd_chan *f = LIST_FIRST(&c->chans);
 		/* The session frees its channels with it. */
 		if (f->ch != NULL)
 			ssh_remove_channel_callbacks(f->ch, &f->cbs);
