@@ -34,7 +34,7 @@ struct ssh_forward {
 
 struct ssh_conn {
 	struct ssh_module *sm;
-	struct ssh_conn *prev, *next;
+	LIST_ENTRY(ssh_conn) link;
 	ssh_session session;
 	enum ssh_conn_phase phase;
 	struct event *rd, *wr, *defer, *keepalive;
