@@ -199,9 +199,9 @@ void *mux_open(struct mux *m, exposr_channel_cb cb, void *arg)
 		cb(arg, EXPOSR_ERROR, NULL);
 		return NULL;
 	}
-	ch->user = USER_WAITING;
-	ch->open_cb = cb;
-	ch->open_arg = arg;
+	ch->cs.user = CHAN_USER_WAITING;
+	ch->cs.open_cb = cb;
+	ch->cs.open_arg = arg;
 	bool queued = m->version == MUX_UNKNOWN && m->probe != NULL;
 	if (queued) {
 		ch->state = CH_QUEUED;
@@ -217,10 +217,10 @@ void *mux_open(struct mux *m, exposr_channel_cb cb, void *arg)
 void mux_cancel_open(struct mux *m, void *token)
 {
 	struct mux_channel *ch = token;
-	if (ch == NULL || ch->mux != m || ch->user != USER_WAITING)
+	if (ch == NULL || ch->mux != m || ch->cs.user != CHAN_USER_WAITING)
 		return;
-	ch->open_cb = NULL;
-	ch->user = USER_NONE;
+	ch->cs.open_cb = NULL;
+	ch->cs.user = CHAN_USER_NONE;
 	if (ch->on_dirty) {
 		TAILQ_REMOVE(&m->dirty, ch, dirty_link);
 		ch->on_dirty = false;
@@ -657,11 +657,11 @@ void mux_close_all(struct mux *m)
 	struct mux_channel *ch = TAILQ_FIRST(&m->all);
 	while (ch != NULL) {
 		struct mux_channel *next = TAILQ_NEXT(ch, all_link);
-		if (ch->user == USER_WAITING && !ch->open_done) {
+		if (ch->cs.user == CHAN_USER_WAITING && !ch->cs.open_done) {
 			chan_fail_open(ch, EXPOSR_ERROR);
-		} else if (ch->user == USER_WAITING && ch->open_status == EXPOSR_OK) {
+		} else if (ch->cs.user == CHAN_USER_WAITING && ch->cs.open_status == EXPOSR_OK) {
 			/* Answered but not handed out: hand out a failure instead. */
-			ch->open_status = EXPOSR_ERROR;
+			ch->cs.open_status = EXPOSR_ERROR;
 		}
 		if (ch->state == CH_OPEN) {
 			chan_end(ch, true);
