@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "iso_time.h"
+
 static const char *const names[] = {"all",  "trace", "debug", "info",
                                     "warn", "error", "fatal", "off"};
 
@@ -51,13 +53,11 @@ void log_msg(enum log_level level, const char *fmt, ...)
 		return;
 	clear_status();
 	if (!interactive) {
-		char stamp[32];
+		char stamp[ISO_TIME_LEN];
 		struct timespec ts;
-		struct tm tm;
 		clock_gettime(CLOCK_REALTIME, &ts);
-		gmtime_r(&ts.tv_sec, &tm);
-		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-		fprintf(stderr, "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000, names[level]);
+		iso_time_format((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, stamp);
+		fprintf(stderr, "%s %-5s ", stamp, names[level]);
 	} else if (level >= LOG_WARN) {
 		fprintf(stderr, "%s: ", names[level]);
 	}

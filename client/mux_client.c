@@ -5,12 +5,14 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <llhttp.h>
 
+#include "hmap.h"
 #include "mux_frame.h"
 #include "net.h"
 #include "sock_fill.h"
@@ -29,37 +31,6 @@
 
 struct mux_client_stats mux_client_stats;
 
-struct link {
-	struct link *prev, *next;
-};
-
-static void link_init(struct link *l)
-{
-	l->prev = l->next = l;
-}
-
-static bool link_linked(const struct link *l)
-{
-	return l->next != l;
-}
-
-static void link_remove(struct link *l)
-{
-	l->prev->next = l->next;
-	l->next->prev = l->prev;
-	link_init(l);
-}
-
-static void link_append(struct link *head, struct link *l)
-{
-	l->prev = head->prev;
-	l->next = head;
-	head->prev->next = l;
-	head->prev = l;
-}
-
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
-
 enum channel_state {
 	CH_OPEN,
 	CH_CLOSING, /* our CLOSE is out: waiting for the ACK */
@@ -77,9 +48,10 @@ struct channel {
 	bool we_paused;     /* we sent PAUSE */
 	uint64_t closing_since;
 	llhttp_t *http; /* counts the requests of an http(s) target; NULL once it cannot */
-	struct channel *hnext;
-	struct link blocked; /* in m->blocked while the websocket is congested */
-	struct link closing; /* in m->closing while CH_CLOSING */
+	struct hmap_node hash_node;   /* keyed by `local` */
+	TAILQ_ENTRY(channel) blocked; /* in m->blocked while is_blocked */
+	bool is_blocked;              /* waiting for the websocket to drain */
+	TAILQ_ENTRY(channel) closing; /* in m->closing while CH_CLOSING, oldest first */
 };
 
 struct mux_client {
@@ -88,10 +60,9 @@ struct mux_client {
 	const struct mux_client_handler *handler;
 	void *arg;
 	const struct net_target *target;
-	struct channel **buckets;
-	size_t nbuckets, count;
+	struct hmap channels; /* by local number */
 	uint32_t next_channel;
-	struct link blocked, closing;
+	TAILQ_HEAD(, channel) blocked, closing;
 	uint64_t last_ping;
 	bool open;
 	/* The message being received. */
@@ -104,10 +75,10 @@ struct mux_client {
 };
 
 /* Targets still writing what a channel received before the server closed it. */
-static struct link flushing = {&flushing, &flushing};
+static TAILQ_HEAD(, flushing_target) flushing = TAILQ_HEAD_INITIALIZER(flushing);
 
 struct flushing_target {
-	struct link link;
+	TAILQ_ENTRY(flushing_target) link;
 	struct bufferevent *bev;
 };
 
@@ -115,42 +86,13 @@ struct flushing_target {
 
 static struct channel *channel_find(struct mux_client *m, uint32_t local)
 {
-	for (struct channel *ch = m->buckets[local & (m->nbuckets - 1)]; ch != NULL; ch = ch->hnext)
+	for (struct hmap_node *node = hmap_chain(&m->channels, local); node != NULL;
+	     node = node->next) {
+		struct channel *ch = hmap_entry(node, struct channel, hash_node);
 		if (ch->local == local)
 			return ch;
+	}
 	return NULL;
-}
-
-static int table_grow(struct mux_client *m)
-{
-	size_t n = m->nbuckets * 2;
-	struct channel **b = calloc(n, sizeof(*b));
-	if (b == NULL)
-		return -1;
-	for (size_t i = 0; i < m->nbuckets; i++) {
-		struct channel *ch = m->buckets[i];
-		while (ch != NULL) {
-			struct channel *next = ch->hnext;
-			ch->hnext = b[ch->local & (n - 1)];
-			b[ch->local & (n - 1)] = ch;
-			ch = next;
-		}
-	}
-	free(m->buckets);
-	m->buckets = b;
-	m->nbuckets = n;
-	return 0;
-}
-
-static void table_remove(struct mux_client *m, struct channel *ch)
-{
-	struct channel **p = &m->buckets[ch->local & (m->nbuckets - 1)];
-	while (*p != NULL && *p != ch)
-		p = &(*p)->hnext;
-	if (*p == ch) {
-		*p = ch->hnext;
-		m->count--;
-	}
 }
 
 /* sending */
@@ -167,14 +109,20 @@ static void send_message(struct mux_client *m, uint16_t type, uint32_t dst, uint
 
 /* channels */
 
+static void channel_unblock(struct channel *ch)
+{
+	if (ch->is_blocked)
+		TAILQ_REMOVE(&ch->m->blocked, ch, blocked);
+	ch->is_blocked = false;
+}
+
 static void channel_free(struct channel *ch)
 {
 	struct mux_client *m = ch->m;
-	table_remove(m, ch);
-	if (link_linked(&ch->blocked))
-		link_remove(&ch->blocked);
-	if (link_linked(&ch->closing))
-		link_remove(&ch->closing);
+	hmap_remove(&m->channels, &ch->hash_node);
+	channel_unblock(ch);
+	if (ch->state == CH_CLOSING)
+		TAILQ_REMOVE(&m->closing, ch, closing);
 	if (ch->target != NULL)
 		bufferevent_free(ch->target);
 	free(ch->http);
@@ -190,9 +138,8 @@ static void channel_close(struct channel *ch)
 	send_message(m, MUX_CLOSE, ch->remote, ch->local, NULL);
 	ch->state = CH_CLOSING;
 	ch->closing_since = ws_client_now_ms();
-	link_append(&m->closing, &ch->closing);
-	if (link_linked(&ch->blocked))
-		link_remove(&ch->blocked);
+	TAILQ_INSERT_TAIL(&m->closing, ch, closing);
+	channel_unblock(ch);
 	if (ch->target != NULL) {
 		bufferevent_free(ch->target);
 		ch->target = NULL;
@@ -214,8 +161,9 @@ static void channel_pump(struct channel *ch)
 			return;
 		}
 		if (ws_client_congested(m->ws)) {
-			if (!link_linked(&ch->blocked))
-				link_append(&m->blocked, &ch->blocked);
+			if (!ch->is_blocked)
+				TAILQ_INSERT_TAIL(&m->blocked, ch, blocked);
+			ch->is_blocked = true;
 			bufferevent_disable(ch->target, EV_READ);
 			return;
 		}
@@ -274,7 +222,7 @@ static void target_event(struct bufferevent *bev, short what, void *arg)
 
 static void flushing_free(struct flushing_target *f)
 {
-	link_remove(&f->link);
+	TAILQ_REMOVE(&flushing, f, link);
 	bufferevent_free(f->bev);
 	free(f);
 }
@@ -313,7 +261,7 @@ static void channel_detach(struct channel *ch)
 		return;
 	}
 	f->bev = bev;
-	link_append(&flushing, &f->link);
+	TAILQ_INSERT_TAIL(&flushing, f, link);
 	struct timeval tv = {FLUSH_TIMEOUT_S, 0};
 	bufferevent_disable(bev, EV_READ);
 	bufferevent_setcb(bev, NULL, flushing_write, flushing_event, f);
@@ -341,7 +289,7 @@ static void count_requests(struct channel *ch, const uint8_t *data, size_t len)
 
 static void handle_open(struct mux_client *m, uint32_t remote)
 {
-	if (m->count >= MAX_CHANNELS) {
+	if (m->channels.count >= MAX_CHANNELS) {
 		send_message(m, MUX_CLOSE, remote, 0, MUX_ERR_NO_CHANNELS);
 		return;
 	}
@@ -350,10 +298,6 @@ static void handle_open(struct mux_client *m, uint32_t remote)
 	while (channel_find(m, local) != NULL)
 		local = local == UINT32_MAX ? 1 : local + 1;
 	m->next_channel = local == UINT32_MAX ? 1 : local + 1;
-	if (m->count >= m->nbuckets && table_grow(m) != 0) {
-		send_message(m, MUX_CLOSE, remote, 0, MUX_ERR_NO_CHANNELS);
-		return;
-	}
 	struct channel *ch = calloc(1, sizeof(*ch));
 	if (ch == NULL) {
 		send_message(m, MUX_CLOSE, remote, 0, MUX_ERR_NO_CHANNELS);
@@ -362,12 +306,7 @@ static void handle_open(struct mux_client *m, uint32_t remote)
 	ch->m = m;
 	ch->local = local;
 	ch->remote = remote;
-	link_init(&ch->blocked);
-	link_init(&ch->closing);
-	size_t b = local & (m->nbuckets - 1);
-	ch->hnext = m->buckets[b];
-	m->buckets[b] = ch;
-	m->count++;
+	hmap_insert(&m->channels, &ch->hash_node, local);
 	mux_client_stats.channels_opened++;
 	/* ACK before the target is connected, as the client; DATA waits in the output. */
 	send_message(m, MUX_ACK, remote, local, NULL);
@@ -401,9 +340,9 @@ static void ws_opened(void *arg)
 
 static void free_channels(struct mux_client *m)
 {
-	for (size_t i = 0; i < m->nbuckets; i++)
-		while (m->buckets[i] != NULL)
-			channel_free(m->buckets[i]);
+	struct hmap_node *node;
+	while ((node = hmap_any(&m->channels)) != NULL)
+		channel_free(hmap_entry(node, struct channel, hash_node));
 }
 
 static void ws_closed(void *arg, int http_status, uint16_t code)
@@ -553,9 +492,9 @@ static void ws_drained(void *arg)
 {
 	struct mux_client *m = arg;
 	/* Each blocked channel is taken off first: pumping may block it again. */
-	while (link_linked(&m->blocked) && !ws_client_congested(m->ws)) {
-		struct channel *ch = container_of(m->blocked.next, struct channel, blocked);
-		link_remove(&ch->blocked);
+	while (!TAILQ_EMPTY(&m->blocked) && !ws_client_congested(m->ws)) {
+		struct channel *ch = TAILQ_FIRST(&m->blocked);
+		channel_unblock(ch);
 		channel_pump(ch);
 	}
 }
@@ -584,11 +523,9 @@ struct mux_client *mux_client_connect(struct event_base *base, struct buffereven
 	m->arg = arg;
 	m->target = target;
 	m->next_channel = 1;
-	link_init(&m->blocked);
-	link_init(&m->closing);
-	m->nbuckets = 8;
-	m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
-	if (m->buckets == NULL) {
+	TAILQ_INIT(&m->blocked);
+	TAILQ_INIT(&m->closing);
+	if (hmap_init(&m->channels) != 0) {
 		bufferevent_free(server);
 		goto fail;
 	}
@@ -597,7 +534,7 @@ struct mux_client *mux_client_connect(struct event_base *base, struct buffereven
 		goto fail;
 	return m;
 fail:
-	free(m->buckets);
+	hmap_destroy(&m->channels);
 	free(m);
 	return NULL;
 }
@@ -606,8 +543,8 @@ void mux_client_tick(struct mux_client *m, uint64_t now_ms)
 {
 	if (!m->open)
 		return;
-	while (link_linked(&m->closing)) {
-		struct channel *ch = container_of(m->closing.next, struct channel, closing);
+	while (!TAILQ_EMPTY(&m->closing)) {
+		struct channel *ch = TAILQ_FIRST(&m->closing);
 		if (now_ms - ch->closing_since < CLOSE_ACK_WAIT_MS)
 			break;
 		channel_free(ch);
@@ -630,12 +567,12 @@ void mux_client_free(struct mux_client *m)
 		return;
 	free_channels(m);
 	ws_client_free(m->ws);
-	free(m->buckets);
+	hmap_destroy(&m->channels);
 	free(m);
 }
 
 void mux_client_cleanup(void)
 {
-	while (link_linked(&flushing))
-		flushing_free(container_of(flushing.next, struct flushing_target, link));
+	while (!TAILQ_EMPTY(&flushing))
+		flushing_free(TAILQ_FIRST(&flushing));
 }

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
-#include <time.h>
+
+#include "iso_time.h"
 
 static enum exposr_log_level current_level = EXPOSR_LOG_INFO;
 static enum log_format current_format = LOG_FORMAT_TEXT;
@@ -35,14 +36,11 @@ bool log_enabled(enum exposr_log_level level)
 	return level >= current_level && level < EXPOSR_LOG_OFF;
 }
 
-static void format_time(char *out, size_t size)
+static void format_time(char out[ISO_TIME_LEN])
 {
 	struct timeval tv;
-	struct tm tm;
 	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	size_t n = strftime(out, size, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, size - n, ".%03dZ", (int)(tv.tv_usec / 1000));
+	iso_time_format((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, out);
 }
 
 /* A line below warn logged while start-up is held back, in order. */
@@ -109,8 +107,8 @@ void log_msgv(const char *component, enum exposr_log_level level, const char *fm
 		return;
 	char message[2048];
 	vsnprintf(message, sizeof(message), fmt, ap);
-	char when[40];
-	format_time(when, sizeof(when));
+	char when[ISO_TIME_LEN];
+	format_time(when);
 	if (current_format == LOG_FORMAT_TEXT) {
 		char text[sizeof(message) + 128];
 		snprintf(text, sizeof(text), "%s %-5s [%s] %s", when, level_names[level], component,

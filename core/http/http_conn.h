@@ -130,7 +130,6 @@ int http_write_response(struct bufferevent *bev, int status,
                         bool close, bool head_only, bool http10_keep_alive);
 
 /* The request half of struct exposr_http_api. */
-const char *http_header(const struct exposr_http_request *req, const char *name);
 void http_respond(struct exposr_http_request *req, int status,
                   const struct exposr_http_header *headers, const char *body, size_t len);
 void http_decline(struct exposr_http_request *req);

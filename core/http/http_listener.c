@@ -14,6 +14,7 @@
 
 #include "http_conn.h"
 #include "log.h"
+#include "request_header.h"
 
 struct route_entry {
 	struct exposr_http_route route; /* `name` is our own copy */
@@ -289,7 +290,7 @@ void http_listeners_free(void)
 const struct exposr_http_api http_api = {
         .size = sizeof(struct exposr_http_api),
         .route_add = http_route_add,
-        .header = http_header,
+        .header = request_header,
         .respond = http_respond,
         .decline = http_decline,
         .takeover = http_takeover,

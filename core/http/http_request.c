@@ -1,15 +1,15 @@
 /* Requests on the shared HTTP listeners: dispatch to routes, and the calls handlers answer with. */
 #include "http_conn.h"
 
-#include <stdio.h>
 #include <strings.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <event2/util.h>
 
 #include "log.h"
+#include "request_header.h"
 
 static const struct exposr_http_header json_headers[] = {
         {"Content-Type", "application/json"},
@@ -89,27 +89,6 @@ const char *http_reason(int status)
 	}
 }
 
-const char *http_header(const struct exposr_http_request *req, const char *name)
-{
-	for (size_t i = 0; i < req->header_count; i++)
-		if (strcasecmp(req->headers[i].name, name) == 0)
-			return req->headers[i].value;
-	return NULL;
-}
-
-/* RFC 7231 IMF-fixdate, spelled out so that the locale cannot change it. */
-static void format_date(char *out, size_t size)
-{
-	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	snprintf(out, size, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-	         months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 /* Built aside first, so that a failure leaves no half response on the connection. */
 int http_write_response(struct bufferevent *bev, int status,
                         const struct exposr_http_header *headers, const char *body, size_t len,
@@ -118,8 +97,10 @@ int http_write_response(struct bufferevent *bev, int status,
 	struct evbuffer *out = evbuffer_new();
 	if (out == NULL)
 		return EXPOSR_ERROR;
+	/* RFC 7231 IMF-fixdate of the current time, in English whatever the locale. */
 	char date[64];
-	format_date(date, sizeof(date));
+	if (evutil_date_rfc1123(date, sizeof(date), NULL) < 0)
+		goto fail;
 	/* 1xx and 204 carry neither a body nor Content-Length; 304 and HEAD announce it only. */
 	bool no_length = status < 200 || status == 204;
 	bool send_body = !no_length && status != 304 && !head_only;
@@ -239,7 +220,7 @@ static void request_read_body(struct http_request *req, size_t limit)
 		return;
 	}
 	/* A client that asked waits for this before it sends the body. */
-	const char *expect = http_header(&req->pub, "Expect");
+	const char *expect = request_header(&req->pub, "Expect");
 	if (expect != NULL && strcasecmp(expect, "100-continue") == 0 &&
 	    bufferevent_write(conn->bev, "HTTP/1.1 100 Continue\r\n\r\n", 25) != 0)
 		goto fail;

@@ -3,6 +3,7 @@
 
 #include <event2/event.h>
 #include <stdlib.h>
+#include <sys/queue.h>
 
 struct exposr_timer {
 	struct event *ev;
@@ -10,32 +11,22 @@ struct exposr_timer {
 	exposr_timer_cb cb;
 	void *arg;
 	bool repeat;
-	struct exposr_timer *prev, *next;
+	LIST_ENTRY(exposr_timer) link;
 };
 
 static struct event_base *timer_base;
-static struct exposr_timer *timers_head;
+static LIST_HEAD(, exposr_timer) timers = LIST_HEAD_INITIALIZER(timers);
 
 void timers_init(struct event_base *base)
 {
 	timer_base = base;
 }
 
-static void unlink_timer(struct exposr_timer *t)
-{
-	if (t->prev != NULL)
-		t->prev->next = t->next;
-	else
-		timers_head = t->next;
-	if (t->next != NULL)
-		t->next->prev = t->prev;
-}
-
 void timer_cancel(struct exposr_timer *t)
 {
 	if (t == NULL)
 		return;
-	unlink_timer(t);
+	LIST_REMOVE(t, link);
 	event_free(t->ev);
 	free(t);
 }
@@ -75,18 +66,15 @@ struct exposr_timer *timer_add(struct exposr_module_handle *mod, uint64_t ms, bo
 	t->cb = cb;
 	t->arg = arg;
 	t->repeat = repeat;
-	t->next = timers_head;
-	if (timers_head != NULL)
-		timers_head->prev = t;
-	timers_head = t;
+	LIST_INSERT_HEAD(&timers, t, link);
 	return t;
 }
 
 void timers_remove_module(struct exposr_module_handle *mod)
 {
-	struct exposr_timer *t = timers_head;
+	struct exposr_timer *t = LIST_FIRST(&timers);
 	while (t != NULL) {
-		struct exposr_timer *next = t->next;
+		struct exposr_timer *next = LIST_NEXT(t, link);
 		if (t->owner == mod)
 			timer_cancel(t);
 		t = next;
@@ -96,7 +84,8 @@ void timers_remove_module(struct exposr_module_handle *mod)
 size_t timers_count(void)
 {
 	size_t n = 0;
-	for (struct exposr_timer *t = timers_head; t != NULL; t = t->next)
-		n++;
+	struct exposr_timer *t;
+	LIST_FOREACH(t, &timers, link)
+	n++;
 	return n;
 }

@@ -1,23 +1,20 @@
-/* A string-keyed hash map: FNV-1a, separate chaining, doubling past one entry per bucket. */
+/* A string-keyed hash map: FNV-1a hashes over lib/util's hash table. */
 #include "strmap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "hmap.h"
+
 struct strmap_entry {
+	struct hmap_node node; /* first */
 	char *key;
 	void *value;
-	uint64_t hash;
-	struct strmap_entry *next;
 };
 
 struct strmap {
-	struct strmap_entry **buckets;
-	size_t nbuckets; /* a power of two */
-	size_t count;
+	struct hmap table;
 };
-
-#define STRMAP_INITIAL_BUCKETS 16
 
 static uint64_t hash_key(const char *key)
 {
@@ -29,17 +26,26 @@ static uint64_t hash_key(const char *key)
 	return h;
 }
 
+static struct strmap_entry *entry_of(struct hmap_node *node)
+{
+	return (struct strmap_entry *)node;
+}
+
+static void entry_free(struct strmap_entry *e)
+{
+	free(e->key);
+	free(e);
+}
+
 struct strmap *strmap_new(void)
 {
-	struct strmap *map = calloc(1, sizeof(*map));
+	struct strmap *map = malloc(sizeof(*map));
 	if (map == NULL)
 		return NULL;
-	map->buckets = calloc(STRMAP_INITIAL_BUCKETS, sizeof(*map->buckets));
-	if (map->buckets == NULL) {
+	if (hmap_init(&map->table) != 0) {
 		free(map);
 		return NULL;
 	}
-	map->nbuckets = STRMAP_INITIAL_BUCKETS;
 	return map;
 }
 
@@ -47,56 +53,31 @@ void strmap_free(struct strmap *map, void (*free_value)(void *value))
 {
 	if (map == NULL)
 		return;
-	for (size_t i = 0; i < map->nbuckets; i++) {
-		struct strmap_entry *e = map->buckets[i];
-		while (e != NULL) {
-			struct strmap_entry *next = e->next;
-			if (free_value != NULL)
-				free_value(e->value);
-			free(e->key);
-			free(e);
-			e = next;
-		}
+	struct hmap_node *node;
+	while ((node = hmap_any(&map->table)) != NULL) {
+		hmap_remove(&map->table, node);
+		if (free_value != NULL)
+			free_value(entry_of(node)->value);
+		entry_free(entry_of(node));
 	}
-	free(map->buckets);
+	hmap_destroy(&map->table);
 	free(map);
 }
 
-static struct strmap_entry **find_link(const struct strmap *map, const char *key, uint64_t h)
+static struct strmap_entry *find(const struct strmap *map, const char *key, uint64_t h)
 {
-	struct strmap_entry **link = &map->buckets[h & (map->nbuckets - 1)];
-	while (*link != NULL && ((*link)->hash != h || strcmp((*link)->key, key) != 0))
-		link = &(*link)->next;
-	return link;
+	for (struct hmap_node *node = hmap_chain(&map->table, h); node != NULL; node = node->next)
+		if (node->hash == h && strcmp(entry_of(node)->key, key) == 0)
+			return entry_of(node);
+	return NULL;
 }
 
 void *strmap_get(const struct strmap *map, const char *key)
 {
 	if (map == NULL || key == NULL)
 		return NULL;
-	struct strmap_entry *e = *find_link(map, key, hash_key(key));
+	struct strmap_entry *e = find(map, key, hash_key(key));
 	return e != NULL ? e->value : NULL;
-}
-
-/* Growing is an optimisation: when it cannot allocate, the map keeps working. */
-static void grow(struct strmap *map)
-{
-	size_t n = map->nbuckets * 2;
-	struct strmap_entry **buckets = calloc(n, sizeof(*buckets));
-	if (buckets == NULL)
-		return;
-	for (size_t i = 0; i < map->nbuckets; i++) {
-		struct strmap_entry *e = map->buckets[i];
-		while (e != NULL) {
-			struct strmap_entry *next = e->next;
-			e->next = buckets[e->hash & (n - 1)];
-			buckets[e->hash & (n - 1)] = e;
-			e = next;
-		}
-	}
-	free(map->buckets);
-	map->buckets = buckets;
-	map->nbuckets = n;
 }
 
 int strmap_put(struct strmap *map, const char *key, void *value)
@@ -104,21 +85,18 @@ int strmap_put(struct strmap *map, const char *key, void *value)
 	if (map == NULL || key == NULL)
 		return EXPOSR_ERROR;
 	uint64_t h = hash_key(key);
-	struct strmap_entry **link = find_link(map, key, h);
-	if (*link != NULL) {
-		(*link)->value = value;
+	struct strmap_entry *e = find(map, key, h);
+	if (e != NULL) {
+		e->value = value;
 		return EXPOSR_OK;
 	}
-	struct strmap_entry *e = calloc(1, sizeof(*e));
+	e = calloc(1, sizeof(*e));
 	if (e == NULL || (e->key = strdup(key)) == NULL) {
 		free(e);
 		return EXPOSR_ERROR;
 	}
 	e->value = value;
-	e->hash = h;
-	*link = e;
-	if (++map->count > map->nbuckets)
-		grow(map);
+	hmap_insert(&map->table, &e->node, h);
 	return EXPOSR_OK;
 }
 
@@ -126,21 +104,33 @@ void *strmap_remove(struct strmap *map, const char *key)
 {
 	if (map == NULL || key == NULL)
 		return NULL;
-	struct strmap_entry **link = find_link(map, key, hash_key(key));
-	struct strmap_entry *e = *link;
+	struct strmap_entry *e = find(map, key, hash_key(key));
 	if (e == NULL)
 		return NULL;
-	*link = e->next;
+	hmap_remove(&map->table, &e->node);
 	void *value = e->value;
-	free(e->key);
-	free(e);
-	map->count--;
+	entry_free(e);
 	return value;
 }
 
 size_t strmap_count(const struct strmap *map)
 {
-	return map != NULL ? map->count : 0;
+	return map != NULL ? map->table.count : 0;
+}
+
+struct filter {
+	bool (*fn)(void *arg, const char *key, void *value);
+	void *arg;
+};
+
+static bool filter_entry(void *arg, struct hmap_node *node)
+{
+	struct filter *f = arg;
+	struct strmap_entry *e = entry_of(node);
+	if (!f->fn(f->arg, e->key, e->value))
+		return false;
+	entry_free(e);
+	return true;
 }
 
 void strmap_filter(struct strmap *map, bool (*fn)(void *arg, const char *key, void *value),
@@ -148,18 +138,6 @@ void strmap_filter(struct strmap *map, bool (*fn)(void *arg, const char *key, vo
 {
 	if (map == NULL)
 		return;
-	for (size_t i = 0; i < map->nbuckets; i++) {
-		struct strmap_entry **link = &map->buckets[i];
-		while (*link != NULL) {
-			struct strmap_entry *e = *link;
-			if (!fn(arg, e->key, e->value)) {
-				link = &e->next;
-				continue;
-			}
-			*link = e->next;
-			free(e->key);
-			free(e);
-			map->count--;
-		}
-	}
+	struct filter f = {fn, arg};
+	hmap_filter(&map->table, filter_entry, &f);
 }

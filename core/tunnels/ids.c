@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "iso_time.h"
 #include "log.h"
 
 static const char account_alphabet[] = "CDEFHJKMNPRTVWXY2345689";
@@ -217,25 +218,7 @@ int64_t ids_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void ids_iso_time(int64_t ms, char out[IDS_ISO_SIZE])
-{
-	/* Floor division so times before 1970 still print the right millisecond. */
-	int64_t sec = ms / 1000, milli = ms % 1000;
-	if (milli < 0) {
-		milli += 1000;
-		sec -= 1;
-	}
-	time_t t = (time_t)sec;
-	struct tm tm;
-	if (gmtime_r(&t, &tm) == NULL) {
-		snprintf(out, IDS_ISO_SIZE, "1970-01-01T00:00:00.000Z");
-		return;
-	}
-	size_t n = strftime(out, IDS_ISO_SIZE, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + n, IDS_ISO_SIZE - n, ".%03uZ", (unsigned)milli % 1000);
-}
-
 void ids_iso_now(char out[IDS_ISO_SIZE])
 {
-	ids_iso_time(ids_now_ms(), out);
+	iso_time_format(ids_now_ms(), out);
 }

@@ -43,7 +43,6 @@ const char *ids_node_id(void);
 /* Wall-clock time in epoch milliseconds. */
 int64_t ids_now_ms(void);
 /* JavaScript's toISOString(): "2024-02-10T12:34:56.789Z". */
-void ids_iso_time(int64_t ms, char out[IDS_ISO_SIZE]);
 void ids_iso_now(char out[IDS_ISO_SIZE]);
 
 #endif

@@ -1,10 +1,8 @@
-/* Base64 as exposrd uses it: standard encoding, and Node's lenient decoder. */
+/* Node's lenient base64 decoder (encoding is OpenSSL's EVP_EncodeBlock). */
 #include "common/b64.h"
 
 #include <stdint.h>
 #include <stdlib.h>
-
-static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* 0-63 for both alphabets, 64 for anything else. */
 static unsigned char sextet(unsigned char c)
@@ -43,25 +41,4 @@ size_t b64_decode_lenient(const char *in, size_t len, unsigned char *out)
 		}
 	}
 	return n;
-}
-
-char *b64_encode(const unsigned char *in, size_t len)
-{
-	char *out = malloc((len + 2) / 3 * 4 + 1);
-	if (out == NULL)
-		return NULL;
-	size_t o = 0;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)in[i + 1] << 8;
-		if (i + 2 < len)
-			v |= in[i + 2];
-		out[o++] = alphabet[(v >> 18) & 63];
-		out[o++] = alphabet[(v >> 12) & 63];
-		out[o++] = i + 1 < len ? alphabet[(v >> 6) & 63] : '=';
-		out[o++] = i + 2 < len ? alphabet[v & 63] : '=';
-	}
-	out[o] = '\0';
-	return out;
 }

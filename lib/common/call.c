@@ -10,7 +10,7 @@ void call_tracker_init(struct call_tracker *t, const struct exposr_host *host,
 {
 	t->host = host;
 	t->mod = mod;
-	t->head = NULL;
+	LIST_INIT(&t->calls);
 	t->stopping = false;
 	t->reported = false;
 }
@@ -22,24 +22,15 @@ void call_begin(struct call_tracker *t, struct call *call, struct exposr_http_re
 	call->req = req;
 	call->base = *base;
 	call->release = release;
-	call->prev = NULL;
-	call->next = t->head;
-	if (t->head != NULL)
-		t->head->prev = call;
-	t->head = call;
+	LIST_INSERT_HEAD(&t->calls, call, link);
 }
 
 static void call_end(struct call *call)
 {
 	struct call_tracker *t = call->tracker;
-	if (call->prev != NULL)
-		call->prev->next = call->next;
-	else
-		t->head = call->next;
-	if (call->next != NULL)
-		call->next->prev = call->prev;
+	LIST_REMOVE(call, link);
 	call->release(call);
-	if (t->stopping && t->head == NULL && !t->reported) {
+	if (t->stopping && LIST_EMPTY(&t->calls) && !t->reported) {
 		t->reported = true;
 		t->host->drained(t->mod);
 	}
@@ -48,7 +39,7 @@ static void call_end(struct call *call)
 int call_tracker_stop(struct call_tracker *t)
 {
 	t->stopping = true;
-	if (t->head != NULL)
+	if (!LIST_EMPTY(&t->calls))
 		return EXPOSR_AGAIN;
 	t->reported = true;
 	return EXPOSR_OK;
@@ -57,8 +48,8 @@ int call_tracker_stop(struct call_tracker *t)
 void call_tracker_abandon_all(struct call_tracker *t)
 {
 	t->reported = true; /* nobody waits for a drain any more */
-	while (t->head != NULL)
-		call_end(t->head);
+	while (!LIST_EMPTY(&t->calls))
+		call_end(LIST_FIRST(&t->calls));
 }
 
 void call_json(struct call *call, int status, struct cJSON *body)

@@ -9,7 +9,7 @@
 #include <exposr/registry.h>
 #include <exposr/transport.h>
 
-#include "common/iso_time.h"
+#include "iso_time.h"
 
 const struct cJSON *record_at(const struct cJSON *record, const char *path)
 {

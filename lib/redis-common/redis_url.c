@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/http.h>
+
 static int fail(char *error, size_t size, const char *fmt, ...)
 {
 	va_list ap;
@@ -18,32 +20,15 @@ static int fail(char *error, size_t size, const char *fmt, ...)
 	return -1;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Passwords may hold reserved characters, which a URL carries percent-encoded. */
+/* Passwords may hold reserved characters, which a URL carries percent-encoded; a bad
+ * escape stays as it is written. */
 static char *percent_decode(const char *s, size_t len)
 {
-	char *out = malloc(len + 1);
-	if (out == NULL)
+	char *raw = strndup(s, len);
+	if (raw == NULL)
 		return NULL;
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-		if (s[i] == '%' && i + 2 < len && (hi = hex_value(s[i + 1])) >= 0 &&
-		    (lo = hex_value(s[i + 2])) >= 0) {
-			out[n++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			out[n++] = s[i];
-		}
-	}
-	out[n] = '\0';
+	char *out = evhttp_uridecode(raw, 0, NULL);
+	free(raw);
 	return out;
 }
 

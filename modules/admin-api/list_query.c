@@ -4,7 +4,7 @@
 
 #include "admin_api.h"
 #include "common/joi.h"
-#include "common/query.h"
+#include "query.h"
 
 bool admin_list_query(struct admin_call *call, const char **cursor, size_t *count, bool *verbose,
                       char **cursor_copy)

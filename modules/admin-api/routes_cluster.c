@@ -3,7 +3,7 @@
 #include <cjson/cJSON.h>
 
 #include "admin_api.h"
-#include "common/iso_time.h"
+#include "iso_time.h"
 
 struct node_list {
 	cJSON *nodes;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <unistd.h>
 
 #include <exposr/common.h>
@@ -27,12 +28,12 @@ struct cname_resolver {
 	socklen_t server_len;
 	unsigned timeout_ms;
 	unsigned attempts;
-	struct cname_query *queries; /* pending, for cancelling them all */
+	LIST_HEAD(, cname_query) queries; /* pending, for cancelling them all */
 };
 
 struct cname_query {
 	struct cname_resolver *resolver;
-	struct cname_query *prev, *next;
+	LIST_ENTRY(cname_query) link;
 	char name[NS_MAXDNAME];
 	uint16_t id;
 	evutil_socket_t fd;
@@ -102,18 +103,6 @@ struct cname_resolver *cname_resolver_new(struct event_base *base, const struct 
 	return r;
 }
 
-static void query_unlink(struct cname_query *q)
-{
-	struct cname_resolver *r = q->resolver;
-	if (q->prev != NULL)
-		q->prev->next = q->next;
-	else
-		r->queries = q->next;
-	if (q->next != NULL)
-		q->next->prev = q->prev;
-	q->prev = q->next = NULL;
-}
-
 static void query_free(struct cname_query *q)
 {
 	if (q->event != NULL)
@@ -125,7 +114,7 @@ static void query_free(struct cname_query *q)
 
 void cname_cancel(struct cname_query *q)
 {
-	query_unlink(q);
+	LIST_REMOVE(q, link);
 	query_free(q);
 }
 
@@ -133,15 +122,15 @@ void cname_resolver_free(struct cname_resolver *r)
 {
 	if (r == NULL)
 		return;
-	while (r->queries != NULL)
-		cname_cancel(r->queries);
+	while (!LIST_EMPTY(&r->queries))
+		cname_cancel(LIST_FIRST(&r->queries));
 	free(r);
 }
 
 static void query_finish(struct cname_query *q, int status, const char *const *targets,
                          size_t count)
 {
-	query_unlink(q);
+	LIST_REMOVE(q, link);
 	q->cb(q->arg, status, targets, count);
 	query_free(q);
 }
@@ -268,10 +257,7 @@ struct cname_query *cname_resolve(struct cname_resolver *r, const char *name, cn
 	q->event = q->fd >= 0 ? event_new(r->base, q->fd, EV_READ | EV_PERSIST, on_event, q) : NULL;
 	if (q->event == NULL)
 		goto fail;
-	q->next = r->queries;
-	if (r->queries != NULL)
-		r->queries->prev = q;
-	r->queries = q;
+	LIST_INSERT_HEAD(&r->queries, q, link);
 	/* A name that cannot be put in a query, or a server that cannot be reached, fails
 	 * the lookup like an unanswered one: reported from the loop. */
 	if (build_query(q) != 0 ||

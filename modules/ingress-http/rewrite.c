@@ -9,17 +9,10 @@
 #include <event2/buffer.h>
 
 #include "common/base_url.h"
+#include "request_header.h"
 
 /* Room for a rewritten Referer: scheme, userinfo, host, port and the rest of a URL. */
 #define VALUE_MAX (URL_SCHEME_MAX + 2 * URL_HOSTNAME_MAX + URL_REST_MAX + 16)
-
-static const char *first_header(const struct exposr_http_request *req, const char *name)
-{
-	for (size_t i = 0; i < req->header_count; i++)
-		if (strcasecmp(req->headers[i].name, name) == 0)
-			return req->headers[i].value;
-	return NULL;
-}
 
 static bool is_blank(char c)
 {
@@ -46,7 +39,7 @@ void rewrite_client_ip(const struct exposr_http_request *req, const char *peer_a
 {
 	const char *candidate = peer_addr != NULL ? peer_addr : "";
 	size_t len = strlen(candidate);
-	const char *xff = first_header(req, "X-Forwarded-For");
+	const char *xff = request_header(req, "X-Forwarded-For");
 	if (xff != NULL) {
 		while (is_blank(*xff))
 			xff++;
@@ -135,7 +128,7 @@ static bool follows_target(const char *name)
 static int add_incoming(const struct exposr_http_request *req, const struct rewrite_context *ctx,
                         struct evbuffer *out)
 {
-	const char *original_host = first_header(req, "Host");
+	const char *original_host = request_header(req, "Host");
 	bool rewrite = ctx->local && ctx->target != NULL && ctx->target->rewrite;
 	char value[VALUE_MAX];
 	for (size_t i = 0; i < req->header_count; i++) {

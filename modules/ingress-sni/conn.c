@@ -17,7 +17,7 @@
 #include "tls_stream.h"
 
 struct sni_conn {
-	struct sni_conn *prev, *next;
+	LIST_ENTRY(sni_conn) link;
 	struct sni *s;
 	struct bufferevent *bev;       /* the socket until it becomes a stream */
 	struct exposr_stream *tls;     /* handshaking */
@@ -35,12 +35,7 @@ struct sni_conn {
 static void conn_unlink(struct sni_conn *c)
 {
 	struct sni *s = c->s;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	s->conn_count--;
 	s->host->metrics->set(s->handshakes_gauge, (int64_t)s->conn_count);
 }
@@ -153,7 +148,13 @@ static void on_reach(void *arg, int status, struct exposr_stream *stream, bool r
 	}
 	c->channel = stream;
 	struct exposr_stream *raw = client_stream(c);
-	if (raw == NULL || (c->tls = tls_stream_new(raw, s->cert.ctx, on_handshake, c)) == NULL) {
+	SSL *ssl = raw != NULL ? SSL_new(s->cert.ctx) : NULL;
+	if (ssl != NULL) {
+		SSL_set_accept_state(ssl);
+		const struct tls_stream_events events = {.on_handshake = on_handshake, .arg = c};
+		c->tls = tls_stream_new(s->host->event_base(), raw, ssl, &events);
+	}
+	if (c->tls == NULL) {
 		if (raw != NULL)
 			raw->vt->close(raw);
 		refuse(c, "out of memory");
@@ -274,10 +275,7 @@ void sni_conn_accept(struct sni *s, int fd, const struct exposr_origin *peer)
 		snprintf(c->peer_ip, sizeof(c->peer_ip), "%s", peer->ip);
 		c->peer_port = peer->port;
 	}
-	c->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = c;
-	s->conns = c;
+	LIST_INSERT_HEAD(&s->conns, c, link);
 	s->conn_count++;
 	s->host->metrics->set(s->handshakes_gauge, (int64_t)s->conn_count);
 	c->timeout = s->host->timer_add(s->mod, (uint64_t)s->settings.handshake_timeout_s * 1000,
@@ -291,9 +289,9 @@ void sni_conn_accept(struct sni *s, int fd, const struct exposr_origin *peer)
 
 void sni_conns_close_idle(struct sni *s)
 {
-	struct sni_conn *c = s->conns;
+	struct sni_conn *c = LIST_FIRST(&s->conns);
 	while (c != NULL) {
-		struct sni_conn *next = c->next;
+		struct sni_conn *next = LIST_NEXT(c, link);
 		if (!c->waiting && c->reach_token == NULL)
 			refuse(c, "server stopping");
 		c = next;
@@ -302,8 +300,8 @@ void sni_conns_close_idle(struct sni *s)
 
 void sni_conns_free_all(struct sni *s)
 {
-	while (s->conns != NULL) {
-		struct sni_conn *c = s->conns;
+	while (!LIST_EMPTY(&s->conns)) {
+		struct sni_conn *c = LIST_FIRST(&s->conns);
 		/* A lookup still in flight finds it closed and frees it. */
 		conn_close(c);
 	}

@@ -3,6 +3,7 @@
 #define EXPOSR_INGRESS_SNI_H
 
 #include <stdio.h>
+#include <sys/queue.h>
 
 #include <exposr/ingress.h>
 #include <exposr/module.h>
@@ -55,7 +56,7 @@ struct sni {
 	struct sni_cert cert;
 	struct exposr_timer *reload_timer;
 	struct evconnlistener *listener;
-	struct sni_conn *conns; /* accepted, not yet spliced */
+	LIST_HEAD(, sni_conn) conns; /* accepted, not yet spliced */
 	size_t conn_count;
 	size_t splice_count; /* spliced connections the core owns */
 	struct exposr_metric *handshakes_gauge, *splices_gauge;

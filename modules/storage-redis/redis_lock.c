@@ -28,7 +28,7 @@ static const char extend_script[] =
 /* Owned by the store's list from lock() until it fails or is unlocked. */
 struct redis_lock {
 	struct redis_store *r;
-	struct redis_lock *prev, *next;
+	LIST_ENTRY(redis_lock) link;
 	char *name; /* "lock:<key>" */
 	char token[2 * LOCK_TOKEN_BYTES + 1];
 	int retries;
@@ -47,12 +47,7 @@ static void set_timer(struct event *ev, uint64_t ms)
 
 static void lock_free(struct redis_lock *l)
 {
-	if (l->prev != NULL)
-		l->prev->next = l->next;
-	else if (l->r->locks == l)
-		l->r->locks = l->next;
-	if (l->next != NULL)
-		l->next->prev = l->prev;
+	LIST_REMOVE(l, link);
 	if (l->timer != NULL)
 		event_free(l->timer);
 	free(l->name);
@@ -146,6 +141,7 @@ void redis_lock(void *self, const char *key, void (*cb)(void *arg, int status, v
 	l->r = r;
 	l->cb = cb;
 	l->arg = arg;
+	LIST_INSERT_HEAD(&r->locks, l, link);
 	if (asprintf(&l->name, "lock:%s", key) < 0) {
 		l->name = NULL;
 		goto fail;
@@ -153,10 +149,6 @@ void redis_lock(void *self, const char *key, void (*cb)(void *arg, int status, v
 	if (make_token(l->token) != 0 ||
 	    (l->timer = evtimer_new(r->base, on_lock_timer, l)) == NULL)
 		goto fail;
-	l->next = r->locks;
-	if (r->locks != NULL)
-		r->locks->prev = l;
-	r->locks = l;
 	lock_attempt(l);
 	return;
 fail:
@@ -175,8 +167,8 @@ void redis_unlock(void *self, void *lock)
 void redis_locks_close(struct redis_store *r)
 {
 	/* Held locks are forgotten, not released: Redis expires them within a second. */
-	while (r->locks != NULL) {
-		struct redis_lock *l = r->locks;
+	while (!LIST_EMPTY(&r->locks)) {
+		struct redis_lock *l = LIST_FIRST(&r->locks);
 		if (l->held)
 			lock_free(l);
 		else

@@ -2,6 +2,8 @@
 #ifndef EXPOSR_STORAGE_REDIS_STORE_H
 #define EXPOSR_STORAGE_REDIS_STORE_H
 
+#include <sys/queue.h>
+
 #include <exposr/host.h>
 #include <exposr/storage.h>
 #include <hiredis/async.h>
@@ -29,7 +31,7 @@ struct redis_store {
 	bool ping_outstanding;
 	int64_t ping_sent_ms;
 
-	struct redis_lock *locks; /* pending and held locks, owned here until they end */
+	LIST_HEAD(, redis_lock) locks; /* pending and held locks, owned here until they end */
 };
 
 /* redis_conn.c: the connection, its loss and its return. */

@@ -11,7 +11,7 @@
 #include <common/url.h>
 
 #include "forward.h"
-#include "tls_stream.h"
+#include "tls_target.h"
 
 struct forward_req {
 	struct ssh_conn *c;

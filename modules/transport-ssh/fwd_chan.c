@@ -11,8 +11,9 @@
 #include <event2/event.h>
 #include <libssh/callbacks.h>
 
+#include "chan_stream.h"
 #include "ssh_conn.h"
-#include "tls_stream.h"
+#include "tls_target.h"
 
 /* Open channels per connection; the ingress asks again later (429) beyond it. */
 #define FWD_MAX_CHANNELS 1024
@@ -24,46 +25,24 @@
 #define FWD_PACKET      32768
 
 enum fwd_state { FWD_OPENING, FWD_OPEN, FWD_DONE };
-enum fwd_user { USER_WAITING, USER_OWNED, USER_NONE };
 
 struct fwd_chan {
-	struct exposr_stream stream; /* first: what the user holds */
+	struct chan_stream cs; /* first: the user side and the stream the user holds */
 	struct ssh_module *sm;
-	struct ssh_conn *conn; /* NULL once the connection let go of it */
-	struct fwd_chan *prev, *next;
+	struct ssh_conn *conn;     /* NULL once the connection let go of it */
+	LIST_ENTRY(fwd_chan) link; /* in conn->chans while conn is set */
 	ssh_channel ch;
 	struct ssh_channel_callbacks_struct cbs;
 	enum fwd_state state;
-	enum fwd_user user;
 	struct event *defer;
-
-	exposr_channel_cb open_cb;
-	void *open_arg;
-	bool open_done;
-	int open_status;
-
-	struct exposr_stream_callbacks ucbs;
-	void *ucbs_arg;
-	bool has_cbs;
-	struct evbuffer *in;
-	struct evbuffer *out;
-	size_t low_water;
-	bool above_low;
-	bool drained_due;
-	bool read_paused;
-	bool held;       /* libssh holds input we did not take yet */
-	bool remote_eof; /* the client sent EOF or CLOSE */
-	bool close_after_flush;
-	bool ended; /* on_closed is due once the input is delivered */
-	bool end_error;
-	bool end_reported;
-	unsigned busy;
+	bool held;                         /* libssh holds input we did not take yet */
+	bool remote_eof;                   /* the client sent EOF or CLOSE */
 	char tls_host[SSH_BIND_ADDR_SIZE]; /* wrap in TLS for this target host */
 	char origin_ip[SSH_ORIGIN_IP_SIZE];
 	int origin_port;
 };
 
-static const struct exposr_stream_vtable fwd_stream_vt;
+static const struct chan_stream_ops fwd_ops;
 
 static void schedule(struct fwd_chan *f)
 {
@@ -75,26 +54,19 @@ static void unlink_chan(struct fwd_chan *f)
 	struct ssh_conn *c = f->conn;
 	if (c == NULL)
 		return;
-	if (f->prev != NULL)
-		f->prev->next = f->next;
-	else
-		c->chans = f->next;
-	if (f->next != NULL)
-		f->next->prev = f->prev;
-	f->prev = f->next = NULL;
+	LIST_REMOVE(f, link);
 	c->nchans--;
 	f->conn = NULL;
 }
 
 static void maybe_free(struct fwd_chan *f)
 {
-	if (f->state != FWD_DONE || f->user != USER_NONE || f->busy > 0)
+	if (f->state != FWD_DONE || f->cs.user != CHAN_USER_NONE || f->cs.busy > 0)
 		return;
 	unlink_chan(f);
 	struct ssh_module *sm = f->sm;
 	event_free(f->defer);
-	evbuffer_free(f->in);
-	evbuffer_free(f->out);
+	chan_stream_release(&f->cs);
 	free(f);
 	sm->host->metrics->add(sm->channels_open, -1);
 }
@@ -116,13 +88,8 @@ static void release_channel(struct fwd_chan *f)
 
 static void end_stream(struct fwd_chan *f, bool error)
 {
-	if (f->ended)
-		return;
-	f->ended = true;
-	f->end_error = error;
-	evbuffer_drain(f->out, evbuffer_get_length(f->out));
-	f->close_after_flush = false;
-	schedule(f);
+	if (chan_stream_end(&f->cs, error))
+		schedule(f);
 }
 
 /* libssh callbacks */
@@ -134,15 +101,15 @@ static int on_ssh_data(ssh_session session, ssh_channel channel, void *data, uin
 	(void)channel;
 	(void)is_stderr;
 	struct fwd_chan *f = userdata;
-	if (f->user == USER_NONE || f->ended)
+	if (f->cs.user == CHAN_USER_NONE || f->cs.ended)
 		return (int)len; /* nobody reads it any more */
-	size_t have = evbuffer_get_length(f->in);
-	if (f->read_paused || have >= FWD_INPUT_MAX) {
+	size_t have = evbuffer_get_length(f->cs.in);
+	if (f->cs.read_paused || have >= FWD_INPUT_MAX) {
 		f->held = true;
 		return 0;
 	}
 	size_t take = len < FWD_INPUT_MAX - have ? len : FWD_INPUT_MAX - have;
-	if (evbuffer_add(f->in, data, take) != 0) {
+	if (evbuffer_add(f->cs.in, data, take) != 0) {
 		f->held = true;
 		return 0;
 	}
@@ -171,7 +138,7 @@ static int on_ssh_window(ssh_session session, ssh_channel channel, uint32_t byte
 	(void)channel;
 	(void)bytes;
 	struct fwd_chan *f = userdata;
-	if (f->conn != NULL && evbuffer_get_length(f->out) > 0)
+	if (f->conn != NULL && evbuffer_get_length(f->cs.out) > 0)
 		ssh_conn_kick(f->conn);
 	return 0;
 }
@@ -179,8 +146,8 @@ static int on_ssh_window(ssh_session session, ssh_channel channel, uint32_t byte
 /* Takes input libssh held back while the user was not ready. */
 static void pull_held(struct fwd_chan *f)
 {
-	while (f->held && f->ch != NULL && !f->read_paused) {
-		size_t have = evbuffer_get_length(f->in);
+	while (f->held && f->ch != NULL && !f->cs.read_paused) {
+		size_t have = evbuffer_get_length(f->cs.in);
 		if (have >= FWD_INPUT_MAX)
 			return;
 		char buf[16384];
@@ -191,7 +158,7 @@ static void pull_held(struct fwd_chan *f)
 			f->held = false;
 			return;
 		}
-		if (evbuffer_add(f->in, buf, (size_t)n) != 0) {
+		if (evbuffer_add(f->cs.in, buf, (size_t)n) != 0) {
 			end_stream(f, true);
 			return;
 		}
@@ -200,52 +167,34 @@ static void pull_held(struct fwd_chan *f)
 	}
 }
 
+/* The TLS layer owns the channel; the user gets plaintext. */
+static struct exposr_stream *with_tls(struct chan_stream *cs)
+{
+	struct fwd_chan *f = (struct fwd_chan *)cs;
+	return tls_target_stream(f->sm, &cs->stream, f->tls_host);
+}
+
 static void deliver(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
 	struct fwd_chan *f = arg;
-	f->busy++;
-	if (f->user == USER_WAITING && f->open_done) {
-		exposr_channel_cb cb = f->open_cb;
-		int status = f->open_status;
-		f->open_cb = NULL;
-		f->user = status == EXPOSR_OK ? USER_OWNED : USER_NONE;
-		struct exposr_stream *stream = status == EXPOSR_OK ? &f->stream : NULL;
-		if (stream != NULL && f->tls_host[0] != '\0') {
-			/* The TLS layer owns the channel; the user gets plaintext. */
-			stream = tls_stream_new(f->sm, stream, f->tls_host);
-			if (stream == NULL)
-				status = EXPOSR_ERROR;
-		}
-		cb(f->open_arg, status, stream);
-	}
-	bool owned = f->user == USER_OWNED && f->has_cbs;
-	if (owned && !f->read_paused && !f->end_reported) {
+	f->cs.busy++;
+	chan_stream_deliver_open(&f->cs, f->tls_host[0] != '\0' ? with_tls : NULL);
+	if (chan_stream_user_there(&f->cs) && !f->cs.read_paused && !f->cs.end_reported) {
 		if (f->held && f->conn != NULL)
 			ssh_conn_kick(f->conn); /* reading may have queued messages */
 		pull_held(f);
-		if (evbuffer_get_length(f->in) > 0)
-			f->ucbs.on_data(f->ucbs_arg, &f->stream, f->in);
-		/* Room again: what libssh held comes in the next round. */
-		if (f->held && evbuffer_get_length(f->in) < FWD_INPUT_MAX && !f->read_paused)
-			schedule(f);
 	}
-	owned = f->user == USER_OWNED && f->has_cbs;
-	if (owned && f->drained_due && !f->end_reported) {
-		f->drained_due = false;
-		if (f->ucbs.on_drained != NULL)
-			f->ucbs.on_drained(f->ucbs_arg, &f->stream);
-	}
-	if (f->remote_eof && !f->held && !f->ended)
+	/* The client's EOF once libssh holds nothing more: on_closed follows the input. */
+	if (f->remote_eof && !f->held && !f->cs.ended)
 		end_stream(f, false);
-	owned = f->user == USER_OWNED && f->has_cbs;
-	/* The end comes after every byte received before it. */
-	if (owned && f->ended && !f->end_reported && evbuffer_get_length(f->in) == 0) {
-		f->end_reported = true;
-		f->ucbs.on_closed(f->ucbs_arg, &f->stream, f->end_error);
-	}
-	f->busy--;
+	chan_stream_deliver(&f->cs);
+	/* Room again: what libssh held comes in the next round. */
+	if (chan_stream_user_there(&f->cs) && f->held && !f->cs.read_paused &&
+	    evbuffer_get_length(f->cs.in) < FWD_INPUT_MAX)
+		schedule(f);
+	f->cs.busy--;
 	maybe_free(f);
 }
 
@@ -259,54 +208,45 @@ static void try_open(struct fwd_chan *f)
 		return;
 	if (rc == SSH_OK) {
 		f->state = FWD_OPEN;
-		if (f->user == USER_NONE) {
+		if (f->cs.user == CHAN_USER_NONE) {
 			release_channel(f); /* cancelled meanwhile */
 			maybe_free(f);
 			return;
 		}
-		f->open_status = EXPOSR_OK;
+		f->cs.open_status = EXPOSR_OK;
 	} else {
 		ssh_log(c->sm, EXPOSR_LOG_DEBUG, "tunnel %s: the client refused a channel: %s",
 		        c->tunnel_id, ssh_get_error(c->session));
 		release_channel(f);
-		f->open_status = EXPOSR_ERROR;
+		f->cs.open_status = EXPOSR_ERROR;
 	}
-	f->open_done = true;
+	f->cs.open_done = true;
 	schedule(f);
 }
 
 static void pump_out(struct fwd_chan *f)
 {
 	size_t budget = FWD_WRITE_ROUND;
-	while (budget > 0 && f->ch != NULL && !f->ended) {
-		size_t len = evbuffer_get_length(f->out);
+	while (budget > 0 && f->ch != NULL && !f->cs.ended) {
+		size_t len = evbuffer_get_length(f->cs.out);
 		uint32_t window = ssh_channel_window_size(f->ch);
 		if (len == 0 || window == 0)
 			break;
 		size_t n = len < window ? len : window;
 		if (n > FWD_PACKET)
 			n = FWD_PACKET;
-		unsigned char *p = evbuffer_pullup(f->out, (ssize_t)n);
+		unsigned char *p = evbuffer_pullup(f->cs.out, (ssize_t)n);
 		int w = p != NULL ? ssh_channel_write(f->ch, p, (uint32_t)n) : SSH_ERROR;
 		if (w < 0) {
 			end_stream(f, true);
 			return;
 		}
-		evbuffer_drain(f->out, (size_t)w);
+		evbuffer_drain(f->cs.out, (size_t)w);
 		budget -= (size_t)w < budget ? (size_t)w : budget;
 		if ((size_t)w < n)
 			break;
 	}
-	size_t left = evbuffer_get_length(f->out);
-	if (f->above_low && left <= f->low_water) {
-		f->above_low = false;
-		if (f->user == USER_OWNED) {
-			f->drained_due = true;
-			schedule(f);
-		}
-	}
-	if (left == 0 && f->close_after_flush) {
-		f->close_after_flush = false;
+	if (chan_stream_output_sent(&f->cs)) {
 		release_channel(f);
 		maybe_free(f);
 	}
@@ -317,9 +257,9 @@ bool fwd_chan_pump_all(struct ssh_conn *c)
 	bool polled = false;
 	/* libssh's socket buffer is still full: the writable event comes back here. */
 	bool socket_busy = (ssh_get_poll_flags(c->session) & SSH_WRITE_PENDING) != 0;
-	struct fwd_chan *f = c->chans;
+	struct fwd_chan *f = LIST_FIRST(&c->chans);
 	while (f != NULL && c->phase == CONN_OPEN) {
-		struct fwd_chan *next = f->next;
+		struct fwd_chan *next = LIST_NEXT(f, link);
 		if (f->state == FWD_OPENING) {
 			try_open(f);
 			polled = true;
@@ -343,19 +283,15 @@ void *fwd_chan_open(struct ssh_conn *c, const struct exposr_origin *origin, expo
 		return NULL;
 	}
 	struct fwd_chan *f = calloc(1, sizeof(*f));
-	if (f == NULL) {
+	if (f == NULL || chan_stream_init(&f->cs, &fwd_ops) != 0) {
+		free(f);
 		cb(arg, EXPOSR_ERROR, NULL);
 		return NULL;
 	}
-	f->in = evbuffer_new();
-	f->out = evbuffer_new();
 	f->defer = event_new(c->sm->host->event_base(), -1, 0, deliver, f);
 	f->ch = ssh_channel_new(c->session);
-	if (f->in == NULL || f->out == NULL || f->defer == NULL || f->ch == NULL) {
-		if (f->in != NULL)
-			evbuffer_free(f->in);
-		if (f->out != NULL)
-			evbuffer_free(f->out);
+	if (f->defer == NULL || f->ch == NULL) {
+		chan_stream_release(&f->cs);
 		if (f->defer != NULL)
 			event_free(f->defer);
 		if (f->ch != NULL)
@@ -364,13 +300,12 @@ void *fwd_chan_open(struct ssh_conn *c, const struct exposr_origin *origin, expo
 		cb(arg, EXPOSR_ERROR, NULL);
 		return NULL;
 	}
-	f->stream.vt = &fwd_stream_vt;
 	f->sm = c->sm;
 	f->conn = c;
 	f->state = FWD_OPENING;
-	f->user = USER_WAITING;
-	f->open_cb = cb;
-	f->open_arg = arg;
+	f->cs.user = CHAN_USER_WAITING;
+	f->cs.open_cb = cb;
+	f->cs.open_arg = arg;
 	memcpy(f->tls_host, c->forward.tls_host, sizeof(f->tls_host));
 	/* An ingress that does not know its client (ABI 1.2) leaves the old placeholder. */
 	snprintf(f->origin_ip, sizeof(f->origin_ip), "%s",
@@ -384,10 +319,7 @@ void *fwd_chan_open(struct ssh_conn *c, const struct exposr_origin *origin, expo
 	f->cbs.channel_write_wontblock_function = on_ssh_window;
 	ssh_callbacks_init(&f->cbs);
 	ssh_set_channel_callbacks(f->ch, &f->cbs);
-	f->next = c->chans;
-	if (c->chans != NULL)
-		c->chans->prev = f;
-	c->chans = f;
+	LIST_INSERT_HEAD(&c->chans, f, link);
 	c->nchans++;
 	c->sm->host->metrics->add(c->sm->channels_open, 1);
 	ssh_conn_kick(c); /* try_open runs from the loop */
@@ -398,10 +330,10 @@ void fwd_chan_cancel(struct ssh_conn *c, void *token)
 {
 	(void)c;
 	struct fwd_chan *f = token;
-	if (f->user != USER_WAITING)
+	if (f->cs.user != CHAN_USER_WAITING)
 		return;
-	f->user = USER_NONE;
-	f->open_cb = NULL;
+	f->cs.user = CHAN_USER_NONE;
+	f->cs.open_cb = NULL;
 	if (f->state == FWD_OPEN)
 		release_channel(f);
 	maybe_free(f);
@@ -409,15 +341,15 @@ void fwd_chan_cancel(struct ssh_conn *c, void *token)
 
 void fwd_chan_detach_all(struct ssh_conn *c)
 {
-	while (c->chans != NULL) {
-		struct fwd_chan *f = c->chans;
+	while (!LIST_EMPTY(&c->chans)) {
+		struct fwd_chan *f = LIST_FIRST(&c->chans);
 		/* The session frees its channels with it. */
 		if (f->ch != NULL)
 			ssh_remove_channel_callbacks(f->ch, &f->cbs);
 		f->ch = NULL;
-		if (f->user == USER_WAITING && !f->open_done) {
-			f->open_done = true;
-			f->open_status = EXPOSR_ERROR;
+		if (f->cs.user == CHAN_USER_WAITING && !f->cs.open_done) {
+			f->cs.open_done = true;
+			f->cs.open_status = EXPOSR_ERROR;
 		}
 		f->state = FWD_DONE;
 		unlink_chan(f);
@@ -426,78 +358,35 @@ void fwd_chan_detach_all(struct ssh_conn *c)
 	}
 }
 
-/* The stream vtable. */
+/* The user side's hooks (lib/chan). */
 
-static struct fwd_chan *fwd_of(struct exposr_stream *stream)
+static struct fwd_chan *fwd_of(struct chan_stream *cs)
 {
-	return (struct fwd_chan *)stream;
+	return (struct fwd_chan *)cs;
 }
 
-static void stream_set_callbacks(struct exposr_stream *stream,
-                                 const struct exposr_stream_callbacks *cbs, void *arg)
+static void ops_wake(struct chan_stream *cs)
 {
-	struct fwd_chan *f = fwd_of(stream);
-	if (cbs == NULL) {
-		f->has_cbs = false;
-		return;
-	}
-	f->ucbs = *cbs;
-	f->ucbs_arg = arg;
-	f->has_cbs = cbs->on_data != NULL && cbs->on_closed != NULL;
-	if (evbuffer_get_length(f->in) > 0 || f->held || f->ended || f->remote_eof ||
-	    f->drained_due)
-		schedule(f);
+	schedule(fwd_of(cs));
 }
 
-static int stream_write(struct exposr_stream *stream, struct evbuffer *data)
+static bool ops_writable(const struct chan_stream *cs)
 {
-	struct fwd_chan *f = fwd_of(stream);
-	if (f->ended || f->close_after_flush || f->state != FWD_OPEN || f->conn == NULL) {
-		evbuffer_drain(data, evbuffer_get_length(data));
-		return EXPOSR_ERROR;
-	}
-	if (evbuffer_add_buffer(f->out, data) != 0)
-		return EXPOSR_ERROR;
-	if (evbuffer_get_length(f->out) > f->low_water)
-		f->above_low = true;
-	ssh_conn_kick(f->conn);
-	return EXPOSR_OK;
+	const struct fwd_chan *f = (const struct fwd_chan *)cs;
+	return f->state == FWD_OPEN && f->conn != NULL;
 }
 
-static size_t stream_output_length(struct exposr_stream *stream)
+static void ops_output_added(struct chan_stream *cs)
 {
-	return evbuffer_get_length(fwd_of(stream)->out);
+	ssh_conn_kick(fwd_of(cs)->conn);
 }
 
-static void stream_set_low_water(struct exposr_stream *stream, size_t bytes)
+static void ops_closed(struct chan_stream *cs)
 {
-	fwd_of(stream)->low_water = bytes;
-}
-
-static void stream_pause_read(struct exposr_stream *stream)
-{
-	fwd_of(stream)->read_paused = true;
-}
-
-static void stream_resume_read(struct exposr_stream *stream)
-{
-	struct fwd_chan *f = fwd_of(stream);
-	if (!f->read_paused)
-		return;
-	f->read_paused = false;
-	/* Delivered from the loop, not from inside the caller. */
-	schedule(f);
-}
-
-static void stream_close(struct exposr_stream *stream)
-{
-	struct fwd_chan *f = fwd_of(stream);
-	f->user = USER_NONE;
-	f->has_cbs = false;
-	evbuffer_drain(f->in, evbuffer_get_length(f->in));
+	struct fwd_chan *f = fwd_of(cs);
 	if (f->state == FWD_OPEN) {
-		if (evbuffer_get_length(f->out) > 0 && !f->ended && f->conn != NULL) {
-			f->close_after_flush = true;
+		if (evbuffer_get_length(f->cs.out) > 0 && !f->cs.ended && f->conn != NULL) {
+			f->cs.close_after_flush = true;
 			ssh_conn_kick(f->conn);
 		} else {
 			release_channel(f);
@@ -506,13 +395,11 @@ static void stream_close(struct exposr_stream *stream)
 	maybe_free(f);
 }
 
-static const struct exposr_stream_vtable fwd_stream_vt = {
-        .size = sizeof(struct exposr_stream_vtable),
-        .set_callbacks = stream_set_callbacks,
-        .write = stream_write,
-        .output_length = stream_output_length,
-        .set_low_water = stream_set_low_water,
-        .pause_read = stream_pause_read,
-        .resume_read = stream_resume_read,
-        .close = stream_close,
+/* No read_paused hook: a paused user's input stays in libssh, which then stops widening
+ * the client's window. */
+static const struct chan_stream_ops fwd_ops = {
+        .wake = ops_wake,
+        .writable = ops_writable,
+        .output_added = ops_output_added,
+        .closed = ops_closed,
 };

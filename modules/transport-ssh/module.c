@@ -126,7 +126,7 @@ static const struct exposr_transport_vtable ssh_transport_vt = {
 
 void ssh_module_check_drained(struct ssh_module *sm)
 {
-	if (sm->drain_pending && sm->conns == NULL) {
+	if (sm->drain_pending && LIST_EMPTY(&sm->conns)) {
 		sm->drain_pending = false;
 		sm->host->drained(sm->mod);
 	}
@@ -313,7 +313,7 @@ static int ssh_stop(void *state)
 		sm->listener = NULL;
 	}
 	ssh_conns_close_all(sm);
-	if (sm->conns == NULL)
+	if (LIST_EMPTY(&sm->conns))
 		return EXPOSR_OK;
 	sm->drain_pending = true;
 	return EXPOSR_AGAIN;

@@ -19,7 +19,7 @@
 
 struct sess_chan {
 	struct ssh_conn *c;
-	struct sess_chan *prev, *next;
+	SLIST_ENTRY(sess_chan) link;
 	ssh_channel ch;
 	struct ssh_channel_callbacks_struct cbs;
 };
@@ -77,10 +77,7 @@ void sess_chan_open(struct ssh_conn *c, ssh_message msg)
 	s->cbs.channel_close_function = on_close;
 	ssh_callbacks_init(&s->cbs);
 	ssh_set_channel_callbacks(s->ch, &s->cbs);
-	s->next = c->sessions;
-	if (c->sessions != NULL)
-		c->sessions->prev = s;
-	c->sessions = s;
+	SLIST_INSERT_HEAD(&c->sessions, s, link);
 	c->nsessions++;
 }
 
@@ -110,9 +107,10 @@ static void on_record(void *arg, int status, const cJSON *record)
 bool sess_chan_request(struct ssh_conn *c, ssh_message msg)
 {
 	ssh_channel ch = ssh_message_channel_request_channel(msg);
-	struct sess_chan *s = c->sessions;
-	while (s != NULL && s->ch != ch)
-		s = s->next;
+	struct sess_chan *s;
+	SLIST_FOREACH(s, &c->sessions, link)
+	if (s->ch == ch)
+		break;
 	if (s == NULL)
 		return false;
 	switch (ssh_message_subtype(msg)) {
@@ -136,7 +134,9 @@ bool sess_chan_request(struct ssh_conn *c, ssh_message msg)
 
 void sess_chan_detach_all(struct ssh_conn *c)
 {
-	for (struct sess_chan *s = c->sessions; s != NULL; s = s->next) {
+	struct sess_chan *s;
+	SLIST_FOREACH(s, &c->sessions, link)
+	{
 		if (s->ch != NULL)
 			ssh_remove_channel_callbacks(s->ch, &s->cbs);
 		s->ch = NULL;
@@ -145,9 +145,9 @@ void sess_chan_detach_all(struct ssh_conn *c)
 
 void sess_chan_free_all(struct ssh_conn *c)
 {
-	while (c->sessions != NULL) {
-		struct sess_chan *s = c->sessions;
-		c->sessions = s->next;
+	while (!SLIST_EMPTY(&c->sessions)) {
+		struct sess_chan *s = SLIST_FIRST(&c->sessions);
+		SLIST_REMOVE_HEAD(&c->sessions, link);
 		free(s);
 	}
 	c->nsessions = 0;

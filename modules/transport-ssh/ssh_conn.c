@@ -31,12 +31,7 @@ void ssh_conn_kick(struct ssh_conn *c)
 static void conn_free(struct ssh_conn *c)
 {
 	struct ssh_module *sm = c->sm;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		sm->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	sess_chan_free_all(c);
 	if (c->rd != NULL)
 		event_free(c->rd);
@@ -420,10 +415,7 @@ void ssh_conn_accept(struct ssh_module *sm, evutil_socket_t fd, const char *peer
 	c->wr = event_new(base, fd, EV_WRITE, on_writable, c);
 	c->defer = event_new(base, -1, 0, on_deferred, c);
 	c->keepalive = event_new(base, -1, EV_PERSIST, on_keepalive, c);
-	c->next = sm->conns;
-	if (sm->conns != NULL)
-		sm->conns->prev = c;
-	sm->conns = c;
+	LIST_INSERT_HEAD(&sm->conns, c, link);
 	sm->host->metrics->add(sm->conns_open, 1);
 	if (c->rd == NULL || c->wr == NULL || c->defer == NULL || c->keepalive == NULL ||
 	    event_add(c->rd, NULL) != 0 || arm_timer(c, sm->login_timeout_ms) != 0) {
@@ -437,14 +429,15 @@ void ssh_conn_accept(struct ssh_module *sm, evutil_socket_t fd, const char *peer
 
 void ssh_conns_close_all(struct ssh_module *sm)
 {
-	for (struct ssh_conn *c = sm->conns; c != NULL; c = c->next)
-		ssh_conn_close(c, "server shutting down");
+	struct ssh_conn *c;
+	LIST_FOREACH(c, &sm->conns, link)
+	ssh_conn_close(c, "server shutting down");
 }
 
 void ssh_conns_free_all(struct ssh_module *sm)
 {
-	while (sm->conns != NULL) {
-		struct ssh_conn *c = sm->conns;
+	while (!LIST_EMPTY(&sm->conns)) {
+		struct ssh_conn *c = LIST_FIRST(&sm->conns);
 		if (c->phase != CONN_CLOSED)
 			ssh_conn_close(c, "server stopped");
 		conn_free(c);

@@ -4,6 +4,7 @@
 #define EXPOSR_SSH_CONN_H
 
 #include <event2/util.h>
+#include <sys/queue.h>
 
 #include "ssh_module.h"
 
@@ -33,7 +34,7 @@ struct ssh_forward {
 
 struct ssh_conn {
 	struct ssh_module *sm;
-	struct ssh_conn *prev, *next;
+	LIST_ENTRY(ssh_conn) link;
 	ssh_session session;
 	enum ssh_conn_phase phase;
 	struct event *rd, *wr, *defer, *keepalive;
@@ -48,9 +49,9 @@ struct ssh_conn {
 	uint64_t last_rx_ms;  /* monotonic: last bytes from the client */
 	bool has_forward;
 	struct ssh_forward forward;
-	struct fwd_chan *chans; /* forwarded channels the connection still drives */
+	LIST_HEAD(, fwd_chan) chans; /* forwarded channels the connection still drives */
 	size_t nchans;
-	struct sess_chan *sessions;
+	SLIST_HEAD(, sess_chan) sessions;
 	size_t nsessions;
 };
 

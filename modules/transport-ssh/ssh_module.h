@@ -5,6 +5,7 @@
 
 #include <libssh/libssh.h>
 #include <libssh/server.h>
+#include <sys/queue.h>
 
 #include <exposr/host.h>
 
@@ -29,7 +30,7 @@ struct ssh_module {
 	char fingerprint[SSH_FINGERPRINT_SIZE];
 	struct evconnlistener *listener;
 	struct ssl_ctx_st *tls; /* client context for https/wss/tls/tcps targets */
-	struct ssh_conn *conns;
+	LIST_HEAD(, ssh_conn) conns;
 	bool stopping;
 	bool drain_pending; /* stop() answered EXPOSR_AGAIN: report drained later */
 	struct exposr_metric *conns_open;

@@ -20,34 +20,13 @@
 
 struct ws_handshake {
 	struct ws_module *wm;
-	struct ws_handshake *prev, *next;
+	LIST_ENTRY(ws_handshake) link;
 	struct exposr_http_request *req;
 	char tunnel_id[WS_TUNNEL_ID_SIZE];
 	char accept[WS_ACCEPT_SIZE];
 	char peer[WS_PEER_SIZE];
 	bool legacy; /* the pre-0.5 endpoint: multiplex v1, 503 at the connection limit */
 };
-
-static void handshake_link(struct ws_handshake *hs)
-{
-	struct ws_module *wm = hs->wm;
-	hs->next = wm->handshakes;
-	if (wm->handshakes != NULL)
-		wm->handshakes->prev = hs;
-	wm->handshakes = hs;
-}
-
-static void handshake_unlink(struct ws_handshake *hs)
-{
-	struct ws_module *wm = hs->wm;
-	if (hs->prev != NULL)
-		hs->prev->next = hs->next;
-	else
-		wm->handshakes = hs->next;
-	if (hs->next != NULL)
-		hs->next->prev = hs->prev;
-	hs->prev = hs->next = NULL;
-}
 
 /* Every refusal before the 101 carries a JSON body: both clients only react to the
  * body of an unexpected response (docs/transport.md §4.2, D2). */
@@ -117,7 +96,7 @@ static void on_authorized(void *arg, int status, const char *account_id)
 	(void)account_id;
 	struct ws_handshake *hs = arg;
 	struct ws_module *wm = hs->wm;
-	handshake_unlink(hs);
+	LIST_REMOVE(hs, link);
 	switch (status) {
 	case EXPOSR_OK:
 		if (hs->legacy && at_connection_limit(wm, hs->tunnel_id))
@@ -207,7 +186,7 @@ static void endpoint_handle(void *self, struct exposr_http_request *req)
 		return;
 	}
 	/* Linked first: the service may answer before authorize() returns. */
-	handshake_link(hs);
+	LIST_INSERT_HEAD(&wm->handshakes, hs, link);
 	wm->host->tunnels->authorize(hs->tunnel_id, token, on_authorized, hs);
 }
 
@@ -227,9 +206,9 @@ int ws_endpoint_register(struct ws_module *wm)
 
 void ws_endpoint_abort_all(struct ws_module *wm)
 {
-	while (wm->handshakes != NULL) {
-		struct ws_handshake *hs = wm->handshakes;
-		handshake_unlink(hs);
+	while (!LIST_EMPTY(&wm->handshakes)) {
+		struct ws_handshake *hs = LIST_FIRST(&wm->handshakes);
+		LIST_REMOVE(hs, link);
 		refuse(wm, hs->req, 503, "UNKNOWN_ERROR", NULL);
 		free(hs);
 	}

@@ -33,7 +33,7 @@ static const struct exposr_transport_vtable ws_transport_vt = {
 
 void ws_module_check_drained(struct ws_module *wm)
 {
-	if (wm->drain_pending && wm->conns == NULL && wm->handshakes == NULL) {
+	if (wm->drain_pending && LIST_EMPTY(&wm->conns) && LIST_EMPTY(&wm->handshakes)) {
 		wm->drain_pending = false;
 		wm->host->drained(wm->mod);
 	}
@@ -104,7 +104,7 @@ static int ws_stop(void *state)
 	struct ws_module *wm = state;
 	wm->stopping = true;
 	ws_conns_close_all(wm, WS_CLOSE_GOING_AWAY, "Server shutting down");
-	if (wm->conns == NULL && wm->handshakes == NULL)
+	if (LIST_EMPTY(&wm->conns) && LIST_EMPTY(&wm->handshakes))
 		return EXPOSR_OK;
 	wm->drain_pending = true;
 	return EXPOSR_AGAIN;

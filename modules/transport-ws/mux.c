@@ -8,8 +8,6 @@
 
 #include "mux_internal.h"
 
-#define MUX_INITIAL_BUCKETS 64
-
 void mux_log(struct mux *m, enum exposr_log_level level, const char *fmt, ...)
 {
 	if (m->ops->log == NULL)
@@ -30,12 +28,10 @@ struct mux *mux_new(const struct mux_ops *ops, void *arg)
 	struct mux *m = calloc(1, sizeof(*m));
 	if (m == NULL)
 		return NULL;
-	m->buckets = calloc(MUX_INITIAL_BUCKETS, sizeof(*m->buckets));
-	if (m->buckets == NULL) {
+	if (hmap_init(&m->channels) != 0) {
 		free(m);
 		return NULL;
 	}
-	m->nbuckets = MUX_INITIAL_BUCKETS;
 	m->ops = ops;
 	m->arg = arg;
 	m->version = MUX_UNKNOWN;
@@ -63,71 +59,32 @@ void mux_free(struct mux *m)
 		chan_destroy(TAILQ_FIRST(&m->all));
 	if (m->rx_held != NULL)
 		evbuffer_free(m->rx_held);
-	free(m->buckets);
+	hmap_destroy(&m->channels);
 	free(m);
 }
 
-/* Channel numbers are handed out sequentially, so the low bits spread them evenly. */
-static size_t bucket_of(const struct mux *m, uint32_t number)
-{
-	return number & (m->nbuckets - 1);
-}
-
+/* Channel numbers are handed out sequentially, so they are their own hash. */
 struct mux_channel *mux_find(struct mux *m, uint32_t number)
 {
-	for (struct mux_channel *ch = m->buckets[bucket_of(m, number)]; ch != NULL;
-	     ch = ch->hash_next)
+	for (struct hmap_node *node = hmap_chain(&m->channels, number); node != NULL;
+	     node = node->next) {
+		struct mux_channel *ch = hmap_entry(node, struct mux_channel, hash_node);
 		if (ch->local == number)
 			return ch;
+	}
 	return NULL;
 }
 
-static void map_grow(struct mux *m)
+void mux_map_insert(struct mux *m, struct mux_channel *ch, uint32_t number)
 {
-	size_t n = m->nbuckets * 2;
-	struct mux_channel **grown = calloc(n, sizeof(*grown));
-	if (grown == NULL)
-		return; /* longer chains, still correct */
-	struct mux_channel **old = m->buckets;
-	size_t old_n = m->nbuckets;
-	m->buckets = grown;
-	m->nbuckets = n;
-	for (size_t i = 0; i < old_n; i++) {
-		struct mux_channel *ch = old[i];
-		while (ch != NULL) {
-			struct mux_channel *next = ch->hash_next;
-			size_t b = bucket_of(m, ch->local);
-			ch->hash_next = m->buckets[b];
-			m->buckets[b] = ch;
-			ch = next;
-		}
-	}
-	free(old);
-}
-
-int mux_map_insert(struct mux *m, struct mux_channel *ch, uint32_t number)
-{
-	if (m->nmapped >= m->nbuckets)
-		map_grow(m);
 	ch->local = number;
-	size_t b = bucket_of(m, number);
-	ch->hash_next = m->buckets[b];
-	m->buckets[b] = ch;
+	hmap_insert(&m->channels, &ch->hash_node, number);
 	ch->in_map = true;
-	m->nmapped++;
-	return EXPOSR_OK;
 }
 
 void mux_map_remove(struct mux *m, struct mux_channel *ch)
 {
-	struct mux_channel **p = &m->buckets[bucket_of(m, ch->local)];
-	while (*p != NULL && *p != ch)
-		p = &(*p)->hash_next;
-	if (*p == ch) {
-		*p = ch->hash_next;
-		m->nmapped--;
-	}
-	ch->hash_next = NULL;
+	hmap_remove(&m->channels, &ch->hash_node);
 	ch->in_map = false;
 }
 
@@ -233,7 +190,7 @@ void *mux_open(struct mux *m, exposr_channel_cb cb, void *arg)
 		cb(arg, EXPOSR_ERROR, NULL);
 		return NULL;
 	}
-	if (m->nmapped + m->nqueued >= channel_limit(m)) {
+	if (m->channels.count + m->nqueued >= channel_limit(m)) {
 		cb(arg, EXPOSR_AGAIN, NULL);
 		return NULL;
 	}
@@ -242,9 +199,9 @@ void *mux_open(struct mux *m, exposr_channel_cb cb, void *arg)
 		cb(arg, EXPOSR_ERROR, NULL);
 		return NULL;
 	}
-	ch->user = USER_WAITING;
-	ch->open_cb = cb;
-	ch->open_arg = arg;
+	ch->cs.user = CHAN_USER_WAITING;
+	ch->cs.open_cb = cb;
+	ch->cs.open_arg = arg;
 	bool queued = m->version == MUX_UNKNOWN && m->probe != NULL;
 	if (queued) {
 		ch->state = CH_QUEUED;
@@ -260,10 +217,10 @@ void *mux_open(struct mux *m, exposr_channel_cb cb, void *arg)
 void mux_cancel_open(struct mux *m, void *token)
 {
 	struct mux_channel *ch = token;
-	if (ch == NULL || ch->mux != m || ch->user != USER_WAITING)
+	if (ch == NULL || ch->mux != m || ch->cs.user != CHAN_USER_WAITING)
 		return;
-	ch->open_cb = NULL;
-	ch->user = USER_NONE;
+	ch->cs.open_cb = NULL;
+	ch->cs.user = CHAN_USER_NONE;
 	if (ch->on_dirty) {
 		TAILQ_REMOVE(&m->dirty, ch, dirty_link);
 		ch->on_dirty = false;
@@ -700,11 +657,11 @@ void mux_close_all(struct mux *m)
 	struct mux_channel *ch = TAILQ_FIRST(&m->all);
 	while (ch != NULL) {
 		struct mux_channel *next = TAILQ_NEXT(ch, all_link);
-		if (ch->user == USER_WAITING && !ch->open_done) {
+		if (ch->cs.user == CHAN_USER_WAITING && !ch->cs.open_done) {
 			chan_fail_open(ch, EXPOSR_ERROR);
-		} else if (ch->user == USER_WAITING && ch->open_status == EXPOSR_OK) {
+		} else if (ch->cs.user == CHAN_USER_WAITING && ch->cs.open_status == EXPOSR_OK) {
 			/* Answered but not handed out: hand out a failure instead. */
-			ch->open_status = EXPOSR_ERROR;
+			ch->cs.open_status = EXPOSR_ERROR;
 		}
 		if (ch->state == CH_OPEN) {
 			chan_end(ch, true);
@@ -744,7 +701,7 @@ enum mux_state_version mux_version(const struct mux *m)
 
 size_t mux_channel_count(const struct mux *m)
 {
-	return m->nmapped;
+	return m->channels.count;
 }
 
 bool mux_diverged(const struct mux *m)

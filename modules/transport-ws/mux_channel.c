@@ -1,5 +1,5 @@
-/* One multiplex channel: its lifetime, its output and input buffers, and the
- * exposr_stream the core splices. */
+/* One multiplex channel: its lifetime and its protocol side (numbers, PAUSE, DATA,
+ * CLOSE). Its user side, the exposr_stream the core splices, is lib/chan's. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,11 +7,11 @@
 
 #include "mux_internal.h"
 
-static const struct exposr_stream_vtable chan_stream_vt;
+static const struct chan_stream_ops chan_ops;
 
-static struct mux_channel *chan_of(struct exposr_stream *stream)
+static struct mux_channel *chan_of(struct chan_stream *cs)
 {
-	return (struct mux_channel *)stream;
+	return (struct mux_channel *)cs;
 }
 
 struct mux_channel *chan_new(struct mux *m)
@@ -19,20 +19,12 @@ struct mux_channel *chan_new(struct mux *m)
 	struct mux_channel *ch = calloc(1, sizeof(*ch));
 	if (ch == NULL)
 		return NULL;
-	ch->in = evbuffer_new();
-	ch->out = evbuffer_new();
-	if (ch->in == NULL || ch->out == NULL) {
-		if (ch->in != NULL)
-			evbuffer_free(ch->in);
-		if (ch->out != NULL)
-			evbuffer_free(ch->out);
+	if (chan_stream_init(&ch->cs, &chan_ops) != 0) {
 		free(ch);
 		return NULL;
 	}
-	ch->stream.vt = &chan_stream_vt;
 	ch->mux = m;
 	ch->state = CH_OPENING; /* callers set where it really starts */
-	ch->user = USER_NONE;
 	TAILQ_INSERT_TAIL(&m->all, ch, all_link);
 	if (m->ops->channels_changed != NULL)
 		m->ops->channels_changed(m->arg, 1);
@@ -54,8 +46,7 @@ void chan_destroy(struct mux_channel *ch)
 	if (ch->on_dirty)
 		TAILQ_REMOVE(&m->dirty, ch, dirty_link);
 	TAILQ_REMOVE(&m->all, ch, all_link);
-	evbuffer_free(ch->in);
-	evbuffer_free(ch->out);
+	chan_stream_release(&ch->cs);
 	free(ch);
 	if (m->ops->channels_changed != NULL)
 		m->ops->channels_changed(m->arg, -1);
@@ -63,7 +54,7 @@ void chan_destroy(struct mux_channel *ch)
 
 void chan_maybe_free(struct mux_channel *ch)
 {
-	if (ch->state != CH_DONE || ch->user != USER_NONE || ch->busy > 0)
+	if (ch->state != CH_DONE || ch->cs.user != CHAN_USER_NONE || ch->cs.busy > 0)
 		return;
 	struct mux *m = ch->mux;
 	chan_destroy(ch);
@@ -125,15 +116,15 @@ void chan_release_number(struct mux_channel *ch)
 
 static bool chan_wanted(const struct mux_channel *ch)
 {
-	return ch->user == USER_WAITING && !ch->open_done;
+	return ch->cs.user == CHAN_USER_WAITING && !ch->cs.open_done;
 }
 
 void chan_fail_open(struct mux_channel *ch, int status)
 {
 	if (!chan_wanted(ch))
 		return;
-	ch->open_done = true;
-	ch->open_status = status;
+	ch->cs.open_done = true;
+	ch->cs.open_status = status;
 	chan_mark_dirty(ch);
 }
 
@@ -150,8 +141,8 @@ void chan_opened(struct mux_channel *ch, uint32_t remote)
 		chan_send_close(ch, NULL);
 		return;
 	}
-	ch->open_done = true;
-	ch->open_status = EXPOSR_OK;
+	ch->cs.open_done = true;
+	ch->cs.open_status = EXPOSR_OK;
 	chan_mark_dirty(ch);
 }
 
@@ -176,31 +167,25 @@ void chan_send_close(struct mux_channel *ch, const char *reason)
 
 void chan_end(struct mux_channel *ch, bool error)
 {
-	if (ch->ended)
-		return;
-	ch->ended = true;
-	ch->end_error = error;
-	evbuffer_drain(ch->out, evbuffer_get_length(ch->out));
-	ch->close_after_flush = false;
-	if (ch->user != USER_NONE)
+	if (chan_stream_end(&ch->cs, error) && ch->cs.user != CHAN_USER_NONE)
 		chan_mark_dirty(ch);
 }
 
 void chan_receive(struct mux_channel *ch, const uint8_t *data, size_t len)
 {
-	if (ch->user == USER_NONE || ch->ended)
+	if (ch->cs.user == CHAN_USER_NONE || ch->cs.ended)
 		return; /* closed by the user: nobody reads it any more */
-	if (evbuffer_get_length(ch->in) + len > MUX_CHANNEL_INPUT_MAX ||
-	    evbuffer_add(ch->in, data, len) != 0) {
+	if (evbuffer_get_length(ch->cs.in) + len > MUX_CHANNEL_INPUT_MAX ||
+	    evbuffer_add(ch->cs.in, data, len) != 0) {
 		mux_log(ch->mux, EXPOSR_LOG_WARN,
 		        "channel %u: client kept sending while paused; closing it", ch->local);
 		chan_send_close(ch, "ERR_WSM_CHANNEL_OVERFLOW");
 		/* The stream is broken: its user hears so now, not after the backlog. */
-		evbuffer_drain(ch->in, evbuffer_get_length(ch->in));
+		evbuffer_drain(ch->cs.in, evbuffer_get_length(ch->cs.in));
 		chan_end(ch, true);
 		return;
 	}
-	if (len > 0 && !ch->read_paused)
+	if (len > 0 && !ch->cs.read_paused)
 		chan_mark_dirty(ch);
 }
 
@@ -217,7 +202,7 @@ static bool chan_sendable(const struct mux_channel *ch)
 {
 	const struct mux *m = ch->mux;
 	return ch->state == CH_OPEN && !ch->peer_paused && !m->closed &&
-	       evbuffer_get_length(ch->out) > 0;
+	       evbuffer_get_length(ch->cs.out) > 0;
 }
 
 void chan_schedule(struct mux_channel *ch)
@@ -232,7 +217,7 @@ void chan_schedule(struct mux_channel *ch)
 void chan_send_chunk(struct mux_channel *ch)
 {
 	struct mux *m = ch->mux;
-	size_t len = evbuffer_get_length(ch->out);
+	size_t len = evbuffer_get_length(ch->cs.out);
 	if (len > MUX_DATA_CHUNK)
 		len = MUX_DATA_CHUNK;
 	uint8_t head[MUX_MAX_HEADER_LEN];
@@ -240,138 +225,60 @@ void chan_send_chunk(struct mux_channel *ch)
 	        m->version == MUX_V1
 	                ? mux_encode_v1(head, MUX_V1_DATA, ch->local, (uint32_t)len)
 	                : mux_encode_v2(head, MUX_DATA, ch->remote, ch->local, (uint32_t)len);
-	if (m->ops->send(m->arg, head, head_len, ch->out, len) != EXPOSR_OK) {
+	if (m->ops->send(m->arg, head, head_len, ch->cs.out, len) != EXPOSR_OK) {
 		/* The websocket is going away; the teardown ends the channel. */
-		evbuffer_drain(ch->out, len);
+		evbuffer_drain(ch->cs.out, len);
 	}
-	size_t left = evbuffer_get_length(ch->out);
-	if (ch->above_low && left <= ch->low_water) {
-		ch->above_low = false;
-		if (ch->user == USER_OWNED) {
-			ch->drained_due = true;
-			chan_mark_dirty(ch);
-		}
-	}
-	if (left == 0 && ch->close_after_flush) {
-		ch->close_after_flush = false;
+	if (chan_stream_output_sent(&ch->cs))
 		chan_send_close(ch, NULL);
-	}
-}
-
-/* Runs one user callback with the channel pinned; false if the user let go of it. */
-static bool chan_user_still_there(struct mux_channel *ch)
-{
-	return ch->user == USER_OWNED && ch->has_cbs;
 }
 
 void chan_deliver(struct mux_channel *ch)
 {
-	ch->busy++;
-	if (ch->user == USER_WAITING && ch->open_done) {
-		exposr_channel_cb cb = ch->open_cb;
-		int status = ch->open_status;
-		ch->open_cb = NULL;
-		ch->user = status == EXPOSR_OK ? USER_OWNED : USER_NONE;
-		cb(ch->open_arg, status, status == EXPOSR_OK ? &ch->stream : NULL);
-	}
-	if (chan_user_still_there(ch) && !ch->read_paused && !ch->end_reported &&
-	    evbuffer_get_length(ch->in) > 0)
-		ch->cbs.on_data(ch->cbs_arg, &ch->stream, ch->in);
-	if (chan_user_still_there(ch) && ch->drained_due && !ch->end_reported) {
-		ch->drained_due = false;
-		if (ch->cbs.on_drained != NULL)
-			ch->cbs.on_drained(ch->cbs_arg, &ch->stream);
-	}
-	/* The end comes after every byte received before it. */
-	if (chan_user_still_there(ch) && ch->ended && !ch->end_reported &&
-	    evbuffer_get_length(ch->in) == 0) {
-		ch->end_reported = true;
-		ch->cbs.on_closed(ch->cbs_arg, &ch->stream, ch->end_error);
-	}
-	ch->busy--;
+	ch->cs.busy++;
+	chan_stream_deliver_open(&ch->cs, NULL);
+	chan_stream_deliver(&ch->cs);
+	ch->cs.busy--;
 	chan_maybe_free(ch);
 }
 
-/* The stream vtable. */
+/* The user side's hooks (lib/chan). */
 
-static void stream_set_callbacks(struct exposr_stream *stream,
-                                 const struct exposr_stream_callbacks *cbs, void *arg)
+static void ops_wake(struct chan_stream *cs)
 {
-	struct mux_channel *ch = chan_of(stream);
-	if (cbs == NULL) {
-		ch->has_cbs = false;
-		return;
-	}
-	ch->cbs = *cbs;
-	ch->cbs_arg = arg;
-	ch->has_cbs = cbs->on_data != NULL && cbs->on_closed != NULL;
-	if (evbuffer_get_length(ch->in) > 0 || ch->ended || ch->drained_due)
-		chan_mark_dirty(ch);
+	if (evbuffer_get_length(cs->in) > 0 || cs->ended || cs->drained_due)
+		chan_mark_dirty(chan_of(cs));
 }
 
-static int stream_write(struct exposr_stream *stream, struct evbuffer *data)
+static bool ops_writable(const struct chan_stream *cs)
 {
-	struct mux_channel *ch = chan_of(stream);
-	if (ch->ended || ch->close_after_flush || ch->state != CH_OPEN) {
-		evbuffer_drain(data, evbuffer_get_length(data));
-		return EXPOSR_ERROR;
-	}
-	if (evbuffer_add_buffer(ch->out, data) != 0)
-		return EXPOSR_ERROR;
-	if (evbuffer_get_length(ch->out) > ch->low_water)
-		ch->above_low = true;
+	return ((const struct mux_channel *)cs)->state == CH_OPEN;
+}
+
+static void ops_output_added(struct chan_stream *cs)
+{
+	struct mux_channel *ch = chan_of(cs);
 	chan_schedule(ch);
 	mux_pump(ch->mux);
-	return EXPOSR_OK;
 }
 
-static size_t stream_output_length(struct exposr_stream *stream)
+static void ops_read_paused(struct chan_stream *cs, bool paused)
 {
-	return evbuffer_get_length(chan_of(stream)->out);
-}
-
-static void stream_set_low_water(struct exposr_stream *stream, size_t bytes)
-{
-	chan_of(stream)->low_water = bytes;
-}
-
-static void stream_pause_read(struct exposr_stream *stream)
-{
-	struct mux_channel *ch = chan_of(stream);
-	if (ch->read_paused)
+	struct mux_channel *ch = chan_of(cs);
+	struct mux *m = ch->mux;
+	if (ch->state != CH_OPEN)
 		return;
-	ch->read_paused = true;
-	if (ch->state == CH_OPEN)
-		mux_send_control(ch->mux, ch->mux->version == MUX_V1 ? MUX_V1_PAUSE : MUX_PAUSE,
-		                 ch->mux->version == MUX_V1 ? ch->local : ch->remote, ch->local,
-		                 NULL);
+	uint16_t type = m->version == MUX_V1 ? (paused ? MUX_V1_PAUSE : MUX_V1_RESUME)
+	                                     : (paused ? MUX_PAUSE : MUX_RESUME);
+	mux_send_control(m, type, m->version == MUX_V1 ? ch->local : ch->remote, ch->local, NULL);
 }
 
-static void stream_resume_read(struct exposr_stream *stream)
+static void ops_closed(struct chan_stream *cs)
 {
-	struct mux_channel *ch = chan_of(stream);
-	if (!ch->read_paused)
-		return;
-	ch->read_paused = false;
-	if (ch->state == CH_OPEN)
-		mux_send_control(ch->mux, ch->mux->version == MUX_V1 ? MUX_V1_RESUME : MUX_RESUME,
-		                 ch->mux->version == MUX_V1 ? ch->local : ch->remote, ch->local,
-		                 NULL);
-	/* Data that arrived meanwhile is delivered from the loop, not from inside the
-	 * caller. */
-	if (evbuffer_get_length(ch->in) > 0 || ch->ended)
-		chan_mark_dirty(ch);
-}
-
-static void stream_close(struct exposr_stream *stream)
-{
-	struct mux_channel *ch = chan_of(stream);
-	ch->user = USER_NONE;
-	ch->has_cbs = false;
-	evbuffer_drain(ch->in, evbuffer_get_length(ch->in));
+	struct mux_channel *ch = chan_of(cs);
 	if (ch->state == CH_OPEN) {
-		if (evbuffer_get_length(ch->out) > 0 && !ch->mux->closed) {
-			ch->close_after_flush = true;
+		if (evbuffer_get_length(ch->cs.out) > 0 && !ch->mux->closed) {
+			ch->cs.close_after_flush = true;
 			chan_schedule(ch);
 			mux_pump(ch->mux);
 		} else {
@@ -385,13 +292,10 @@ static void stream_close(struct exposr_stream *stream)
 	chan_maybe_free(ch);
 }
 
-static const struct exposr_stream_vtable chan_stream_vt = {
-        .size = sizeof(struct exposr_stream_vtable),
-        .set_callbacks = stream_set_callbacks,
-        .write = stream_write,
-        .output_length = stream_output_length,
-        .set_low_water = stream_set_low_water,
-        .pause_read = stream_pause_read,
-        .resume_read = stream_resume_read,
-        .close = stream_close,
+static const struct chan_stream_ops chan_ops = {
+        .wake = ops_wake,
+        .writable = ops_writable,
+        .output_added = ops_output_added,
+        .read_paused = ops_read_paused,
+        .closed = ops_closed,
 };

@@ -7,6 +7,8 @@
 
 #include <exposr/stream.h>
 
+#include "chan_stream.h"
+#include "hmap.h"
 #include "mux.h"
 
 /* The protocol side of a channel. */
@@ -18,43 +20,16 @@ enum chan_state {
 	CH_DONE,    /* number released; only the user's reference keeps the channel */
 };
 
-/* The user side: who holds the channel besides the multiplexer. */
-enum chan_user {
-	USER_WAITING, /* the open callback has not run yet (the user holds the token) */
-	USER_OWNED,   /* the stream was handed out and not closed yet */
-	USER_NONE,
-};
-
 struct mux_channel {
-	struct exposr_stream stream; /* first: what the user holds */
+	struct chan_stream cs; /* first: the user side and the stream the user holds */
 	struct mux *mux;
 	enum chan_state state;
-	enum chan_user user;
 	uint32_t local;  /* our number (v1: the shared number) */
 	uint32_t remote; /* the client's number (v2) */
 	bool in_map;
-	struct mux_channel *hash_next;
+	struct hmap_node hash_node; /* keyed by `local` */
 
-	exposr_channel_cb open_cb;
-	void *open_arg;
-	bool open_done; /* open_status waits to be delivered */
-	int open_status;
-
-	struct exposr_stream_callbacks cbs;
-	void *cbs_arg;
-	bool has_cbs;
-	struct evbuffer *in;  /* received, not yet taken by the user */
-	struct evbuffer *out; /* written by the user, not yet sent */
-	size_t low_water;
-	bool above_low;         /* out grew over low_water since the last on_drained */
-	bool drained_due;       /* on_drained waits to be delivered */
-	bool peer_paused;       /* the client sent PAUSE */
-	bool read_paused;       /* the user paused reading: PAUSE sent */
-	bool close_after_flush; /* the user closed with data still in out */
-	bool ended;             /* no more data will come: on_closed once `in` is delivered */
-	bool end_error;
-	bool end_reported;
-	unsigned busy; /* inside a user callback: freeing waits */
+	bool peer_paused; /* the client sent PAUSE */
 
 	uint64_t deadline;
 	bool on_timer;
@@ -83,9 +58,7 @@ struct mux {
 	uint32_t next_v1;
 
 	/* number -> channel, chained; the size is a power of two. */
-	struct mux_channel **buckets;
-	size_t nbuckets;
-	size_t nmapped;
+	struct hmap channels; /* by local number */
 
 	struct chan_list all;
 	struct chan_list opening; /* queued and opening channels, by deadline */
@@ -112,7 +85,7 @@ struct mux {
 void mux_log(struct mux *m, enum exposr_log_level level, const char *fmt, ...) EXPOSR_PRINTF(3, 4);
 uint64_t mux_now(struct mux *m);
 struct mux_channel *mux_find(struct mux *m, uint32_t number);
-int mux_map_insert(struct mux *m, struct mux_channel *ch, uint32_t number);
+void mux_map_insert(struct mux *m, struct mux_channel *ch, uint32_t number);
 void mux_map_remove(struct mux *m, struct mux_channel *ch);
 /* Sends one control message (v2 header, or v1 header when the connection is v1) with
  * an optional short ASCII payload. */

@@ -58,7 +58,7 @@ enum ws_phase {
 
 struct ws_conn {
 	struct ws_module *wm;
-	struct ws_conn *prev, *next;
+	LIST_ENTRY(ws_conn) link;
 	struct bufferevent *bev;
 	wslay_event_context_ptr ws;
 	struct mux *mux;
@@ -138,12 +138,7 @@ static void conn_drop(struct ws_conn *c)
 static void conn_unlink(struct ws_conn *c)
 {
 	struct ws_module *wm = c->wm;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		wm->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	wm->host->metrics->add(wm->conns_open, -1);
 }
 
@@ -711,10 +706,7 @@ static struct ws_conn *conn_new(struct ws_module *wm, struct bufferevent *bev,
 	bufferevent_setwatermark(bev, EV_WRITE, WS_OUTPUT_LOW, 0);
 	if (bufferevent_enable(bev, EV_READ | EV_WRITE) != 0)
 		goto fail_ws;
-	c->next = wm->conns;
-	if (wm->conns != NULL)
-		wm->conns->prev = c;
-	wm->conns = c;
+	LIST_INSERT_HEAD(&wm->conns, c, link);
 	wm->host->metrics->add(wm->conns_open, 1);
 	return c;
 fail_ws:
@@ -761,12 +753,13 @@ void ws_conn_start(struct ws_module *wm, struct bufferevent *bev, const char *tu
 
 void ws_conns_close_all(struct ws_module *wm, uint16_t code, const char *reason)
 {
-	for (struct ws_conn *c = wm->conns; c != NULL; c = c->next)
-		ws_conn_close(c, code, reason);
+	struct ws_conn *c;
+	LIST_FOREACH(c, &wm->conns, link)
+	ws_conn_close(c, code, reason);
 }
 
 void ws_conns_free_all(struct ws_module *wm)
 {
-	while (wm->conns != NULL)
-		conn_free(wm->conns);
+	while (!LIST_EMPTY(&wm->conns))
+		conn_free(LIST_FIRST(&wm->conns));
 }

@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "query.h"
+
 static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 bool ws_endpoint_tunnel_id(const char *path, char *id, size_t size)
@@ -49,51 +51,19 @@ bool ws_legacy_tunnel_id(const char *path, char *id, size_t size)
 	return true;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes one query component (percent escapes, '+' for space) into out. */
-static bool query_decode(const char *in, size_t len, char *out, size_t size)
-{
-	size_t n = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%' && i + 2 < len && hex_value(in[i + 1]) >= 0 &&
-		           hex_value(in[i + 2]) >= 0) {
-			c = (char)(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
-			i += 2;
-		}
-		if (n + 1 >= size)
-			return false;
-		out[n++] = c;
-	}
-	out[n] = '\0';
-	return n > 0;
-}
-
 bool ws_query_param(const char *query, const char *name, char *out, size_t size)
 {
-	size_t name_len = strlen(name);
-	const char *p = query;
-	while (*p != '\0') {
-		size_t len = strcspn(p, "&");
-		if (len > name_len && strncmp(p, name, name_len) == 0 && p[name_len] == '=')
-			return query_decode(p + name_len + 1, len - name_len - 1, out, size);
-		p += len;
-		if (*p == '&')
-			p++;
-	}
-	return false;
+	struct query q;
+	if (query_parse(query, &q) != 0)
+		return false;
+	const struct query_param *param = query_find(&q, name);
+	const char *value = param != NULL ? param->values[0] : "";
+	size_t len = strlen(value);
+	bool ok = len > 0 && len < size;
+	if (ok)
+		memcpy(out, value, len + 1);
+	query_free(&q);
+	return ok;
 }
 
 bool ws_header_has_token(const char *value, const char *token)

@@ -21,8 +21,8 @@ bool ws_endpoint_tunnel_id(const char *path, char *id, size_t size);
  * ws_endpoint_tunnel_id() does. */
 bool ws_legacy_tunnel_id(const char *path, char *id, size_t size);
 
-/* The value of query parameter `name`, percent-decoded, into `out`; false when it is
- * absent, empty or does not fit. */
+/* The first value of query parameter `name`, decoded as query_parse() does, into `out`;
+ * false when it is absent, empty or does not fit. */
 bool ws_query_param(const char *query, const char *name, char *out, size_t size);
 
 /* True if a comma-separated header value lists `token` (case-insensitive). */

@@ -3,6 +3,8 @@
 #ifndef EXPOSR_WS_MODULE_H
 #define EXPOSR_WS_MODULE_H
 
+#include <sys/queue.h>
+
 #include <exposr/host.h>
 
 struct ws_conn;
@@ -15,10 +17,10 @@ struct ws_module {
 	size_t max_message;
 	bool stopping;
 	bool drain_pending; /* stop() answered EXPOSR_AGAIN: report drained later */
-	struct ws_conn *conns;
-	struct ws_handshake *handshakes;     /* waiting for the tunnel service's authorisation */
-	struct exposr_metric *conns_open;    /* websockets serving a tunnel */
-	struct exposr_metric *channels_open; /* multiplex channels not yet freed */
+	LIST_HEAD(, ws_conn) conns;
+	LIST_HEAD(, ws_handshake) handshakes; /* waiting for the tunnel service's authorisation */
+	struct exposr_metric *conns_open;     /* websockets serving a tunnel */
+	struct exposr_metric *channels_open;  /* multiplex channels not yet freed */
 };
 
 /* Reports drained once stopping and no connection or handshake is left. */

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "ids.h"
+#include "iso_time.h"
 
 Test(ids, account_number_normalisation)
 {
@@ -213,11 +214,11 @@ Test(ids, node_id_and_connection_id)
 Test(ids, iso_timestamps)
 {
 	char out[IDS_ISO_SIZE];
-	ids_iso_time(0, out);
+	iso_time_format(0, out);
 	cr_assert_str_eq(out, "1970-01-01T00:00:00.000Z");
-	ids_iso_time(1707568496789, out);
+	iso_time_format(1707568496789, out);
 	cr_assert_str_eq(out, "2024-02-10T12:34:56.789Z");
-	ids_iso_time(-1, out);
+	iso_time_format(-1, out);
 	cr_assert_str_eq(out, "1969-12-31T23:59:59.999Z");
 	int64_t now = ids_now_ms();
 	int64_t t = (int64_t)time(NULL) * 1000;

@@ -36,6 +36,14 @@ Test(redis_url, host_alone_takes_the_defaults)
 	redis_url_free(&u);
 }
 
+Test(redis_url, bad_escapes_in_the_userinfo_stay_as_written)
+{
+	struct redis_url u = parse_ok("redis://us%zzer:a%4%41+b%@redis.example");
+	cr_assert_str_eq(u.user, "us%zzer");
+	cr_assert_str_eq(u.password, "a%4A+b%");
+	redis_url_free(&u);
+}
+
 Test(redis_url, password_port_and_db)
 {
 	struct redis_url u = parse_ok("redis://:s%40cret@redis.example:6380/2");

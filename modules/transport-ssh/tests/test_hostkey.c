@@ -1,12 +1,11 @@
 /* The host key setting's three forms, the generated key file and the fingerprint. */
 #include <criterion/criterion.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <common/b64.h>
 
 #include "hostkey.h"
 
@@ -57,7 +56,9 @@ Test(hostkey, text_path_and_base64_give_the_same_key, .init = setup, .fini = tea
 	fingerprint_of(hostkey_from_setting(path, err, sizeof(err)), b);
 	cr_assert_str_eq(a, b);
 
-	char *encoded = b64_encode((const unsigned char *)text, strlen(text));
+	char *encoded = malloc((strlen(text) + 2) / 3 * 4 + 1);
+	cr_assert_not_null(encoded);
+	EVP_EncodeBlock((unsigned char *)encoded, (const unsigned char *)text, (int)strlen(text));
 	fingerprint_of(hostkey_from_setting(encoded, err, sizeof(err)), c);
 	cr_assert_str_eq(a, c);
 	free(encoded);

@@ -1,4 +1,4 @@
-/* Base64 as exposrd uses it: standard encoding, and Node's lenient decoder. */
+/* Node's lenient base64 decoder (encoding is OpenSSL's EVP_EncodeBlock). */
 #ifndef EXPOSR_MODULE_COMMON_B64_H
 #define EXPOSR_MODULE_COMMON_B64_H
 
@@ -11,8 +11,5 @@
  * optional, other characters skipped, decoding stops at the first '='. Returns the number
  * of bytes written to `out` (at least B64_DECODED_MAX(len) bytes). */
 size_t b64_decode_lenient(const char *in, size_t len, unsigned char *out);
-
-/* Standard alphabet with padding; NUL-terminated, the caller frees. NULL on OOM. */
-char *b64_encode(const unsigned char *in, size_t len);
 
 #endif

@@ -3,6 +3,8 @@
 #ifndef EXPOSR_MODULE_COMMON_CALL_H
 #define EXPOSR_MODULE_COMMON_CALL_H
 
+#include <sys/queue.h>
+
 #include <exposr/host.h>
 
 #include "url.h"
@@ -13,7 +15,7 @@ struct call;
 struct call_tracker {
 	const struct exposr_host *host;
 	struct exposr_module_handle *mod;
-	struct call *head;
+	LIST_HEAD(, call) calls;
 	bool stopping;
 	bool reported;
 };
@@ -21,7 +23,7 @@ struct call_tracker {
 /* Embedded first in a module's own request context. */
 struct call {
 	struct call_tracker *tracker;
-	struct call *prev, *next;
+	LIST_ENTRY(call) link;
 	struct exposr_http_request *req;
 	struct url_parts base; /* the request's base URL (docs/api.md §2.1) */
 	/* Frees the module's context around the call (the call is unlinked already). */

@@ -19,8 +19,4 @@ enum path_match_result { PATH_NO_MATCH = 0, PATH_MATCH = 1, PATH_MATCH_ERROR = -
 enum path_match_result path_match(const char *path, const char *pattern, struct path_params *out);
 void path_params_free(struct path_params *params);
 
-/* decodeURIComponent, or a copy of the input when that would throw (bad escapes, invalid
- * UTF-8) or produce a NUL. The caller frees; NULL on OOM. */
-char *percent_decode(const char *in, size_t len);
-
 #endif

@@ -4,8 +4,7 @@
 
 #include <exposr/http.h>
 
-/* The first header of that name (case-insensitive), or NULL. */
-const char *request_header(const struct exposr_http_request *req, const char *name);
+#include "request_header.h"
 
 /* GET routes answer HEAD too, as koa-router does. */
 bool request_method_is(const struct exposr_http_request *req, const char *method);

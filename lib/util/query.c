@@ -1,10 +1,10 @@
 /* Query strings parsed like Node's querystring.parse, which koa's ctx.query uses. */
-#include "common/query.h"
+#include "query.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/path_match.h"
+#include "percent_decode.h"
 
 static char *decode(const char *in, size_t len)
 {

@@ -1,5 +1,5 @@
 /* Timestamps as JavaScript's toISOString() writes them. */
-#include "common/iso_time.h"
+#include "iso_time.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,6 +1,6 @@
 /* Timestamps as JavaScript's toISOString() writes them. */
-#ifndef EXPOSR_MODULE_COMMON_ISO_TIME_H
-#define EXPOSR_MODULE_COMMON_ISO_TIME_H
+#ifndef EXPOSR_UTIL_ISO_TIME_H
+#define EXPOSR_UTIL_ISO_TIME_H
 
 #include <stdint.h>
 

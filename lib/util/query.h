@@ -1,7 +1,7 @@
 /* Query strings parsed like Node's querystring: '&'-separated, '+' is a space,
  * percent-decoded, repeated names collected. */
-#ifndef EXPOSR_MODULE_COMMON_QUERY_H
-#define EXPOSR_MODULE_COMMON_QUERY_H
+#ifndef EXPOSR_UTIL_QUERY_H
+#define EXPOSR_UTIL_QUERY_H
 
 #include <stddef.h>
 
