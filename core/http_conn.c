@@ -3,7 +3,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdio.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -92,32 +91,8 @@ int http_conn_arm_timer(struct http_conn *conn, unsigned ms)
 
 void http_conn_fail(struct http_conn *conn, int status)
 {
-	static const struct exposr_http_header json[] = {
-	        {"Content-Type", "application/json"},
-	        {NULL, NULL},
-	};
-	const char *code;
-	switch (status) {
-	case 400:
-		code = "BAD_REQUEST";
-		break;
-	case 408:
-		code = "REQUEST_TIMEOUT";
-		break;
-	case 413:
-		code = "PAYLOAD_TOO_LARGE";
-		break;
-	case 431:
-		code = "REQUEST_HEADER_FIELDS_TOO_LARGE";
-		break;
-	default:
-		code = "INTERNAL_ERROR";
-		break;
-	}
-	char body[64];
-	int len = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", code);
 	log_msg("http", EXPOSR_LOG_DEBUG, "%s:%d: %d %s", conn->remote_addr, conn->remote_port,
-	        status, code);
+	        status, http_error_code(status));
 	if (conn->req != NULL) {
 		http_request_free(conn->req);
 		conn->req = NULL;
@@ -125,8 +100,7 @@ void http_conn_fail(struct http_conn *conn, int status)
 	evtimer_del(conn->timer);
 	bufferevent_disable(conn->bev, EV_READ);
 	conn->phase = PHASE_CLOSING;
-	if (http_write_response(conn->bev, status, json, body, (size_t)len, true, false, false) !=
-	    EXPOSR_OK)
+	if (http_format_error(bufferevent_get_output(conn->bev), status, NULL, false) != EXPOSR_OK)
 		http_conn_free(conn);
 }
 

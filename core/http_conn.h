@@ -12,6 +12,8 @@
 
 #include "http_listener.h"
 
+struct evbuffer;
+
 enum conn_phase {
 	PHASE_IDLE,    /* keep-alive: waiting for the first byte of the next request */
 	PHASE_HEAD,    /* reading a request head */
@@ -47,6 +49,7 @@ struct http_request {
 	struct exposr_http_header *headers;
 	struct growbuf head_raw;
 	struct growbuf body;
+	llhttp_t parser; /* the connection's, copied at takeover */
 };
 
 struct http_conn {
@@ -124,10 +127,10 @@ int http_request_complete_head(struct http_request *req);
 void http_request_offer(struct http_request *req, size_t first_route);
 /* The body the route asked for has been read. */
 void http_request_body_complete(struct http_request *req);
-/* Queues a whole response; nothing is queued on failure. */
-int http_write_response(struct bufferevent *bev, int status,
-                        const struct exposr_http_header *headers, const char *body, size_t len,
-                        bool close, bool head_only, bool http10_keep_alive);
+/* Appends a whole response to `dest`; nothing is appended on failure. */
+int http_write_response(struct evbuffer *dest, int status, const struct exposr_http_header *headers,
+                        const char *body, size_t len, bool close, bool head_only,
+                        bool http10_keep_alive);
 
 /* The request half of struct exposr_http_api. */
 const char *http_header(const struct exposr_http_request *req, const char *name);
@@ -137,5 +140,9 @@ void http_decline(struct exposr_http_request *req);
 struct bufferevent *http_takeover(struct exposr_http_request *req);
 void http_release(struct exposr_http_request *req);
 const char *http_reason(int status);
+int http_parser_state(const struct exposr_http_request *req, void *parser, size_t size);
+int http_format_error(struct evbuffer *out, int status, const char *code, bool head_only);
+/* The JSON error code of the listener's own answers ("BAD_REQUEST"). */
+const char *http_error_code(int status);
 
 #endif

@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <strings.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -68,6 +67,8 @@ const char *http_reason(int status)
 		return "Conflict";
 	case 413:
 		return "Payload Too Large";
+	case 421:
+		return "Misdirected Request";
 	case 429:
 		return "Too Many Requests";
 	case 431:
@@ -97,29 +98,18 @@ const char *http_header(const struct exposr_http_request *req, const char *name)
 	return NULL;
 }
 
-/* RFC 7231 IMF-fixdate, spelled out so that the locale cannot change it. */
-static void format_date(char *out, size_t size)
-{
-	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	snprintf(out, size, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-	         months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 /* Built aside first, so that a failure leaves no half response on the connection. */
-int http_write_response(struct bufferevent *bev, int status,
-                        const struct exposr_http_header *headers, const char *body, size_t len,
-                        bool close, bool head_only, bool http10_keep_alive)
+int http_write_response(struct evbuffer *dest, int status, const struct exposr_http_header *headers,
+                        const char *body, size_t len, bool close, bool head_only,
+                        bool http10_keep_alive)
 {
+	char date[64];
+	int date_len = evutil_date_rfc1123(date, sizeof(date), NULL);
+	if (date_len <= 0 || (size_t)date_len >= sizeof(date))
+		return EXPOSR_ERROR;
 	struct evbuffer *out = evbuffer_new();
 	if (out == NULL)
 		return EXPOSR_ERROR;
-	char date[64];
-	format_date(date, sizeof(date));
 	/* 1xx and 204 carry neither a body nor Content-Length; 304 and HEAD announce it only. */
 	bool no_length = status < 200 || status == 204;
 	bool send_body = !no_length && status != 304 && !head_only;
@@ -148,13 +138,40 @@ int http_write_response(struct bufferevent *bev, int status,
 		goto fail;
 	if (send_body && len > 0 && evbuffer_add(out, body, len) != 0)
 		goto fail;
-	if (bufferevent_write_buffer(bev, out) != 0)
+	if (evbuffer_add_buffer(dest, out) != 0)
 		goto fail;
 	evbuffer_free(out);
 	return EXPOSR_OK;
 fail:
 	evbuffer_free(out);
 	return EXPOSR_ERROR;
+}
+
+const char *http_error_code(int status)
+{
+	switch (status) {
+	case 400:
+		return "BAD_REQUEST";
+	case 408:
+		return "REQUEST_TIMEOUT";
+	case 413:
+		return "PAYLOAD_TOO_LARGE";
+	case 431:
+		return "REQUEST_HEADER_FIELDS_TOO_LARGE";
+	default:
+		return "INTERNAL_ERROR";
+	}
+}
+
+int http_format_error(struct evbuffer *out, int status, const char *code, bool head_only)
+{
+	char body[128];
+	int len = snprintf(body, sizeof(body), "{\"error\":\"%s\"}",
+	                   code != NULL ? code : http_error_code(status));
+	if (len < 0 || (size_t)len >= sizeof(body))
+		return EXPOSR_ERROR;
+	return http_write_response(out, status, json_headers, body, (size_t)len, true, head_only,
+	                           false);
 }
 
 int http_request_complete_head(struct http_request *req)
@@ -219,8 +236,8 @@ static void request_answer(struct http_request *req, int status,
 	/* After an upgrade request the bytes that follow are not HTTP any more. */
 	bool close = !pub->keep_alive || pub->upgrade || headers_ask_close(headers);
 	bool http10 = pub->http_major == 1 && pub->http_minor == 0;
-	int rc = http_write_response(conn->bev, status, headers, body, len, close,
-	                             strcmp(pub->method, "HEAD") == 0, http10);
+	int rc = http_write_response(bufferevent_get_output(conn->bev), status, headers, body, len,
+	                             close, strcmp(pub->method, "HEAD") == 0, http10);
 	conn->req = NULL;
 	http_request_free(req); /* only now: the body may point into it */
 	if (rc != EXPOSR_OK) {
@@ -367,6 +384,8 @@ struct bufferevent *http_takeover(struct exposr_http_request *pub)
 	if (conn == NULL)
 		return NULL;
 	/* Reading stays disabled, as on a new bufferevent: the new owner enables it. */
+	/* The body's framing, for a new owner that goes on reading HTTP (parser_state). */
+	req->parser = conn->parser;
 	struct bufferevent *bev = conn->bev;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	bufferevent_set_timeouts(bev, NULL, NULL);
@@ -375,6 +394,15 @@ struct bufferevent *http_takeover(struct exposr_http_request *pub)
 	req->conn = NULL;
 	http_conn_free(conn);
 	return bev;
+}
+
+int http_parser_state(const struct exposr_http_request *pub, void *parser, size_t size)
+{
+	const struct http_request *req = (const struct http_request *)pub;
+	if (!req->taken_over || size != sizeof(req->parser))
+		return EXPOSR_ERROR;
+	memcpy(parser, &req->parser, size);
+	return EXPOSR_OK;
 }
 
 void http_release(struct exposr_http_request *pub)

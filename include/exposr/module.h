@@ -7,7 +7,7 @@
 /* A module built for another major version is refused. Minor versions only add
  * things at the end of tables, so a module built against an older minor loads. */
 #define EXPOSR_ABI_MAJOR 1
-#define EXPOSR_ABI_MINOR 3
+#define EXPOSR_ABI_MINOR 4
 
 #define EXPOSR_MODULE_SYMBOL "exposr_module"
 

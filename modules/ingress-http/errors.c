@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -37,45 +36,6 @@ int error_format_raw(struct evbuffer *out, int http_major, int http_minor, int s
 	                                   http_major, http_minor, status, reason, len, body) < 0)
 		return EXPOSR_ERROR;
 	return EXPOSR_OK;
-}
-
-/* RFC 7231 IMF-fixdate, spelled out so that no locale can change it. */
-static void format_date(char *out, size_t size)
-{
-	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	time_t now = time(NULL);
-	struct tm tm;
-	if (gmtime_r(&now, &tm) == NULL) {
-		snprintf(out, size, "Thu, 01 Jan 1970 00:00:00 GMT");
-		return;
-	}
-	snprintf(out, size, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
-	         months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
-int error_format_final(struct evbuffer *out, int status, const char *reason, const char *code,
-                       bool head_only)
-{
-	char body[96];
-	char date[64];
-	int len = json_body(body, sizeof(body), code);
-	format_date(date, sizeof(date));
-	if (len < 0 ||
-	    evbuffer_add_printf(out,
-	                        "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-	                        "Content-Length: %d\r\nDate: %s\r\nConnection: close\r\n\r\n%s",
-	                        status, reason, len, date, head_only ? "" : body) < 0)
-		return EXPOSR_ERROR;
-	return EXPOSR_OK;
-}
-
-const char *error_reason(const struct exposr_host *host, int status)
-{
-	if (status == 421)
-		return "Misdirected Request";
-	return host->http->reason(status);
 }
 
 void error_send_and_close(const struct exposr_host *host, struct bufferevent *bev,

@@ -23,16 +23,13 @@ static void extend(const struct request_parser *p, struct span *s, const char *a
 static int on_url(llhttp_t *parser, const char *at, size_t len)
 {
 	struct request_parser *p = parser_of(parser);
-	if (!p->replaying)
-		extend(p, &p->url, at, len);
+	extend(p, &p->url, at, len);
 	return 0;
 }
 
 static int on_header_field(llhttp_t *parser, const char *at, size_t len)
 {
 	struct request_parser *p = parser_of(parser);
-	if (p->replaying)
-		return 0;
 	if (!p->in_name) {
 		if (p->header_count == INGRESS_MAX_HEADERS) {
 			p->error_status = 431;
@@ -54,7 +51,7 @@ static int on_header_field_complete(llhttp_t *parser)
 static int on_header_value(llhttp_t *parser, const char *at, size_t len)
 {
 	struct request_parser *p = parser_of(parser);
-	if (!p->replaying && p->header_count > 0)
+	if (p->header_count > 0)
 		extend(p, &p->headers[p->header_count - 1].value, at, len);
 	return 0;
 }
@@ -82,12 +79,11 @@ static const llhttp_settings_t request_settings = {
         .on_message_complete = on_message_complete,
 };
 
-static void reset(struct request_parser *p, const char *base, bool replaying)
+static void reset(struct request_parser *p, const char *base)
 {
 	http_strict_init(&p->parser, HTTP_REQUEST, &request_settings);
 	p->parser.data = p;
 	p->base = base;
-	p->replaying = replaying;
 	p->in_name = false;
 	p->message_done = false;
 	p->error_status = 0;
@@ -95,14 +91,15 @@ static void reset(struct request_parser *p, const char *base, bool replaying)
 	p->header_count = 0;
 }
 
-int request_parser_replay(struct request_parser *p, const char *head, size_t len)
+void request_parser_continue(struct request_parser *p, const llhttp_t *listener)
 {
-	reset(p, head, true);
-	llhttp_errno_t err = llhttp_execute(&p->parser, head, len);
-	if (err != HPE_PAUSED || llhttp_get_error_pos(&p->parser) != head + len)
-		return EXPOSR_ERROR;
-	p->replaying = false;
-	return EXPOSR_OK;
+	reset(p, NULL);
+	p->parser = *listener;
+	p->parser.settings = (void *)&request_settings;
+	p->parser.data = p;
+	/* The listener pauses at the end of a message: a request without a body has ended. */
+	p->message_done = llhttp_get_errno(listener) == HPE_PAUSED;
+	llhttp_resume(&p->parser);
 }
 
 static bool is_blank(char c)
@@ -130,7 +127,7 @@ enum request_parse request_parser_head(struct request_parser *p, char *data, siz
 {
 	/* One byte past the limit is enough to know that it is exceeded. */
 	size_t feed = len > max_head ? max_head + 1 : len;
-	reset(p, data, false);
+	reset(p, data);
 	llhttp_errno_t err = llhttp_execute(&p->parser, data, feed);
 	if (err == HPE_OK) {
 		if (feed <= max_head)
@@ -173,14 +170,15 @@ enum request_parse request_parser_head(struct request_parser *p, char *data, siz
 
 bool request_parser_after_head(struct request_parser *p)
 {
-	/* A request without a body ends with its head: llhttp says so on an empty feed. */
-	llhttp_resume(&p->parser);
-	llhttp_errno_t err = llhttp_execute(&p->parser, "", 0);
-	if (err == HPE_PAUSED && p->message_done) {
+	/* A request without a body ends with its head: llhttp says so on an empty feed (a
+	 * continued listener's parser has said so already). */
+	if (!p->message_done) {
 		llhttp_resume(&p->parser);
-		return true;
+		if (llhttp_execute(&p->parser, "", 0) != HPE_PAUSED || !p->message_done)
+			return false;
 	}
-	return false;
+	llhttp_resume(&p->parser);
+	return true;
 }
 
 ssize_t request_parser_body(struct request_parser *p, const char *data, size_t len, bool *done)
