@@ -10,6 +10,7 @@
 #include <event2/util.h>
 #include <llhttp.h>
 
+#include "http_head.h"
 #include "http_listener.h"
 
 struct evbuffer;
@@ -39,13 +40,9 @@ struct http_request {
 	bool body_read;
 	size_t route_index; /* the route that has it, or is having its body read */
 	size_t body_limit;
-	/* The target, then name\0value\0 per header, then path and remote address; the
-	 * public pointers are set once it stops growing, at the end of the head. */
-	struct growbuf strings;
-	size_t *header_offsets; /* name and value offsets into strings, per header */
-	size_t header_count;
-	size_t header_capacity;
-	bool in_header_name;
+	/* The head with its strings terminated, then the path and the remote address; the
+	 * public pointers point into it. */
+	char *strings;
 	struct exposr_http_header *headers;
 	struct growbuf head_raw;
 	struct growbuf body;
@@ -58,6 +55,7 @@ struct http_conn {
 	struct bufferevent *bev;
 	struct event *timer;
 	llhttp_t parser;
+	struct http_head head; /* the parser's data */
 	enum conn_phase phase;
 	const struct http_limits *limits;
 	int route_port;
@@ -68,7 +66,7 @@ struct http_conn {
 	size_t head_bytes;        /* bytes of the current head given to llhttp */
 	bool message_done;        /* llhttp has seen the end of the current request */
 	bool body_consumed;       /* bytes after the head were parsed: no takeover any more */
-	int error_status;         /* why a parser callback failed */
+	int error_status;         /* why a body callback failed */
 };
 
 /* Adds `len` bytes to the buffer and returns where they start, or NULL without memory. */

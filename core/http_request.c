@@ -22,8 +22,7 @@ static struct http_request *request_of(struct exposr_http_request *pub)
 
 void http_request_free(struct http_request *req)
 {
-	free(req->strings.data);
-	free(req->header_offsets);
+	free(req->strings);
 	free(req->headers);
 	free(req->head_raw.data);
 	free(req->body.data);
@@ -177,44 +176,38 @@ int http_format_error(struct evbuffer *out, int status, const char *code, bool h
 int http_request_complete_head(struct http_request *req)
 {
 	struct http_conn *conn = req->conn;
-	struct growbuf *strings = &req->strings;
-	/* The target is the first string. */
-	size_t path_len = strcspn(strings->data, "?");
-	size_t path_offset = strings->len;
-	char *path = growbuf_extend(strings, path_len + 1);
-	if (path == NULL)
-		return EXPOSR_ERROR;
-	memcpy(path, strings->data, path_len);
-	path[path_len] = '\0';
+	const struct http_head *head = &conn->head;
+	const struct growbuf *raw = &req->head_raw;
+	size_t path_len = http_head_path_len(head, raw->data);
+	size_t addr_len = strlen(conn->remote_addr) + 1;
 	/* Copied: the request can outlive its connection. */
-	size_t addr_offset = strings->len;
-	if (growbuf_append(strings, conn->remote_addr, strlen(conn->remote_addr) + 1) != EXPOSR_OK)
+	req->strings = malloc(raw->len + path_len + 1 + addr_len);
+	if (req->strings == NULL)
 		return EXPOSR_ERROR;
-	if (req->header_count > 0) {
-		req->headers = calloc(req->header_count, sizeof(*req->headers));
+	memcpy(req->strings, raw->data, raw->len);
+	char *path = req->strings + raw->len;
+	memcpy(path, raw->data + head->target.off, path_len);
+	path[path_len] = '\0';
+	char *addr = path + path_len + 1;
+	memcpy(addr, conn->remote_addr, addr_len);
+	if (head->field_count > 0) {
+		req->headers = calloc(head->field_count, sizeof(*req->headers));
 		if (req->headers == NULL)
 			return EXPOSR_ERROR;
 	}
-	for (size_t i = 0; i < req->header_count; i++) {
-		req->headers[i].name = strings->data + req->header_offsets[2 * i];
-		req->headers[i].value = strings->data + req->header_offsets[2 * i + 1];
-	}
 	struct exposr_http_request *pub = &req->pub;
-	pub->method = llhttp_method_name(llhttp_get_method(&conn->parser));
-	pub->target = strings->data;
-	pub->path = strings->data + path_offset;
-	pub->query = strings->data[path_len] == '?' ? strings->data + path_len + 1 : "";
-	pub->http_major = llhttp_get_http_major(&conn->parser);
-	pub->http_minor = llhttp_get_http_minor(&conn->parser);
-	pub->headers = req->headers;
-	pub->header_count = req->header_count;
-	pub->upgrade = llhttp_get_upgrade(&conn->parser) != 0;
-	pub->keep_alive = llhttp_should_keep_alive(&conn->parser) != 0;
-	pub->remote_addr = strings->data + addr_offset;
+	http_head_view(head, &conn->parser, req->strings, pub, req->headers);
+	pub->path = path;
+	pub->query = pub->target[path_len] == '?' ? pub->target + path_len + 1 : "";
+	pub->remote_addr = addr;
 	pub->remote_port = conn->remote_port;
 	pub->local_port = conn->local_port;
-	pub->head_raw = req->head_raw.data;
-	pub->head_raw_len = req->head_raw.len;
+	/* llhttp skips empty lines before a request line: they are not part of the head. */
+	size_t skip = 0;
+	while (skip < raw->len && (raw->data[skip] == '\r' || raw->data[skip] == '\n'))
+		skip++;
+	pub->head_raw = raw->data + skip;
+	pub->head_raw_len = raw->len - skip;
 	return EXPOSR_OK;
 }
 

@@ -107,6 +107,7 @@ static void conn_teardown(struct ingress_conn *c)
 		evbuffer_free(c->held);
 	if (c->outgoing != NULL)
 		evbuffer_free(c->outgoing);
+	request_parser_free(&c->requests);
 	free(c);
 	ingress_check_drained(in);
 }

@@ -9,27 +9,13 @@
 
 struct evbuffer;
 
+#include "http_head.h"
 #include "ingress.h"
-
-struct span {
-	uint32_t off;
-	uint32_t len;
-};
-
-struct header_span {
-	struct span name;
-	struct span value;
-};
 
 struct request_parser {
 	llhttp_t parser;
-	const char *base; /* the bytes llhttp is given in one go */
-	bool in_name;
+	struct http_head head; /* the parser's data */
 	bool message_done;
-	int error_status; /* our own refusal inside a callback (431) */
-	struct span url;
-	size_t header_count;
-	struct header_span headers[INGRESS_MAX_HEADERS];
 };
 
 enum request_parse {
@@ -37,6 +23,9 @@ enum request_parse {
 	REQUEST_HEAD,  /* a head was parsed */
 	REQUEST_ERROR, /* not a request we can pass on */
 };
+
+/* Frees what the parser grew; it may be used again afterwards. */
+void request_parser_free(struct request_parser *p);
 
 /* Goes on from the core listener's parser as it stood after the first head (host->http->
  * parser_state), so that the body behind that head is measured without the head being
