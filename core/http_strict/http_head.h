@@ -42,6 +42,12 @@ int http_head_on_header_field(llhttp_t *parser, const char *at, size_t len);
 int http_head_on_header_field_complete(llhttp_t *parser);
 int http_head_on_header_value(llhttp_t *parser, const char *at, size_t len);
 int http_head_on_headers_complete(llhttp_t *parser);
+/* The lot, for a designated initializer of llhttp_settings_t. */
+#define HTTP_HEAD_CALLBACKS                                                                        \
+	.on_url = http_head_on_url, .on_header_field = http_head_on_header_field,                  \
+	.on_header_field_complete = http_head_on_header_field_complete,                            \
+	.on_header_value = http_head_on_header_value,                                              \
+	.on_headers_complete = http_head_on_headers_complete
 
 /* Before the first byte of a head. More than `max_fields` header fields fail with 431. */
 void http_head_start(struct http_head *h, size_t max_fields);

@@ -21,11 +21,7 @@ static int on_message_complete(llhttp_t *parser)
 }
 
 static const llhttp_settings_t request_settings = {
-        .on_url = http_head_on_url,
-        .on_header_field = http_head_on_header_field,
-        .on_header_field_complete = http_head_on_header_field_complete,
-        .on_header_value = http_head_on_header_value,
-        .on_headers_complete = http_head_on_headers_complete,
+        HTTP_HEAD_CALLBACKS,
         .on_message_complete = on_message_complete,
 };
 
