@@ -3,7 +3,7 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <stdio.h>
+#include <stddef.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -50,6 +50,7 @@ void http_conn_free(struct http_conn *conn)
 		event_free(conn->timer);
 	if (conn->bev != NULL)
 		bufferevent_free(conn->bev);
+	http_head_free(&conn->head);
 	free(conn);
 	check_quiesced();
 }
@@ -92,32 +93,8 @@ int http_conn_arm_timer(struct http_conn *conn, unsigned ms)
 
 void http_conn_fail(struct http_conn *conn, int status)
 {
-	static const struct exposr_http_header json[] = {
-	        {"Content-Type", "application/json"},
-	        {NULL, NULL},
-	};
-	const char *code;
-	switch (status) {
-	case 400:
-		code = "BAD_REQUEST";
-		break;
-	case 408:
-		code = "REQUEST_TIMEOUT";
-		break;
-	case 413:
-		code = "PAYLOAD_TOO_LARGE";
-		break;
-	case 431:
-		code = "REQUEST_HEADER_FIELDS_TOO_LARGE";
-		break;
-	default:
-		code = "INTERNAL_ERROR";
-		break;
-	}
-	char body[64];
-	int len = snprintf(body, sizeof(body), "{\"error\":\"%s\"}", code);
 	log_msg("http", EXPOSR_LOG_DEBUG, "%s:%d: %d %s", conn->remote_addr, conn->remote_port,
-	        status, code);
+	        status, http_error_code(status));
 	if (conn->req != NULL) {
 		http_request_free(conn->req);
 		conn->req = NULL;
@@ -125,8 +102,7 @@ void http_conn_fail(struct http_conn *conn, int status)
 	evtimer_del(conn->timer);
 	bufferevent_disable(conn->bev, EV_READ);
 	conn->phase = PHASE_CLOSING;
-	if (http_write_response(conn->bev, status, json, body, (size_t)len, true, false, false) !=
-	    EXPOSR_OK)
+	if (http_format_error(bufferevent_get_output(conn->bev), status, NULL, false) != EXPOSR_OK)
 		http_conn_free(conn);
 }
 
@@ -168,99 +144,15 @@ static int parser_fail(struct http_conn *conn, int status)
 	return -1;
 }
 
-/* Trailers of a chunked body come through the header callbacks too: they are skipped, as
- * the strings of the head must not move once they are handed out. */
-static bool in_head(llhttp_t *parser)
+/* The parser's data is the head it records (core/http_strict/http_head.c). */
+static struct http_conn *conn_of(llhttp_t *parser)
 {
-	return ((struct http_conn *)parser->data)->phase == PHASE_HEAD;
-}
-
-static int append_string(llhttp_t *parser, const char *at, size_t len)
-{
-	struct http_conn *conn = parser->data;
-	if (!in_head(parser))
-		return 0;
-	if (growbuf_append(&conn->req->strings, at, len) != EXPOSR_OK)
-		return parser_fail(conn, 500);
-	return 0;
-}
-
-static int end_string(llhttp_t *parser)
-{
-	return append_string(parser, "", 1);
-}
-
-static int on_header_field(llhttp_t *parser, const char *at, size_t len)
-{
-	struct http_conn *conn = parser->data;
-	struct http_request *req = conn->req;
-	if (!in_head(parser))
-		return 0;
-	if (!req->in_header_name) {
-		if (req->header_count == conn->limits->max_headers)
-			return parser_fail(conn, 431);
-		if (req->header_count == req->header_capacity) {
-			size_t capacity = req->header_capacity > 0 ? req->header_capacity * 2 : 16;
-			size_t *grown = realloc(req->header_offsets, capacity * 2 * sizeof(*grown));
-			if (grown == NULL)
-				return parser_fail(conn, 500);
-			req->header_offsets = grown;
-			req->header_capacity = capacity;
-		}
-		req->header_offsets[2 * req->header_count] = req->strings.len;
-		req->header_count++;
-		req->in_header_name = true;
-	}
-	return append_string(parser, at, len);
-}
-
-static int on_header_field_complete(llhttp_t *parser)
-{
-	struct http_request *req = ((struct http_conn *)parser->data)->req;
-	if (!in_head(parser))
-		return 0;
-	req->in_header_name = false;
-	int rc = end_string(parser);
-	req->header_offsets[2 * req->header_count - 1] = req->strings.len;
-	return rc;
-}
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-static int on_header_value_complete(llhttp_t *parser)
-{
-	struct http_request *req = ((struct http_conn *)parser->data)->req;
-	if (!in_head(parser))
-		return 0;
-	struct growbuf *strings = &req->strings;
-	size_t start = req->header_offsets[2 * req->header_count - 1];
-	while (strings->len > start && is_blank(strings->data[strings->len - 1]))
-		strings->len--;
-	size_t lead = 0;
-	while (start + lead < strings->len && is_blank(strings->data[start + lead]))
-		lead++;
-	if (lead > 0) {
-		memmove(strings->data + start, strings->data + start + lead,
-		        strings->len - start - lead);
-		strings->len -= lead;
-	}
-	return end_string(parser);
-}
-
-/* Stops llhttp after the head, so that the bytes after it stay unparsed until a route says
- * what to do with them. */
-static int on_headers_complete(llhttp_t *parser)
-{
-	(void)parser;
-	return HPE_PAUSED;
+	return (struct http_conn *)((char *)parser->data - offsetof(struct http_conn, head));
 }
 
 static int on_body(llhttp_t *parser, const char *at, size_t len)
 {
-	struct http_conn *conn = parser->data;
+	struct http_conn *conn = conn_of(parser);
 	if (conn->phase != PHASE_BODY)
 		return 0; /* answered already: the rest of the body is skipped */
 	struct http_request *req = conn->req;
@@ -274,18 +166,12 @@ static int on_body(llhttp_t *parser, const char *at, size_t len)
 /* Stops before a pipelined request: it waits until this one is answered. */
 static int on_message_complete(llhttp_t *parser)
 {
-	((struct http_conn *)parser->data)->message_done = true;
+	conn_of(parser)->message_done = true;
 	return HPE_PAUSED;
 }
 
 static const llhttp_settings_t parser_settings = {
-        .on_url = append_string,
-        .on_url_complete = end_string,
-        .on_header_field = on_header_field,
-        .on_header_field_complete = on_header_field_complete,
-        .on_header_value = append_string,
-        .on_header_value_complete = on_header_value_complete,
-        .on_headers_complete = on_headers_complete,
+        HTTP_HEAD_CALLBACKS,
         .on_body = on_body,
         .on_message_complete = on_message_complete,
 };
@@ -325,13 +211,7 @@ static void conn_head_complete(struct http_conn *conn)
 static int conn_consume(struct http_conn *conn, const char *data, size_t used)
 {
 	if (conn->phase == PHASE_HEAD) {
-		struct growbuf *head_raw = &conn->req->head_raw;
-		/* llhttp skips empty lines before a request line: they are not part of the head. */
-		size_t skip = 0;
-		while (head_raw->len == 0 && skip < used &&
-		       (data[skip] == '\r' || data[skip] == '\n'))
-			skip++;
-		if (growbuf_append(head_raw, data + skip, used - skip) != EXPOSR_OK)
+		if (growbuf_append(&conn->req->head_raw, data, used) != EXPOSR_OK)
 			return EXPOSR_ERROR;
 		conn->head_bytes += used;
 	} else if (conn->phase == PHASE_BODY && used > 0) {
@@ -377,6 +257,7 @@ void http_conn_process(struct http_conn *conn)
 				if (conn->req == NULL)
 					goto fail;
 				conn->req->conn = conn;
+				http_head_start(&conn->head, conn->limits->max_headers);
 			}
 			/* One byte past the limit is enough to know that it is exceeded. */
 			size_t room = conn->limits->max_head_bytes + 1 - conn->head_bytes;
@@ -386,13 +267,16 @@ void http_conn_process(struct http_conn *conn)
 		const char *data = (const char *)evbuffer_pullup(input, (ev_ssize_t)feed);
 		if (data == NULL)
 			goto fail;
+		http_head_feed(&conn->head, data, conn->head_bytes);
 		llhttp_resume(&conn->parser);
 		llhttp_errno_t err = llhttp_execute(&conn->parser, data, feed);
 		if (err != HPE_OK && err != HPE_PAUSED) {
 			log_msg("http", EXPOSR_LOG_DEBUG, "%s:%d: bad request: %s",
 			        conn->remote_addr, conn->remote_port,
 			        llhttp_get_error_reason(&conn->parser));
-			http_conn_fail(conn, conn->error_status != 0 ? conn->error_status : 400);
+			int status = conn->error_status != 0 ? conn->error_status
+			                                     : conn->head.error_status;
+			http_conn_fail(conn, status != 0 ? status : 400);
 			return;
 		}
 		size_t used = feed;
@@ -517,7 +401,7 @@ void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct 
 		connections->prev = conn;
 	connections = conn;
 	http_strict_init(&conn->parser, HTTP_REQUEST, &parser_settings);
-	conn->parser.data = conn;
+	conn->parser.data = &conn->head;
 	conn->phase = PHASE_HEAD;
 	bufferevent_setcb(conn->bev, conn_readable, conn_written, conn_event, conn);
 	/* A client that stops reading our response is dropped like an idle one. */

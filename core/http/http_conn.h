@@ -10,7 +10,10 @@
 #include <event2/util.h>
 #include <llhttp.h>
 
+#include "http_head.h"
 #include "http_listener.h"
+
+struct evbuffer;
 
 enum conn_phase {
 	PHASE_IDLE,    /* keep-alive: waiting for the first byte of the next request */
@@ -37,16 +40,13 @@ struct http_request {
 	bool body_read;
 	size_t route_index; /* the route that has it, or is having its body read */
 	size_t body_limit;
-	/* The target, then name\0value\0 per header, then path and remote address; the
-	 * public pointers are set once it stops growing, at the end of the head. */
-	struct growbuf strings;
-	size_t *header_offsets; /* name and value offsets into strings, per header */
-	size_t header_count;
-	size_t header_capacity;
-	bool in_header_name;
+	/* The head with its strings terminated, then the path and the remote address; the
+	 * public pointers point into it. */
+	char *strings;
 	struct exposr_http_header *headers;
 	struct growbuf head_raw;
 	struct growbuf body;
+	llhttp_t parser; /* the connection's, copied at takeover */
 };
 
 struct http_conn {
@@ -55,6 +55,7 @@ struct http_conn {
 	struct bufferevent *bev;
 	struct event *timer;
 	llhttp_t parser;
+	struct http_head head; /* the parser's data */
 	enum conn_phase phase;
 	const struct http_limits *limits;
 	int route_port;
@@ -65,7 +66,7 @@ struct http_conn {
 	size_t head_bytes;        /* bytes of the current head given to llhttp */
 	bool message_done;        /* llhttp has seen the end of the current request */
 	bool body_consumed;       /* bytes after the head were parsed: no takeover any more */
-	int error_status;         /* why a parser callback failed */
+	int error_status;         /* why a body callback failed */
 };
 
 /* Adds `len` bytes to the buffer and returns where they start, or NULL without memory. */
@@ -124,10 +125,10 @@ int http_request_complete_head(struct http_request *req);
 void http_request_offer(struct http_request *req, size_t first_route);
 /* The body the route asked for has been read. */
 void http_request_body_complete(struct http_request *req);
-/* Queues a whole response; nothing is queued on failure. */
-int http_write_response(struct bufferevent *bev, int status,
-                        const struct exposr_http_header *headers, const char *body, size_t len,
-                        bool close, bool head_only, bool http10_keep_alive);
+/* Appends a whole response to `dest`; nothing is appended on failure. */
+int http_write_response(struct evbuffer *dest, int status, const struct exposr_http_header *headers,
+                        const char *body, size_t len, bool close, bool head_only,
+                        bool http10_keep_alive);
 
 /* The request half of struct exposr_http_api. */
 void http_respond(struct exposr_http_request *req, int status,
@@ -136,5 +137,9 @@ void http_decline(struct exposr_http_request *req);
 struct bufferevent *http_takeover(struct exposr_http_request *req);
 void http_release(struct exposr_http_request *req);
 const char *http_reason(int status);
+int http_parser_state(const struct exposr_http_request *req, void *parser, size_t size);
+int http_format_error(struct evbuffer *out, int status, const char *code, bool head_only);
+/* The JSON error code of the listener's own answers ("BAD_REQUEST"). */
+const char *http_error_code(int status);
 
 #endif

@@ -296,4 +296,6 @@ const struct exposr_http_api http_api = {
         .takeover = http_takeover,
         .release = http_release,
         .reason = http_reason,
+        .parser_state = http_parser_state,
+        .format_error = http_format_error,
 };

@@ -23,8 +23,7 @@ static struct http_request *request_of(struct exposr_http_request *pub)
 
 void http_request_free(struct http_request *req)
 {
-	free(req->strings.data);
-	free(req->header_offsets);
+	free(req->strings);
 	free(req->headers);
 	free(req->head_raw.data);
 	free(req->body.data);
@@ -68,6 +67,8 @@ const char *http_reason(int status)
 		return "Conflict";
 	case 413:
 		return "Payload Too Large";
+	case 421:
+		return "Misdirected Request";
 	case 429:
 		return "Too Many Requests";
 	case 431:
@@ -90,17 +91,17 @@ const char *http_reason(int status)
 }
 
 /* Built aside first, so that a failure leaves no half response on the connection. */
-int http_write_response(struct bufferevent *bev, int status,
-                        const struct exposr_http_header *headers, const char *body, size_t len,
-                        bool close, bool head_only, bool http10_keep_alive)
+int http_write_response(struct evbuffer *dest, int status, const struct exposr_http_header *headers,
+                        const char *body, size_t len, bool close, bool head_only,
+                        bool http10_keep_alive)
 {
+	char date[64];
+	int date_len = evutil_date_rfc1123(date, sizeof(date), NULL);
+	if (date_len <= 0 || (size_t)date_len >= sizeof(date))
+		return EXPOSR_ERROR;
 	struct evbuffer *out = evbuffer_new();
 	if (out == NULL)
 		return EXPOSR_ERROR;
-	/* RFC 7231 IMF-fixdate of the current time, in English whatever the locale. */
-	char date[64];
-	if (evutil_date_rfc1123(date, sizeof(date), NULL) < 0)
-		goto fail;
 	/* 1xx and 204 carry neither a body nor Content-Length; 304 and HEAD announce it only. */
 	bool no_length = status < 200 || status == 204;
 	bool send_body = !no_length && status != 304 && !head_only;
@@ -129,7 +130,7 @@ int http_write_response(struct bufferevent *bev, int status,
 		goto fail;
 	if (send_body && len > 0 && evbuffer_add(out, body, len) != 0)
 		goto fail;
-	if (bufferevent_write_buffer(bev, out) != 0)
+	if (evbuffer_add_buffer(dest, out) != 0)
 		goto fail;
 	evbuffer_free(out);
 	return EXPOSR_OK;
@@ -138,47 +139,68 @@ fail:
 	return EXPOSR_ERROR;
 }
 
+const char *http_error_code(int status)
+{
+	switch (status) {
+	case 400:
+		return "BAD_REQUEST";
+	case 408:
+		return "REQUEST_TIMEOUT";
+	case 413:
+		return "PAYLOAD_TOO_LARGE";
+	case 431:
+		return "REQUEST_HEADER_FIELDS_TOO_LARGE";
+	default:
+		return "INTERNAL_ERROR";
+	}
+}
+
+int http_format_error(struct evbuffer *out, int status, const char *code, bool head_only)
+{
+	char body[128];
+	int len = snprintf(body, sizeof(body), "{\"error\":\"%s\"}",
+	                   code != NULL ? code : http_error_code(status));
+	if (len < 0 || (size_t)len >= sizeof(body))
+		return EXPOSR_ERROR;
+	return http_write_response(out, status, json_headers, body, (size_t)len, true, head_only,
+	                           false);
+}
+
 int http_request_complete_head(struct http_request *req)
 {
 	struct http_conn *conn = req->conn;
-	struct growbuf *strings = &req->strings;
-	/* The target is the first string. */
-	size_t path_len = strcspn(strings->data, "?");
-	size_t path_offset = strings->len;
-	char *path = growbuf_extend(strings, path_len + 1);
-	if (path == NULL)
-		return EXPOSR_ERROR;
-	memcpy(path, strings->data, path_len);
-	path[path_len] = '\0';
+	const struct http_head *head = &conn->head;
+	const struct growbuf *raw = &req->head_raw;
+	size_t path_len = http_head_path_len(head, raw->data);
+	size_t addr_len = strlen(conn->remote_addr) + 1;
 	/* Copied: the request can outlive its connection. */
-	size_t addr_offset = strings->len;
-	if (growbuf_append(strings, conn->remote_addr, strlen(conn->remote_addr) + 1) != EXPOSR_OK)
+	req->strings = malloc(raw->len + path_len + 1 + addr_len);
+	if (req->strings == NULL)
 		return EXPOSR_ERROR;
-	if (req->header_count > 0) {
-		req->headers = calloc(req->header_count, sizeof(*req->headers));
+	memcpy(req->strings, raw->data, raw->len);
+	char *path = req->strings + raw->len;
+	memcpy(path, raw->data + head->target.off, path_len);
+	path[path_len] = '\0';
+	char *addr = path + path_len + 1;
+	memcpy(addr, conn->remote_addr, addr_len);
+	if (head->field_count > 0) {
+		req->headers = calloc(head->field_count, sizeof(*req->headers));
 		if (req->headers == NULL)
 			return EXPOSR_ERROR;
 	}
-	for (size_t i = 0; i < req->header_count; i++) {
-		req->headers[i].name = strings->data + req->header_offsets[2 * i];
-		req->headers[i].value = strings->data + req->header_offsets[2 * i + 1];
-	}
 	struct exposr_http_request *pub = &req->pub;
-	pub->method = llhttp_method_name(llhttp_get_method(&conn->parser));
-	pub->target = strings->data;
-	pub->path = strings->data + path_offset;
-	pub->query = strings->data[path_len] == '?' ? strings->data + path_len + 1 : "";
-	pub->http_major = llhttp_get_http_major(&conn->parser);
-	pub->http_minor = llhttp_get_http_minor(&conn->parser);
-	pub->headers = req->headers;
-	pub->header_count = req->header_count;
-	pub->upgrade = llhttp_get_upgrade(&conn->parser) != 0;
-	pub->keep_alive = llhttp_should_keep_alive(&conn->parser) != 0;
-	pub->remote_addr = strings->data + addr_offset;
+	http_head_view(head, &conn->parser, req->strings, pub, req->headers);
+	pub->path = path;
+	pub->query = pub->target[path_len] == '?' ? pub->target + path_len + 1 : "";
+	pub->remote_addr = addr;
 	pub->remote_port = conn->remote_port;
 	pub->local_port = conn->local_port;
-	pub->head_raw = req->head_raw.data;
-	pub->head_raw_len = req->head_raw.len;
+	/* llhttp skips empty lines before a request line: they are not part of the head. */
+	size_t skip = 0;
+	while (skip < raw->len && (raw->data[skip] == '\r' || raw->data[skip] == '\n'))
+		skip++;
+	pub->head_raw = raw->data + skip;
+	pub->head_raw_len = raw->len - skip;
 	return EXPOSR_OK;
 }
 
@@ -200,8 +222,8 @@ static void request_answer(struct http_request *req, int status,
 	/* After an upgrade request the bytes that follow are not HTTP any more. */
 	bool close = !pub->keep_alive || pub->upgrade || headers_ask_close(headers);
 	bool http10 = pub->http_major == 1 && pub->http_minor == 0;
-	int rc = http_write_response(conn->bev, status, headers, body, len, close,
-	                             strcmp(pub->method, "HEAD") == 0, http10);
+	int rc = http_write_response(bufferevent_get_output(conn->bev), status, headers, body, len,
+	                             close, strcmp(pub->method, "HEAD") == 0, http10);
 	conn->req = NULL;
 	http_request_free(req); /* only now: the body may point into it */
 	if (rc != EXPOSR_OK) {
@@ -348,6 +370,8 @@ struct bufferevent *http_takeover(struct exposr_http_request *pub)
 	if (conn == NULL)
 		return NULL;
 	/* Reading stays disabled, as on a new bufferevent: the new owner enables it. */
+	/* The body's framing, for a new owner that goes on reading HTTP (parser_state). */
+	req->parser = conn->parser;
 	struct bufferevent *bev = conn->bev;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	bufferevent_set_timeouts(bev, NULL, NULL);
@@ -356,6 +380,15 @@ struct bufferevent *http_takeover(struct exposr_http_request *pub)
 	req->conn = NULL;
 	http_conn_free(conn);
 	return bev;
+}
+
+int http_parser_state(const struct exposr_http_request *pub, void *parser, size_t size)
+{
+	const struct http_request *req = (const struct http_request *)pub;
+	if (!req->taken_over || size != sizeof(req->parser))
+		return EXPOSR_ERROR;
+	memcpy(parser, &req->parser, size);
+	return EXPOSR_OK;
 }
 
 void http_release(struct exposr_http_request *pub)

@@ -40,7 +40,7 @@ struct exposr_config_api {
 	/* Reports a module's own validation error at the node's location. */
 	void (*error)(const struct exposr_cfg *node, const char *key, const char *fmt, ...)
 	        EXPOSR_PRINTF(3, 4);
-	/* ABI 1.4. Checks `node` against `table` (unknown keys, types, bounds, required
+	/* ABI 2.0. Checks `node` against `table` (unknown keys, types, bounds, required
 	 * settings; "enabled" is always allowed) and stores each value, or its default, at
 	 * its offset in `out`. */
 	int (*read)(const struct exposr_cfg *node, const struct exposr_setting *table, void *out);

@@ -5,6 +5,7 @@
 #include "common.h"
 
 struct bufferevent;
+struct evbuffer;
 
 struct exposr_http_header {
 	const char *name;
@@ -69,6 +70,17 @@ struct exposr_http_api {
 	void (*release)(struct exposr_http_request *req);
 	/* Standard reason phrase of a status code ("Not Found"). */
 	const char *(*reason)(int status);
+	/* ABI 2.0. After takeover, for a handler that goes on reading HTTP on the
+	 * connection: copies the listener's llhttp parser as it stands after the head
+	 * (`parser` is an llhttp_t of `size` bytes; its `settings` and `data` are the
+	 * listener's and must be replaced), so that the body is followed on without the head
+	 * being parsed again. EXPOSR_ERROR before takeover or for another llhttp_t size. */
+	int (*parser_state)(const struct exposr_http_request *req, void *parser, size_t size);
+	/* ABI 2.0. Appends the listener's error answer for a connection it no longer owns: a
+	 * complete HTTP/1.1 response with the JSON body {"error":"<code>"} (`code` NULL: the
+	 * listener's own code for the status), Date and Connection: close; `head_only`: the
+	 * request was HEAD, so no body. Nothing is appended on failure. */
+	int (*format_error)(struct evbuffer *out, int status, const char *code, bool head_only);
 };
 
 #endif

@@ -9,7 +9,7 @@
  * things at the end of tables, so a module built against an older minor loads; a change
  * that removes or moves anything is a new major (2.0: one registration function per
  * kind, checked by the core; the unused api `public_url` slot gone; each descriptor's
- * settings table). */
+ * settings table; the HTTP table's parser_state and format_error). */
 #define EXPOSR_ABI_MAJOR 2
 #define EXPOSR_ABI_MINOR 0
 

@@ -1,4 +1,4 @@
-/* A module's settings, declared once in a table its descriptor carries (ABI 1.4). From
+/* A module's settings, declared once in a table its descriptor carries (ABI 2.0). From
  * the tables of the modules present the core validates every value, maps exposrd 0.12's
  * flags and EXPOSR_* variables onto them, and builds --help (docs/configuration.md §9.1). */
 #ifndef EXPOSR_SETTINGS_H

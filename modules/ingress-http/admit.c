@@ -8,7 +8,7 @@
 #include <event2/bufferevent.h>
 
 #include "errors.h"
-#include "ingress.h"
+#include "ingress_http.h"
 #include "tunnel_lookup.h"
 
 struct admission {
@@ -73,7 +73,7 @@ static void admission_fail(struct admission *a, int status, const char *code)
 	if (bev != NULL) {
 		if (response != NULL &&
 		    error_format_raw(response, req->http_major, req->http_minor, status,
-		                     error_reason(host, status), code) == EXPOSR_OK)
+		                     host->http->reason(status), code) == EXPOSR_OK)
 			error_send_and_close(host, bev, response);
 		else
 			bufferevent_free(bev);

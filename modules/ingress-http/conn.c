@@ -10,7 +10,7 @@
 #include <event2/event.h>
 
 #include "errors.h"
-#include "ingress.h"
+#include "ingress_http.h"
 #include "request_parser.h"
 #include "response.h"
 #include "rewrite.h"
@@ -107,6 +107,7 @@ static void conn_teardown(struct ingress_conn *c)
 		evbuffer_free(c->held);
 	if (c->outgoing != NULL)
 		evbuffer_free(c->outgoing);
+	request_parser_free(&c->requests);
 	free(c);
 	ingress_check_drained(in);
 }
@@ -191,14 +192,15 @@ static void update_timer(struct ingress_conn *c)
 
 /* --- answers of our own -------------------------------------------------------------- */
 
+/* `code` NULL: the listener's own for the status, as it answers the first request. */
 static void answer(struct ingress_conn *c, int status, const char *code, bool head_only)
 {
-	const struct exposr_host *host = c->in->host;
+	const struct exposr_http_api *http = c->in->host->http;
 	ingress_log(c->in, EXPOSR_LOG_DEBUG, "%s:%s: %d %s", c->tunnel.id, c->peer_addr, status,
-	            code);
-	if (error_format_final(bufferevent_get_output(c->pub), status, error_reason(host, status),
-	                       code, head_only) != EXPOSR_OK)
-		c->pub_failed = true; /* a half-written answer must not go out */
+	            code != NULL ? code : http->reason(status));
+	if (http->format_error(bufferevent_get_output(c->pub), status, code, head_only) !=
+	    EXPOSR_OK)
+		c->pub_failed = true; /* the connection ends without an answer */
 	conn_close(c);
 }
 
@@ -215,18 +217,6 @@ static void refuse_request(struct ingress_conn *c, int status, const char *code)
 	update_timer(c);
 	if (c->ring_count == 0)
 		answer(c, status, code, false);
-}
-
-static const char *code_of_status(int status)
-{
-	switch (status) {
-	case 408:
-		return ERR_REQUEST_TIMEOUT;
-	case 431:
-		return ERR_HEADERS_TOO_LARGE;
-	default:
-		return ERR_BAD_REQUEST;
-	}
 }
 
 /* --- requests ------------------------------------------------------------------------ */
@@ -369,14 +359,14 @@ static bool take_head(struct ingress_conn *c, struct evbuffer *input)
 		c->phase = REQ_HEAD;
 		return false;
 	case REQUEST_ERROR:
-		refuse_request(c, status, code_of_status(status));
+		refuse_request(c, status, NULL);
 		return false;
 	case REQUEST_HEAD:
 		break;
 	}
 	/* A body already here that would not parse is refused before its head goes. */
 	if (!request_parser_body_ahead_ok(&c->requests, input, head_len)) {
-		refuse_request(c, 400, ERR_BAD_REQUEST);
+		refuse_request(c, 400, NULL);
 		return false;
 	}
 	view.remote_addr = c->peer_addr;
@@ -643,7 +633,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	enter(c);
 	c->timer_mode = TIMER_NONE;
 	if (fired == TIMER_HEAD)
-		refuse_request(c, 408, ERR_REQUEST_TIMEOUT);
+		refuse_request(c, 408, NULL);
 	else if (evbuffer_get_length(bufferevent_get_output(c->pub)) > 0)
 		update_timer(c); /* the client is still reading; its write timeout watches it */
 	else
@@ -696,14 +686,16 @@ void conn_start(struct ingress *in, struct exposr_http_request *req, struct buff
 	response_tracker_init(&c->responses, &response_events, c);
 	channel->vt->set_low_water(channel, LOW_WATER);
 	channel->vt->set_callbacks(channel, &channel_callbacks, c);
-	/* The core parsed the first head; our parser learns it to find the body's end. */
-	if (request_parser_replay(&c->requests, req->head_raw, req->head_raw_len) != EXPOSR_OK) {
+	/* The core parsed the first head; its parser goes on to find the body's end. */
+	llhttp_t listener;
+	if (in->host->http->parser_state(req, &listener, sizeof(listener)) != EXPOSR_OK) {
 		ingress_log(in, EXPOSR_LOG_WARN, "%s:%s: cannot follow the first request",
 		            tunnel->id, c->peer_addr);
 		conn_close(c);
 		leave(c);
 		return;
 	}
+	request_parser_continue(&c->requests, &listener);
 	if (!c->closing && forward_head(c, req) == EXPOSR_OK) {
 		if (req->upgrade) {
 			conn_upgrade(c);

@@ -39,28 +39,6 @@ int error_format_raw(struct evbuffer *out, int http_major, int http_minor, int s
 	return EXPOSR_OK;
 }
 
-int error_format_final(struct evbuffer *out, int status, const char *reason, const char *code,
-                       bool head_only)
-{
-	char body[96];
-	char date[64];
-	int len = json_body(body, sizeof(body), code);
-	if (len < 0 || evutil_date_rfc1123(date, sizeof(date), NULL) < 0 ||
-	    evbuffer_add_printf(out,
-	                        "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-	                        "Content-Length: %d\r\nDate: %s\r\nConnection: close\r\n\r\n%s",
-	                        status, reason, len, date, head_only ? "" : body) < 0)
-		return EXPOSR_ERROR;
-	return EXPOSR_OK;
-}
-
-const char *error_reason(const struct exposr_host *host, int status)
-{
-	if (status == 421)
-		return "Misdirected Request";
-	return host->http->reason(status);
-}
-
 void error_send_and_close(const struct exposr_host *host, struct bufferevent *bev,
                           struct evbuffer *response)
 {

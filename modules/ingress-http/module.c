@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ingress.h"
+#include "ingress_http.h"
 
 void ingress_log(struct ingress *in, enum exposr_log_level level, const char *fmt, ...)
 {

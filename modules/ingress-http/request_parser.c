@@ -2,71 +2,18 @@
  * reads, bodies only measured, so that their bytes pass on untouched. */
 #include "request_parser.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "http_strict.h"
 
 static struct request_parser *parser_of(llhttp_t *parser)
 {
-	return parser->data;
+	return (struct request_parser *)((char *)parser->data -
+	                                 offsetof(struct request_parser, head));
 }
 
-/* Pieces of one element arrive in order within the one buffer llhttp was given. */
-static void extend(const struct request_parser *p, struct span *s, const char *at, size_t len)
-{
-	uint32_t off = (uint32_t)(at - p->base);
-	if (s->len == 0)
-		s->off = off;
-	s->len = off + (uint32_t)len - s->off;
-}
-
-static int on_url(llhttp_t *parser, const char *at, size_t len)
-{
-	struct request_parser *p = parser_of(parser);
-	if (!p->replaying)
-		extend(p, &p->url, at, len);
-	return 0;
-}
-
-static int on_header_field(llhttp_t *parser, const char *at, size_t len)
-{
-	struct request_parser *p = parser_of(parser);
-	if (p->replaying)
-		return 0;
-	if (!p->in_name) {
-		if (p->header_count == INGRESS_MAX_HEADERS) {
-			p->error_status = 431;
-			return -1;
-		}
-		p->headers[p->header_count++] = (struct header_span){{0, 0}, {0, 0}};
-		p->in_name = true;
-	}
-	extend(p, &p->headers[p->header_count - 1].name, at, len);
-	return 0;
-}
-
-static int on_header_field_complete(llhttp_t *parser)
-{
-	parser_of(parser)->in_name = false;
-	return 0;
-}
-
-static int on_header_value(llhttp_t *parser, const char *at, size_t len)
-{
-	struct request_parser *p = parser_of(parser);
-	if (!p->replaying && p->header_count > 0)
-		extend(p, &p->headers[p->header_count - 1].value, at, len);
-	return 0;
-}
-
-/* llhttp stops after the head, so the caller sees where it ends. */
-static int on_headers_complete(llhttp_t *parser)
-{
-	(void)parser;
-	return HPE_PAUSED;
-}
-
-/* ... and at the end of each message, so that a pipelined request stays apart. */
+/* llhttp stops at the end of each message, so that a pipelined request stays apart. */
 static int on_message_complete(llhttp_t *parser)
 {
 	parser_of(parser)->message_done = true;
@@ -74,53 +21,33 @@ static int on_message_complete(llhttp_t *parser)
 }
 
 static const llhttp_settings_t request_settings = {
-        .on_url = on_url,
-        .on_header_field = on_header_field,
-        .on_header_field_complete = on_header_field_complete,
-        .on_header_value = on_header_value,
-        .on_headers_complete = on_headers_complete,
+        HTTP_HEAD_CALLBACKS,
         .on_message_complete = on_message_complete,
 };
 
-static void reset(struct request_parser *p, const char *base, bool replaying)
+static void reset(struct request_parser *p)
 {
 	http_strict_init(&p->parser, HTTP_REQUEST, &request_settings);
-	p->parser.data = p;
-	p->base = base;
-	p->replaying = replaying;
-	p->in_name = false;
+	p->parser.data = &p->head;
+	http_head_start(&p->head, INGRESS_MAX_HEADERS);
 	p->message_done = false;
-	p->error_status = 0;
-	p->url = (struct span){0, 0};
-	p->header_count = 0;
 }
 
-int request_parser_replay(struct request_parser *p, const char *head, size_t len)
+void request_parser_free(struct request_parser *p)
 {
-	reset(p, head, true);
-	llhttp_errno_t err = llhttp_execute(&p->parser, head, len);
-	if (err != HPE_PAUSED || llhttp_get_error_pos(&p->parser) != head + len)
-		return EXPOSR_ERROR;
-	p->replaying = false;
-	return EXPOSR_OK;
+	http_head_free(&p->head);
 }
 
-static bool is_blank(char c)
+void request_parser_continue(struct request_parser *p, const llhttp_t *listener)
 {
-	return c == ' ' || c == '\t';
-}
-
-/* Terminates a span in place; an empty one is the empty string. */
-static const char *terminate(char *data, struct span s, bool trim)
-{
-	if (s.len == 0)
-		return "";
-	char *start = data + s.off;
-	size_t len = s.len;
-	while (trim && len > 0 && is_blank(start[len - 1]))
-		len--;
-	start[len] = '\0';
-	return start;
+	reset(p);
+	p->head.complete = true; /* past the head: trailers are not recorded */
+	p->parser = *listener;
+	p->parser.settings = (void *)&request_settings;
+	p->parser.data = &p->head;
+	/* The listener pauses at the end of a message: a request without a body has ended. */
+	p->message_done = llhttp_get_errno(listener) == HPE_PAUSED;
+	llhttp_resume(&p->parser);
 }
 
 enum request_parse request_parser_head(struct request_parser *p, char *data, size_t len,
@@ -130,7 +57,8 @@ enum request_parse request_parser_head(struct request_parser *p, char *data, siz
 {
 	/* One byte past the limit is enough to know that it is exceeded. */
 	size_t feed = len > max_head ? max_head + 1 : len;
-	reset(p, data, false);
+	reset(p);
+	http_head_feed(&p->head, data, 0);
 	llhttp_errno_t err = llhttp_execute(&p->parser, data, feed);
 	if (err == HPE_OK) {
 		if (feed <= max_head)
@@ -138,8 +66,8 @@ enum request_parse request_parser_head(struct request_parser *p, char *data, siz
 		*status = 431;
 		return REQUEST_ERROR;
 	}
-	if (err != HPE_PAUSED || p->url.len == 0) {
-		*status = p->error_status != 0 ? p->error_status : 400;
+	if (err != HPE_PAUSED || p->head.target.len == 0) {
+		*status = p->head.error_status != 0 ? p->head.error_status : 400;
 		return REQUEST_ERROR;
 	}
 	*head_len = (size_t)(llhttp_get_error_pos(&p->parser) - data);
@@ -151,21 +79,10 @@ enum request_parse request_parser_head(struct request_parser *p, char *data, siz
 		*status = 400;
 		return REQUEST_ERROR;
 	}
-	for (size_t i = 0; i < p->header_count; i++) {
-		headers[i].name = terminate(data, p->headers[i].name, false);
-		headers[i].value = terminate(data, p->headers[i].value, true);
-	}
 	memset(view, 0, sizeof(*view));
-	view->method = llhttp_method_name(llhttp_get_method(&p->parser));
-	view->target = terminate(data, p->url, false);
+	http_head_view(&p->head, &p->parser, data, view, headers);
 	view->path = view->target;
 	view->query = "";
-	view->http_major = llhttp_get_http_major(&p->parser);
-	view->http_minor = llhttp_get_http_minor(&p->parser);
-	view->headers = headers;
-	view->header_count = p->header_count;
-	view->upgrade = llhttp_get_upgrade(&p->parser) != 0;
-	view->keep_alive = llhttp_should_keep_alive(&p->parser) != 0;
 	view->head_raw = data;
 	view->head_raw_len = *head_len;
 	return REQUEST_HEAD;
@@ -173,20 +90,20 @@ enum request_parse request_parser_head(struct request_parser *p, char *data, siz
 
 bool request_parser_after_head(struct request_parser *p)
 {
-	/* A request without a body ends with its head: llhttp says so on an empty feed. */
-	llhttp_resume(&p->parser);
-	llhttp_errno_t err = llhttp_execute(&p->parser, "", 0);
-	if (err == HPE_PAUSED && p->message_done) {
+	/* A request without a body ends with its head: llhttp says so on an empty feed (a
+	 * continued listener's parser has said so already). */
+	if (!p->message_done) {
 		llhttp_resume(&p->parser);
-		return true;
+		if (llhttp_execute(&p->parser, "", 0) != HPE_PAUSED || !p->message_done)
+			return false;
 	}
-	return false;
+	llhttp_resume(&p->parser);
+	return true;
 }
 
 ssize_t request_parser_body(struct request_parser *p, const char *data, size_t len, bool *done)
 {
 	*done = false;
-	p->base = data;
 	llhttp_errno_t err = llhttp_execute(&p->parser, data, len);
 	if (err == HPE_OK)
 		return (ssize_t)len;

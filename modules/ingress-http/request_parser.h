@@ -9,28 +9,13 @@
 
 struct evbuffer;
 
-#include "ingress.h"
-
-struct span {
-	uint32_t off;
-	uint32_t len;
-};
-
-struct header_span {
-	struct span name;
-	struct span value;
-};
+#include "http_head.h"
+#include "ingress_http.h"
 
 struct request_parser {
 	llhttp_t parser;
-	const char *base; /* the bytes llhttp is given in one go */
-	bool replaying;   /* learning a head the core parsed: nothing is recorded */
-	bool in_name;
+	struct http_head head; /* the parser's data */
 	bool message_done;
-	int error_status; /* our own refusal inside a callback (431) */
-	struct span url;
-	size_t header_count;
-	struct header_span headers[INGRESS_MAX_HEADERS];
 };
 
 enum request_parse {
@@ -39,9 +24,13 @@ enum request_parse {
 	REQUEST_ERROR, /* not a request we can pass on */
 };
 
-/* Puts the parser after the first head, which the core's listener parsed already, so
- * that the body behind it is measured right. EXPOSR_ERROR if it does not parse alone. */
-int request_parser_replay(struct request_parser *p, const char *head, size_t len);
+/* Frees what the parser grew; it may be used again afterwards. */
+void request_parser_free(struct request_parser *p);
+
+/* Goes on from the core listener's parser as it stood after the first head (host->http->
+ * parser_state), so that the body behind that head is measured without the head being
+ * parsed again. */
+void request_parser_continue(struct request_parser *p, const llhttp_t *listener);
 
 /* Parses a head from the start of `data` (everything received of it so far; writable:
  * the strings of the view are terminated in place). REQUEST_HEAD: the head is the first

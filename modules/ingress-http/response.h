@@ -7,7 +7,7 @@
 
 #include <llhttp.h>
 
-#include "ingress.h"
+#include "ingress_http.h"
 
 struct response_events {
 	/* A head is complete (interim 1xx ones too). True when its request was HEAD, so

@@ -4,7 +4,7 @@
 
 #include <exposr/http.h>
 
-#include "ingress.h"
+#include "ingress_http.h"
 
 struct evbuffer;
 

@@ -17,6 +17,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
+#include <llhttp.h>
 
 #include "capture.h"
 #include "http_listener.h"
@@ -763,6 +764,61 @@ Test(http_listener, takeover_route_after_a_body_was_read_is_500)
 	expect_json_error(&c, "HTTP/1.1 500 Internal Server Error", "INTERNAL_ERROR");
 	cr_expect_null(taken);
 	client_close(&c);
+}
+
+/* A handler that goes on reading HTTP after the takeover: the listener's parser, as it
+ * stands after the head, and the listener's error answer on the connection. */
+static int state_before_takeover;
+static llhttp_t state_after_takeover;
+
+static void take_over_and_refuse(void *self, struct exposr_http_request *req)
+{
+	(void)self;
+	llhttp_t state;
+	state_before_takeover = http_api.parser_state(req, &state, sizeof(state));
+	taken = http_api.takeover(req);
+	cr_assert_not_null(taken);
+	cr_assert_eq(http_api.parser_state(req, &state, sizeof(state) - 1), EXPOSR_ERROR);
+	cr_assert_eq(http_api.parser_state(req, &state_after_takeover, sizeof(llhttp_t)),
+	             EXPOSR_OK);
+	http_api.release(req);
+	cr_assert_eq(http_api.format_error(bufferevent_get_output(taken), 421,
+	                                   "MISDIRECTED_REQUEST", false),
+	             EXPOSR_OK);
+	bufferevent_setcb(taken, NULL, taken_written, NULL, NULL);
+	cr_assert_eq(bufferevent_enable(taken, EV_WRITE), 0);
+}
+
+Test(http_listener, takeover_hands_on_the_parser_after_the_head)
+{
+	add_route("proxy", 1, 0, NULL, take_over_and_refuse, NULL);
+	start();
+	struct client c;
+	client_open(&c);
+	client_send(&c, "POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\n");
+	expect_json_error(&c, "HTTP/1.1 421 Misdirected Request", "MISDIRECTED_REQUEST");
+	cr_expect_eq(state_before_takeover, EXPOSR_ERROR);
+	cr_expect_eq(llhttp_get_errno(&state_after_takeover), HPE_OK, "a body follows");
+	cr_expect_eq(state_after_takeover.content_length, 3);
+	client_close(&c);
+}
+
+Test(http_listener, format_error_writes_the_listener_answer)
+{
+	struct evbuffer *out = evbuffer_new();
+	cr_assert_not_null(out);
+	cr_assert_eq(http_api.format_error(out, 408, NULL, true), EXPOSR_OK);
+	size_t len = evbuffer_get_length(out);
+	char text[512];
+	cr_assert_lt(len, sizeof(text));
+	cr_assert_eq(evbuffer_remove(out, text, len), (int)len);
+	text[len] = '\0';
+	cr_expect_eq(strncmp(text, "HTTP/1.1 408 Request Timeout\r\n", 30), 0, "%s", text);
+	/* HEAD: the length of {"error":"REQUEST_TIMEOUT"}, and no body. */
+	cr_expect_not_null(strstr(text, "\r\nContent-Length: 27\r\nDate: "), "%s", text);
+	cr_expect_not_null(strstr(text, "\r\nConnection: close\r\n\r\n"), "%s", text);
+	cr_expect_eq(text[len - 1], '\n', "%s", text);
+	evbuffer_free(out);
 }
 
 /* --- Limits and errors --- */

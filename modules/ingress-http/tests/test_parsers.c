@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "http_strict.h"
 #include "request_parser.h"
 #include "response.h"
 
@@ -119,15 +120,44 @@ Test(request, upgrades_and_closing_requests)
 	cr_assert_not(view.keep_alive);
 }
 
-Test(request, replaying_the_core_head_positions_at_the_body)
+/* The core listener's parser after a head, as parser_state() hands it on: it pauses at
+ * the end of a head and of a message, and has been fed nothing more after the head. */
+static int pause_here(llhttp_t *p)
 {
-	const char head[] = "PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n";
-	cr_assert_eq(request_parser_replay(&parser, head, strlen(head)), EXPOSR_OK);
+	(void)p;
+	return HPE_PAUSED;
+}
+
+static const llhttp_settings_t listener_settings = {
+        .on_headers_complete = pause_here,
+        .on_message_complete = pause_here,
+};
+
+static void listener_after(llhttp_t *listener, const char *head)
+{
+	http_strict_init(listener, HTTP_REQUEST, &listener_settings);
+	cr_assert_eq(llhttp_execute(listener, head, strlen(head)), HPE_PAUSED);
+	llhttp_resume(listener);
+	llhttp_execute(listener, "", 0);
+}
+
+Test(request, continuing_the_listener_parser_positions_at_the_body)
+{
+	llhttp_t listener;
+	listener_after(&listener, "PUT / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n");
+	request_parser_continue(&parser, &listener);
 	cr_assert_not(request_parser_after_head(&parser));
 	bool done;
 	cr_assert_eq(request_parser_body(&parser, "okGET", 5, &done), 2);
 	cr_assert(done);
-	cr_assert_eq(request_parser_replay(&parser, head, strlen(head) - 2), EXPOSR_ERROR);
+	listener_after(&listener, "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n");
+	request_parser_continue(&parser, &listener);
+	cr_assert_not(request_parser_after_head(&parser));
+	cr_assert_eq(request_parser_body(&parser, "1\r\nx\r\n0\r\n\r\nGET", 14, &done), 11);
+	cr_assert(done);
+	listener_after(&listener, "GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+	request_parser_continue(&parser, &listener);
+	cr_assert(request_parser_after_head(&parser), "no body: it ended with its head");
 }
 
 /* --- responses --- */
