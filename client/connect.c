@@ -11,11 +11,11 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "api.h"
+#include "client_log.h"
 #include "client_url.h"
-#include "log.h"
 #include "mux_client.h"
 #include "net.h"
+#include "server_api.h"
 #include "session.h"
 #include "ws_client.h"
 

@@ -1,5 +1,5 @@
-/* API calls (see api.h). */
-#include "api.h"
+/* API calls (see server_api.h). */
+#include "server_api.h"
 
 #include <stdbool.h>
 #include <stdio.h>
