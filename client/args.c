@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "log.h"
+#include "client_log.h"
 
 const char args_usage[] =
         "Usage: exposr [options] <command>\n"

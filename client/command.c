@@ -9,7 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "args.h"
-#include "url.h"
+#include "client_url.h"
 
 /* {"a":{"b":{"c":value}}} for the path "a.b.c"; takes `value`. */
 static char *nested(const char *path, cJSON *value)
@@ -66,7 +66,7 @@ char *command_setting_body(const char *name, const char *value, char *err, size_
 {
 	if (strcmp(name, "target-url") == 0) {
 		char url[2048];
-		if (url_target(value, url, sizeof(url), err, errlen) != 0)
+		if (client_url_target(value, url, sizeof(url), err, errlen) != 0)
 			return NULL;
 		return nested("target.url", cJSON_CreateString(url));
 	}
@@ -172,7 +172,7 @@ static int parse_tunnel(int argc, char **argv, struct command *c, char *err, siz
 	}
 	if (c->kind == CMD_TUNNEL_CONNECT && argc > 0 && is_url(argv[0])) {
 		char url[2048];
-		if (url_target(argv[0], url, sizeof(url), err, errlen) != 0 ||
+		if (client_url_target(argv[0], url, sizeof(url), err, errlen) != 0 ||
 		    (c->target = strdup(url)) == NULL)
 			return -1;
 		argc--;

@@ -11,12 +11,12 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "api.h"
-#include "log.h"
+#include "client_log.h"
+#include "client_url.h"
 #include "mux_client.h"
 #include "net.h"
+#include "server_api.h"
 #include "session.h"
-#include "url.h"
 #include "ws_client.h"
 
 #define TICK_MS       1000
@@ -204,10 +204,10 @@ static void got_tunnel(void *arg, struct api_result *r)
 		return;
 	}
 	const char *ws_url = session_string(r->json, "transport", "ws", "url", NULL);
-	struct url u;
+	struct client_url u;
 	char err[512], host[300];
-	if (ws_url == NULL || url_parse(ws_url, &u, err, sizeof(err)) != 0 ||
-	    (strcmp(u.scheme, "ws") != 0 && strcmp(u.scheme, "wss") != 0)) {
+	if (ws_url == NULL || client_url_parse(ws_url, &u, err, sizeof(err)) != 0 ||
+	    (strcmp(u.parts.scheme, "ws") != 0 && strcmp(u.parts.scheme, "wss") != 0)) {
 		log_msg(LOG_ERROR, "No tunnel endpoint available");
 		fail_slot(sl);
 		return;
@@ -226,8 +226,9 @@ static void got_tunnel(void *arg, struct api_result *r)
 		return;
 	}
 	sl->server.tls = u.tls ? s->server_tls : NULL;
-	url_host_header(&u, host, sizeof(host));
-	struct bufferevent *bev = net_connect(s->base, &sl->server);
+	struct bufferevent *bev = url_host(&u.parts, host, sizeof(host)) == 0
+	                                  ? net_connect(s->base, &sl->server)
+	                                  : NULL;
 	sl->mux = bev != NULL ? mux_client_connect(s->base, bev, host, u.path, &s->target,
 	                                           &slot_handler, sl)
 	                      : NULL;
@@ -435,10 +436,11 @@ fail:
 
 static int setup_target(struct session *s, const struct args *a)
 {
-	struct url u;
+	struct client_url u;
 	char err[600];
-	if (url_parse(s->target_url, &u, err, sizeof(err)) != 0 || strcmp(u.scheme, "ws") == 0 ||
-	    strcmp(u.scheme, "wss") == 0 || u.port == 0) {
+	if (client_url_parse(s->target_url, &u, err, sizeof(err)) != 0 ||
+	    strcmp(u.parts.scheme, "ws") == 0 || strcmp(u.parts.scheme, "wss") == 0 ||
+	    u.port == 0) {
 		log_msg(LOG_ERROR,
 		        "target %s: not an http, https, tcp, tcps or tls URL with a port",
 		        s->target_url);
@@ -449,8 +451,8 @@ static int setup_target(struct session *s, const struct args *a)
 		return -1;
 	}
 	/* Requests are counted for the status line only: parsing costs a little per byte. */
-	s->target.count_http = log_interactive() &&
-	                       (strcmp(u.scheme, "http") == 0 || strcmp(u.scheme, "https") == 0);
+	s->target.count_http = log_interactive() && (strcmp(u.parts.scheme, "http") == 0 ||
+	                                             strcmp(u.parts.scheme, "https") == 0);
 	if (net_target_set(&s->target, u.host, u.port, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERROR, "target %s: %s", s->target_url, err);
 		return -1;

@@ -8,11 +8,11 @@
 
 #include <event2/event.h>
 
-#include "api.h"
 #include "args.h"
+#include "client_log.h"
 #include "command.h"
 #include "connect.h"
-#include "log.h"
+#include "server_api.h"
 #include "session.h"
 
 static int need_account(const struct args *a)

@@ -8,8 +8,8 @@
 
 #include <cjson/cJSON.h>
 
-#include "api.h"
 #include "command.h"
+#include "server_api.h"
 
 #define ACCOUNT_MAX   64
 #define TUNNEL_ID_MAX 64

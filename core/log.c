@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/time.h>
 
 #include "iso_time.h"
@@ -45,12 +46,12 @@ static void format_time(char out[ISO_TIME_LEN])
 
 /* A line below warn logged while start-up is held back, in order. */
 struct held_line {
-	struct held_line *next;
+	STAILQ_ENTRY(held_line) link;
 	char text[];
 };
 
 static bool holding;
-static struct held_line *held_head, **held_tail = &held_head;
+static STAILQ_HEAD(, held_line) held = STAILQ_HEAD_INITIALIZER(held);
 static unsigned long errors_reported;
 
 static void emit(enum exposr_log_level level, const char *text)
@@ -67,10 +68,8 @@ static void emit(enum exposr_log_level level, const char *text)
 		fprintf(stderr, "%s\n", text); /* out of order rather than lost */
 		return;
 	}
-	h->next = NULL;
 	memcpy(h->text, text, len + 1);
-	*held_tail = h;
-	held_tail = &h->next;
+	STAILQ_INSERT_TAIL(&held, h, link);
 }
 
 void log_hold(void)
@@ -80,14 +79,13 @@ void log_hold(void)
 
 void log_release(bool write)
 {
-	while (held_head != NULL) {
-		struct held_line *h = held_head;
-		held_head = h->next;
+	while (!STAILQ_EMPTY(&held)) {
+		struct held_line *h = STAILQ_FIRST(&held);
+		STAILQ_REMOVE_HEAD(&held, link);
 		if (write)
 			fprintf(stderr, "%s\n", h->text);
 		free(h);
 	}
-	held_tail = &held_head;
 	holding = false;
 }
 

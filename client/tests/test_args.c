@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 #include "args.h"
-#include "log.h"
+#include "client_log.h"
 
 #define ARGV(...) ((char *[]){"exposr", __VA_ARGS__, NULL})
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "cfg.h"
 #include "cluster_announce.h"
@@ -28,8 +29,10 @@
  * the publish call, as a bus would. */
 struct queued {
 	char *text;
-	struct queued *next;
+	STAILQ_ENTRY(queued) link;
 };
+
+STAILQ_HEAD(queued_list, queued);
 
 static struct {
 	bool configured;
@@ -47,11 +50,11 @@ static struct {
 	struct exposr_timer *startup_timer;
 	struct exposr_timer *tick_timer;
 	struct exposr_timer *queue_timer;
-	struct queued *queue_head, *queue_tail;
+	struct queued_list queue;
 	int64_t drop_logged_at;
 	unsigned drops_unlogged;
 	int64_t (*clock)(void);
-} cl = {.ready = true, .clock = ids_now_ms};
+} cl = {.ready = true, .queue = STAILQ_HEAD_INITIALIZER(cl.queue), .clock = ids_now_ms};
 
 int64_t cluster_now(void)
 {
@@ -112,14 +115,14 @@ static void deliver_queued(void *arg)
 	(void)arg;
 	cl.queue_timer = NULL;
 	/* Detached: what handlers publish now waits for the next round. */
-	struct queued *q = cl.queue_head;
-	cl.queue_head = cl.queue_tail = NULL;
-	while (q != NULL) {
-		struct queued *next = q->next;
+	struct queued_list detached = STAILQ_HEAD_INITIALIZER(detached);
+	STAILQ_CONCAT(&detached, &cl.queue);
+	while (!STAILQ_EMPTY(&detached)) {
+		struct queued *q = STAILQ_FIRST(&detached);
+		STAILQ_REMOVE_HEAD(&detached, link);
 		deliver(NULL, q->text, strlen(q->text));
 		free(q->text);
 		free(q);
-		q = next;
 	}
 }
 
@@ -138,11 +141,7 @@ static int enqueue_local(char *text)
 		return EXPOSR_ERROR;
 	}
 	q->text = text;
-	if (cl.queue_tail != NULL)
-		cl.queue_tail->next = q;
-	else
-		cl.queue_head = q;
-	cl.queue_tail = q;
+	STAILQ_INSERT_TAIL(&cl.queue, q, link);
 	return EXPOSR_OK;
 }
 
@@ -356,13 +355,12 @@ void cluster_free(void)
 	timer_cancel(cl.tick_timer);
 	timer_cancel(cl.queue_timer);
 	cl.heartbeat_timer = cl.startup_timer = cl.tick_timer = cl.queue_timer = NULL;
-	while (cl.queue_head != NULL) {
-		struct queued *q = cl.queue_head;
-		cl.queue_head = q->next;
+	while (!STAILQ_EMPTY(&cl.queue)) {
+		struct queued *q = STAILQ_FIRST(&cl.queue);
+		STAILQ_REMOVE_HEAD(&cl.queue, link);
 		free(q->text);
 		free(q);
 	}
-	cl.queue_tail = NULL;
 	cluster_announce_free();
 	cluster_nodes_free();
 	cl.bus = NULL;

@@ -3,19 +3,19 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <event2/buffer.h>
 
 struct exposr_metric {
-	struct exposr_metric *next;
+	STAILQ_ENTRY(exposr_metric) link;
 	enum exposr_metric_type type;
 	int64_t value;
 	char *help;
 	char name[];
 };
 
-static struct exposr_metric *metrics_head;
-static struct exposr_metric **metrics_tail = &metrics_head;
+static STAILQ_HEAD(, exposr_metric) metrics = STAILQ_HEAD_INITIALIZER(metrics);
 
 #define NAME_START "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:"
 
@@ -31,11 +31,12 @@ static struct exposr_metric *metric_get(const char *name, enum exposr_metric_typ
 {
 	if (!valid_name(name) || (type != EXPOSR_METRIC_GAUGE && type != EXPOSR_METRIC_COUNTER))
 		return NULL;
-	for (struct exposr_metric *m = metrics_head; m != NULL; m = m->next)
-		if (strcmp(m->name, name) == 0)
-			return m->type == type ? m : NULL;
+	struct exposr_metric *m;
+	STAILQ_FOREACH(m, &metrics, link)
+	if (strcmp(m->name, name) == 0)
+		return m->type == type ? m : NULL;
 	size_t len = strlen(name);
-	struct exposr_metric *m = calloc(1, sizeof(*m) + len + 1);
+	m = calloc(1, sizeof(*m) + len + 1);
 	if (m == NULL)
 		return NULL;
 	m->help = strdup(help != NULL ? help : "");
@@ -45,8 +46,7 @@ static struct exposr_metric *metric_get(const char *name, enum exposr_metric_typ
 	}
 	memcpy(m->name, name, len + 1);
 	m->type = type;
-	*metrics_tail = m;
-	metrics_tail = &m->next;
+	STAILQ_INSERT_TAIL(&metrics, m, link);
 	return m;
 }
 
@@ -86,7 +86,9 @@ static int add_help(struct evbuffer *out, const char *help)
 
 static int metrics_write_text(struct evbuffer *out)
 {
-	for (const struct exposr_metric *m = metrics_head; m != NULL; m = m->next) {
+	const struct exposr_metric *m;
+	STAILQ_FOREACH(m, &metrics, link)
+	{
 		const char *type = m->type == EXPOSR_METRIC_COUNTER ? "counter" : "gauge";
 		if (evbuffer_add_printf(out, "# HELP %s ", m->name) < 0 ||
 		    add_help(out, m->help) != EXPOSR_OK ||
@@ -99,13 +101,12 @@ static int metrics_write_text(struct evbuffer *out)
 
 void metrics_free(void)
 {
-	while (metrics_head != NULL) {
-		struct exposr_metric *m = metrics_head;
-		metrics_head = m->next;
+	while (!STAILQ_EMPTY(&metrics)) {
+		struct exposr_metric *m = STAILQ_FIRST(&metrics);
+		STAILQ_REMOVE_HEAD(&metrics, link);
 		free(m->help);
 		free(m);
 	}
-	metrics_tail = &metrics_head;
 }
 
 const struct exposr_metrics_api metrics_api = {

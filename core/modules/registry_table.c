@@ -4,15 +4,16 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 struct registry_item {
 	struct exposr_registry_entry entry;
 	struct exposr_module_handle *owner;
-	struct registry_item *next;
+	TAILQ_ENTRY(registry_item) link;
 };
 
 /* Kept in registration order: lookups of "the first of a kind" are deterministic. */
-static struct registry_item *items_head;
+static TAILQ_HEAD(, registry_item) items = TAILQ_HEAD_INITIALIZER(items);
 
 int registry_add(struct exposr_module_handle *mod, const char *kind, const char *name,
                  const void *vtable, void *instance)
@@ -35,40 +36,36 @@ int registry_add(struct exposr_module_handle *mod, const char *kind, const char 
 	item->entry.vtable = vtable;
 	item->entry.instance = instance;
 	item->owner = mod;
-	struct registry_item **tail = &items_head;
-	while (*tail != NULL)
-		tail = &(*tail)->next;
-	*tail = item;
+	TAILQ_INSERT_TAIL(&items, item, link);
 	return EXPOSR_OK;
 }
 
 const struct exposr_registry_entry *registry_find(const char *kind, const char *name)
 {
-	for (struct registry_item *it = items_head; it != NULL; it = it->next)
-		if (strcmp(it->entry.kind, kind) == 0 &&
-		    (name == NULL || strcmp(it->entry.name, name) == 0))
-			return &it->entry;
+	struct registry_item *it;
+	TAILQ_FOREACH(it, &items, link)
+	if (strcmp(it->entry.kind, kind) == 0 &&
+	    (name == NULL || strcmp(it->entry.name, name) == 0))
+		return &it->entry;
 	return NULL;
 }
 
 void registry_each(const char *kind, void (*fn)(void *arg, const struct exposr_registry_entry *e),
                    void *arg)
 {
-	for (struct registry_item *it = items_head; it != NULL; it = it->next)
-		if (strcmp(it->entry.kind, kind) == 0)
-			fn(arg, &it->entry);
+	struct registry_item *it;
+	TAILQ_FOREACH(it, &items, link)
+	if (strcmp(it->entry.kind, kind) == 0)
+		fn(arg, &it->entry);
 }
 
 void registry_remove_module(struct exposr_module_handle *mod)
 {
-	struct registry_item **link = &items_head;
-	while (*link != NULL) {
-		struct registry_item *it = *link;
-		if (it->owner != mod) {
-			link = &it->next;
+	for (struct registry_item *it = TAILQ_FIRST(&items), *next; it != NULL; it = next) {
+		next = TAILQ_NEXT(it, link);
+		if (it->owner != mod)
 			continue;
-		}
-		*link = it->next;
+		TAILQ_REMOVE(&items, it, link);
 		free((char *)it->entry.kind);
 		free((char *)it->entry.name);
 		free(it);
@@ -84,7 +81,8 @@ struct exposr_module_handle *registry_owner(const struct exposr_registry_entry *
 size_t registry_count(void)
 {
 	size_t n = 0;
-	for (struct registry_item *it = items_head; it != NULL; it = it->next)
-		n++;
+	const struct registry_item *it;
+	TAILQ_FOREACH(it, &items, link)
+	n++;
 	return n;
 }

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include "store.h"
 #include "strmap.h"
@@ -10,7 +11,7 @@
 struct keylock_waiter {
 	void (*fn)(void *arg, int status);
 	void *arg;
-	struct keylock_waiter *next;
+	STAILQ_ENTRY(keylock_waiter) link;
 };
 
 /* A held key: its holder, the storage's lock once taken, and the operations waiting. */
@@ -18,7 +19,7 @@ struct keylock {
 	char *key;
 	struct keylock_waiter holder;
 	void *storage_lock;
-	struct keylock_waiter *head, *tail;
+	STAILQ_HEAD(, keylock_waiter) waiting;
 };
 
 static struct strmap *locks;
@@ -59,18 +60,15 @@ static void take(struct keylock *lock)
 
 static void hand_on(struct keylock *lock)
 {
-	struct keylock_waiter *w = lock->head;
+	struct keylock_waiter *w = STAILQ_FIRST(&lock->waiting);
 	if (w == NULL) {
 		strmap_remove(locks, lock->key);
 		free(lock->key);
 		free(lock);
 		return;
 	}
-	lock->head = w->next;
-	if (lock->head == NULL)
-		lock->tail = NULL;
+	STAILQ_REMOVE_HEAD(&lock->waiting, link);
 	lock->holder = *w;
-	lock->holder.next = NULL;
 	free(w);
 	take(lock);
 }
@@ -86,14 +84,12 @@ int keylock_acquire(const char *key, void (*fn)(void *arg, int status), void *ar
 			return EXPOSR_ERROR;
 		w->fn = fn;
 		w->arg = arg;
-		if (lock->tail != NULL)
-			lock->tail->next = w;
-		else
-			lock->head = w;
-		lock->tail = w;
+		STAILQ_INSERT_TAIL(&lock->waiting, w, link);
 		return EXPOSR_OK;
 	}
 	lock = calloc(1, sizeof(*lock));
+	if (lock != NULL)
+		STAILQ_INIT(&lock->waiting);
 	if (lock == NULL || (lock->key = strdup(key)) == NULL ||
 	    strmap_put(locks, key, lock) != EXPOSR_OK) {
 		if (lock != NULL)
@@ -127,10 +123,10 @@ size_t keylock_count(void)
 static void free_lock(void *value)
 {
 	struct keylock *lock = value;
-	while (lock->head != NULL) {
-		struct keylock_waiter *next = lock->head->next;
-		free(lock->head);
-		lock->head = next;
+	while (!STAILQ_EMPTY(&lock->waiting)) {
+		struct keylock_waiter *w = STAILQ_FIRST(&lock->waiting);
+		STAILQ_REMOVE_HEAD(&lock->waiting, link);
+		free(w);
 	}
 	free(lock->key);
 	free(lock);

@@ -20,7 +20,7 @@ struct open_req {
 	void *arg;
 	bool in_open;   /* open_channel has not returned yet */
 	bool completed; /* ... and the callback already ran */
-	struct open_req *prev, *next;
+	LIST_ENTRY(open_req) link;
 };
 
 struct tunnel_state_globals tunnel_state_g = {.max_connections = 2};
@@ -74,7 +74,7 @@ void tunnel_entry_update(struct tunnel_entry *e, int64_t now)
 void tunnel_entry_settle(struct tunnel_entry *e, int64_t now)
 {
 	tunnel_entry_update(e, now);
-	if (e->waiters != NULL && e->alive == 0)
+	if (!TAILQ_EMPTY(&e->waiters) && e->alive == 0)
 		tunnel_entry_fire_waiters(e, EXPOSR_OK);
 }
 
@@ -86,9 +86,9 @@ static void local_changed(const char *tunnel_id)
 
 void tunnel_conn_free(struct exposr_tunnel_conn *c)
 {
-	while (c->opens != NULL) {
-		struct open_req *r = c->opens;
-		c->opens = r->next;
+	while (!LIST_EMPTY(&c->opens)) {
+		struct open_req *r = LIST_FIRST(&c->opens);
+		LIST_REMOVE(r, link);
 		free(r);
 	}
 	free(c->peer);
@@ -103,9 +103,9 @@ static void free_entry(void *value)
 		e->conns = c->next;
 		tunnel_conn_free(c);
 	}
-	while (e->waiters != NULL) {
-		struct disconnect_waiter *w = e->waiters;
-		e->waiters = w->next;
+	while (!TAILQ_EMPTY(&e->waiters)) {
+		struct disconnect_waiter *w = TAILQ_FIRST(&e->waiters);
+		TAILQ_REMOVE(&e->waiters, w, link);
 		timer_cancel(w->timer);
 		free(w);
 	}
@@ -132,6 +132,8 @@ struct tunnel_entry *tunnel_entry_create(const char *tunnel_id)
 	if (ts.tunnels == NULL && (ts.tunnels = strmap_new()) == NULL)
 		return NULL;
 	struct tunnel_entry *e = calloc(1, sizeof(*e));
+	if (e != NULL)
+		TAILQ_INIT(&e->waiters);
 	if (e == NULL || (e->id = strdup(tunnel_id)) == NULL ||
 	    strmap_put(ts.tunnels, tunnel_id, e) != EXPOSR_OK) {
 		if (e != NULL)
@@ -194,27 +196,21 @@ static void unlink_open(struct open_req *r)
 {
 	if (r->conn == NULL)
 		return;
-	if (r->prev != NULL)
-		r->prev->next = r->next;
-	else
-		r->conn->opens = r->next;
-	if (r->next != NULL)
-		r->next->prev = r->prev;
+	LIST_REMOVE(r, link);
 	r->conn = NULL;
-	r->prev = r->next = NULL;
 }
 
 void tunnel_entry_fire_waiters(struct tunnel_entry *e, int status)
 {
 	/* Detached first: a callback may start another disconnect of this tunnel. */
-	struct disconnect_waiter *w = e->waiters;
-	e->waiters = NULL;
-	while (w != NULL) {
-		struct disconnect_waiter *next = w->next;
+	struct disconnect_waiters detached = TAILQ_HEAD_INITIALIZER(detached);
+	TAILQ_CONCAT(&detached, &e->waiters, link);
+	while (!TAILQ_EMPTY(&detached)) {
+		struct disconnect_waiter *w = TAILQ_FIRST(&detached);
+		TAILQ_REMOVE(&detached, w, link);
 		timer_cancel(w->timer);
 		w->cb(w->arg, status);
 		free(w);
-		w = next;
 	}
 }
 
@@ -225,8 +221,8 @@ void tunnel_state_remove(struct exposr_tunnel_conn *c)
 	const struct exposr_transport_conn_vtable *vt = c->vt;
 	void *conn = c->conn;
 	/* Nothing may refer to the transport's connection after this returns. */
-	while (c->opens != NULL) {
-		struct open_req *r = c->opens;
+	while (!LIST_EMPTY(&c->opens)) {
+		struct open_req *r = LIST_FIRST(&c->opens);
 		unlink_open(r);
 		if (r->in_open)
 			continue; /* open_stream fails it when open_channel returns */
@@ -315,11 +311,7 @@ void tunnel_state_kick_new(const char *tunnel_id, enum exposr_disconnect_reason 
 static void on_waiter_timeout(void *arg)
 {
 	struct disconnect_waiter *w = arg;
-	struct disconnect_waiter **link = &w->entry->waiters;
-	while (*link != NULL && *link != w)
-		link = &(*link)->next;
-	if (*link != NULL)
-		*link = w->next;
+	TAILQ_REMOVE(&w->entry->waiters, w, link);
 	w->cb(w->arg, EXPOSR_ERROR);
 	free(w);
 }
@@ -354,8 +346,7 @@ void tunnel_state_disconnect(const char *tunnel_id, enum exposr_disconnect_reaso
 		cb(arg, EXPOSR_ERROR);
 		return;
 	}
-	w->next = e->waiters;
-	e->waiters = w;
+	TAILQ_INSERT_HEAD(&e->waiters, w, link);
 }
 
 /* The next local connected connection after the one chosen last, in id order. */
@@ -416,10 +407,7 @@ void *tunnel_state_open_stream_from(const char *tunnel_id, const struct exposr_o
 	r->cb = cb;
 	r->arg = arg;
 	r->conn = c;
-	r->next = c->opens;
-	if (c->opens != NULL)
-		c->opens->prev = r;
-	c->opens = r;
+	LIST_INSERT_HEAD(&c->opens, r, link);
 	r->in_open = true;
 	void *token = origin != NULL && has_open_channel_from(c->vt)
 	                      ? c->vt->open_channel_from(c->conn, origin, on_channel, r)
@@ -485,8 +473,8 @@ static bool sweep_entry(void *arg, const char *key, void *value)
 		}
 	}
 	tunnel_entry_update(e, now);
-	sw->settled = sw->settled || (e->waiters != NULL && e->alive == 0);
-	if (e->connected || e->conns != NULL || e->waiters != NULL ||
+	sw->settled = sw->settled || (!TAILQ_EMPTY(&e->waiters) && e->alive == 0);
+	if (e->connected || e->conns != NULL || !TAILQ_EMPTY(&e->waiters) ||
 	    (e->disconnected_at != 0 && now - e->disconnected_at <= TUNNEL_STATE_TUNNEL_FORGET_MS))
 		return false;
 	free_entry(e);
@@ -499,7 +487,7 @@ static bool collect_settled(void *arg, const char *key, void *value)
 	(void)key;
 	struct tunnel_entry *e = value;
 	struct tunnel_entry ***next = arg;
-	if (e->waiters != NULL && e->alive == 0)
+	if (!TAILQ_EMPTY(&e->waiters) && e->alive == 0)
 		*(*next)++ = e;
 	return false;
 }

@@ -3,6 +3,8 @@
 #ifndef EXPOSR_CORE_TUNNEL_STATE_INT_H
 #define EXPOSR_CORE_TUNNEL_STATE_INT_H
 
+#include <sys/queue.h>
+
 #include "ids.h"
 #include "strmap.h"
 #include "tunnel_state.h"
@@ -22,7 +24,7 @@ struct exposr_tunnel_conn {
 	unsigned kick_round; /* the last kick round that reached it */
 	int64_t connected_at, disconnected_at;
 	int64_t alive_at;                /* remote: when it was last announced */
-	struct open_req *opens;          /* channel opens pending on this connection */
+	LIST_HEAD(, open_req) opens;     /* channel opens pending on this connection */
 	struct exposr_tunnel_conn *next; /* sorted by id: the round-robin order */
 };
 
@@ -31,8 +33,10 @@ struct disconnect_waiter {
 	exposr_done_cb cb;
 	void *arg;
 	struct exposr_timer *timer;
-	struct disconnect_waiter *next;
+	TAILQ_ENTRY(disconnect_waiter) link;
 };
+
+TAILQ_HEAD(disconnect_waiters, disconnect_waiter);
 
 struct tunnel_entry {
 	char *id;
@@ -42,7 +46,7 @@ struct tunnel_entry {
 	bool connected;
 	unsigned alive; /* cluster-wide */
 	int64_t connected_at, disconnected_at, alive_at;
-	struct disconnect_waiter *waiters;
+	struct disconnect_waiters waiters; /* newest first */
 };
 
 struct tunnel_state_globals {

@@ -5,7 +5,7 @@
 #include <exposr/host.h>
 
 #include "common/call.h"
-#include "common/url.h"
+#include "whatwg_url.h"
 
 struct cJSON;
 

@@ -5,8 +5,8 @@
 #include <exposr/host.h>
 
 #include "common/call.h"
-#include "common/url.h"
 #include "tunnel_patch.h"
+#include "whatwg_url.h"
 
 struct cJSON;
 struct cname_resolver;

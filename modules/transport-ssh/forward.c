@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <common/url.h>
+#include <whatwg_url.h>
 
 static long port_of(const struct url_parts *u)
 {

@@ -8,7 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include <common/tunnel_object.h>
-#include <common/url.h>
+#include <whatwg_url.h>
 
 #include "forward.h"
 #include "tls_target.h"

@@ -10,10 +10,10 @@
 #include <event2/listener.h>
 #include <openssl/ssl.h>
 
-#include <common/url.h>
 #include <exposr/module.h>
 #include <exposr/registry.h>
 #include <exposr/transport.h>
+#include <whatwg_url.h>
 
 #include "hostkey.h"
 #include "ssh_conn.h"

@@ -5,9 +5,9 @@
 #include <cjson/cJSON.h>
 
 #include <common/tunnel_object.h>
-#include <common/url.h>
 #include <exposr/module.h>
 #include <exposr/transport.h>
+#include <whatwg_url.h>
 
 #include "endpoint.h"
 #include "ws_conn.h"

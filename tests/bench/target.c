@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <event2/buffer.h>
@@ -26,23 +27,18 @@
 static char body_piece[BODY_PIECE];
 
 struct conn {
-	struct conn *prev, *next; /* every open connection, freed at exit */
+	LIST_ENTRY(conn) link; /* every open connection, freed at exit */
 	struct bufferevent *bev;
 	unsigned long long body_left;    /* of the response being written */
 	unsigned long long discard_left; /* of the request body being skipped */
 	bool close_after;
 };
 
-static struct conn *conns;
+static LIST_HEAD(, conn) conns = LIST_HEAD_INITIALIZER(conns);
 
 static void conn_free(struct conn *c)
 {
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -231,10 +227,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		free(c);
 		return;
 	}
-	c->next = conns;
-	if (conns != NULL)
-		conns->prev = c;
-	conns = c;
+	LIST_INSERT_HEAD(&conns, c, link);
 	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
 	bufferevent_setwatermark(c->bev, EV_WRITE, OUTPUT_LOW / 2, 0);
 	/* libevent writes at most 16 KiB per loop iteration unless told otherwise. */
@@ -293,8 +286,8 @@ int main(int argc, char **argv)
 	printf("target: listening on %s:%d\n", bind_addr, port);
 	fflush(stdout);
 	event_base_dispatch(base);
-	while (conns != NULL)
-		conn_free(conns);
+	while (!LIST_EMPTY(&conns))
+		conn_free(LIST_FIRST(&conns));
 	event_free(sigterm);
 	event_free(sigint);
 	evconnlistener_free(l);

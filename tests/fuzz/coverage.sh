@@ -15,7 +15,7 @@ declare -A files=(
 	[ws_handshake]="modules/transport-ws/ws_handshake.c"
 	[ingress]="modules/ingress-http/request_parser.c modules/ingress-http/rewrite.c modules/ingress-http/response.c core/http/http_strict/http_strict.c"
 	[config]="core/config/cfg.c"
-	[api_body]="lib/common/json_body.c lib/common/joi.c lib/common/url.c lib/common/b64.c lib/common/bearer.c lib/common/path_match.c lib/util/query.c lib/util/percent_decode.c modules/api-v1/tunnel_patch.c"
+	[api_body]="lib/common/json_body.c lib/common/joi.c lib/util/whatwg_url.c lib/common/b64.c lib/common/bearer.c lib/common/path_match.c lib/util/query.c lib/util/percent_decode.c modules/api-v1/tunnel_patch.c"
 	[cluster]="core/cluster/cluster.c core/cluster/cluster_message.c core/cluster/cluster_announce.c core/cluster/cluster_nodes.c"
 )
 

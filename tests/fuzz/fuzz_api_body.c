@@ -12,10 +12,10 @@
 #include "common/joi.h"
 #include "common/json_body.h"
 #include "common/path_match.h"
-#include "common/url.h"
 #include "percent_decode.h"
 #include "query.h"
 #include "tunnel_patch.h"
+#include "whatwg_url.h"
 
 static void check(bool ok)
 {

@@ -5,7 +5,7 @@
 
 #include <exposr/http.h>
 
-#include "url.h"
+#include "whatwg_url.h"
 
 /* Scheme from Forwarded proto, X-Forwarded-Proto, X-Scheme or "http"; host from
  * Forwarded host or Host; port from the Forwarded host, X-Forwarded-Port or Host; then

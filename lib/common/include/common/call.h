@@ -7,7 +7,7 @@
 
 #include <exposr/host.h>
 
-#include "url.h"
+#include "whatwg_url.h"
 
 struct cJSON;
 struct call;

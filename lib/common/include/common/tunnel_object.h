@@ -4,7 +4,7 @@
 
 #include <exposr/host.h>
 
-#include "url.h"
+#include "whatwg_url.h"
 
 struct cJSON;
 

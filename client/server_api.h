@@ -1,7 +1,7 @@
 /* Calls to the server's public API v1 (docs/api.md §2): one connection per call, a 5 s
  * timeout, http or https (verified), the account token as a bearer token. */
-#ifndef EXPOSR_CLIENT_API_H
-#define EXPOSR_CLIENT_API_H
+#ifndef EXPOSR_CLIENT_SERVER_API_H
+#define EXPOSR_CLIENT_SERVER_API_H
 
 #include <stddef.h>
 

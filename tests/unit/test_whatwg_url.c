@@ -1,7 +1,7 @@
-/* Absolute URLs: parsing, host normalising, formatting with another host. */
+/* lib/util/whatwg_url.c: parsing, host normalising, formatting with another host. */
 #include <criterion/criterion.h>
 
-#include "common/url.h"
+#include "whatwg_url.h"
 
 Test(url, parse_and_format)
 {
@@ -44,4 +44,16 @@ Test(url, tcps_is_not_special)
 	cr_assert_str_eq(u.hostname, "Id.Example.com");
 	cr_assert_str_eq(u.port, "4430");
 	cr_assert_str_eq(u.rest, "");
+}
+
+Test(url, special_paths_start_with_a_slash)
+{
+	struct url_parts u;
+	char out[512];
+	cr_assert(url_parse("http://h:8080?q=1#f", &u));
+	cr_assert_str_eq(u.rest, "/?q=1#f");
+	cr_assert_eq(url_format(&u, NULL, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, "http://h:8080/?q=1#f");
+	cr_assert(url_parse("tcp://h:22?q", &u));
+	cr_assert_str_eq(u.rest, "?q");
 }

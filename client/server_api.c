@@ -1,5 +1,5 @@
-/* API calls (see api.h). */
-#include "api.h"
+/* API calls (see server_api.h). */
+#include "server_api.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -14,15 +14,15 @@
 #include <event2/keyvalq_struct.h>
 #include <openssl/err.h>
 
+#include "client_url.h"
 #include "net.h"
-#include "url.h"
 
 #define API_TIMEOUT_S 5
 #define MAX_BODY      (1024 * 1024)
 
 struct api {
 	struct event_base *base;
-	struct url url;
+	struct client_url url;
 	char server[2048];
 	char host_header[300];
 	char *auth;
@@ -83,13 +83,17 @@ struct api *api_new(struct event_base *base, const char *server, char *err, size
 	}
 	api->base = base;
 	snprintf(api->server, sizeof(api->server), "%s", server);
-	if (url_parse(server, &api->url, err, errlen) != 0)
+	if (client_url_parse(server, &api->url, err, errlen) != 0)
 		goto fail;
-	if (strcmp(api->url.scheme, "http") != 0 && strcmp(api->url.scheme, "https") != 0) {
+	if (strcmp(api->url.parts.scheme, "http") != 0 &&
+	    strcmp(api->url.parts.scheme, "https") != 0) {
 		snprintf(err, errlen, "the server URL must be http:// or https://: %s", server);
 		goto fail;
 	}
-	url_host_header(&api->url, api->host_header, sizeof(api->host_header));
+	if (url_host(&api->url.parts, api->host_header, sizeof(api->host_header)) != 0) {
+		snprintf(err, errlen, "host name too long: %s", server);
+		goto fail;
+	}
 	if ((api->reaper = event_new(base, -1, 0, reap, api)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -243,7 +247,8 @@ int api_request(struct api *api, const char *method, const char *path, const cha
 {
 	enum evhttp_cmd_type type;
 	char full[2600];
-	if (method_type(method, &type) != 0 || url_join(&api->url, path, full, sizeof(full)) != 0)
+	if (method_type(method, &type) != 0 ||
+	    client_url_join(&api->url, path, full, sizeof(full)) != 0)
 		return -1;
 	struct api_call *call = calloc(1, sizeof(*call));
 	if (call == NULL)

@@ -1,5 +1,5 @@
-/* Log lines and the status line (see log.h). */
-#include "log.h"
+/* Log lines and the status line (see client_log.h). */
+#include "client_log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* The client's messages: plain lines on stderr (--non-interactive, or not a terminal), or
  * printed above a status line redrawn in place on the terminal. */
-#ifndef EXPOSR_CLIENT_LOG_H
-#define EXPOSR_CLIENT_LOG_H
+#ifndef EXPOSR_CLIENT_CLIENT_LOG_H
+#define EXPOSR_CLIENT_CLIENT_LOG_H
 
 #include <stdbool.h>
 

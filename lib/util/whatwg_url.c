@@ -1,5 +1,5 @@
 /* URLs as WHATWG serialises them: scheme and host normalised, default ports dropped. */
-#include "common/url.h"
+#include "whatwg_url.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -255,11 +255,11 @@ bool url_parse(const char *text, struct url_parts *out)
 	}
 	if (!url_normalize_authority(out, host, host_len, port, port_len))
 		return false;
-	if (rest[0] == '\0' && url_scheme_special(out->scheme))
-		rest = "/";
-	if (strlen(rest) >= sizeof(out->rest))
+	/* A special scheme's path starts with "/": "http://h?q" is "http://h/?q". */
+	bool slash = url_scheme_special(out->scheme) && rest[0] != '/';
+	if (strlen(rest) + slash >= sizeof(out->rest))
 		return false;
-	strcpy(out->rest, rest);
+	snprintf(out->rest, sizeof(out->rest), "%s%s", slash ? "/" : "", rest);
 	return true;
 }
 
