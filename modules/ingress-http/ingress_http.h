@@ -5,7 +5,7 @@
 #include <exposr/ingress.h>
 #include <exposr/module.h>
 
-#include "common/url.h"
+#include "whatwg_url.h"
 
 struct bufferevent;
 struct evbuffer;
