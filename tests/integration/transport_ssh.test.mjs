@@ -645,7 +645,9 @@ describe('keep-alive and the host key across restarts', () => {
       'transport-ssh': {
         port: sshPortB,
         bind: '127.0.0.1',
-        'keepalive-interval': 300,
+        // Three silent intervals (3 s) drop a client: wide enough that a live ssh on a
+        // busy machine always answers in time.
+        'keepalive-interval': 1000,
         'login-timeout': 500,
         'allow-insecure-target': true,
         ...keySetting,
@@ -675,13 +677,14 @@ describe('keep-alive and the host key across restarts', () => {
       const ssh = await forward(sshPortB, 'keepalive', t.transport.ssh.password, `0:127.0.0.1:${targetPort}`);
       const dropped = /tunnel keepalive: SSH connection from 127\.0\.0\.1 closed: keep-alive timeout/;
       try {
-        // Five intervals: a client that answers the keep-alives stays.
-        await new Promise((r) => setTimeout(r, 1500));
+        // Four intervals, more than the three that drop a silent client: one that answers
+        // the keep-alives stays.
+        await new Promise((r) => setTimeout(r, 4000));
         assert.equal(ssh.proc.exitCode, null);
         await waitForState(port, acc, 'keepalive', (c) => c.connected, 1000);
         assert.doesNotMatch(b.stderr(), dropped);
         ssh.proc.kill('SIGSTOP');
-        await waitForState(port, acc, 'keepalive', (c) => !c.connected, 5000);
+        await waitForState(port, acc, 'keepalive', (c) => !c.connected, 10000);
         await waitFor(() => dropped.test(b.stderr()), { what: 'the keep-alive timeout in the log', timeout: 2000 });
       } finally {
         ssh.proc.kill('SIGCONT');
