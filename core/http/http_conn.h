@@ -57,7 +57,7 @@ struct http_conn {
 	llhttp_t parser;
 	struct http_head head; /* the parser's data */
 	enum conn_phase phase;
-	const struct http_limits *limits;
+	const struct exposr_http_limits *limits;
 	int route_port;
 	int local_port;
 	int remote_port;
@@ -104,7 +104,7 @@ const struct exposr_http_route *http_route_get(size_t index);
 /* Serves an accepted socket (closed on failure). `limits` must outlive the connection. */
 void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct sockaddr *addr,
                       socklen_t addr_len, int route_port, int local_port,
-                      const struct http_limits *limits);
+                      const struct exposr_http_limits *limits);
 /* Closes every connection the listeners still own. */
 void http_conns_close_all(void);
 /* Lets every connection finish the response it owes, then closes it; `done` runs

@@ -32,7 +32,7 @@ static struct route_entry *routes;
 static size_t route_count;
 static size_t route_capacity;
 static struct listener *listeners;
-static struct http_limits limits;
+static struct exposr_http_limits limits;
 
 size_t http_route_count(void)
 {
@@ -226,10 +226,10 @@ static void listeners_free_until(struct listener *stop)
 }
 
 int http_listeners_open(struct event_base *base, const char *bind_address,
-                        const struct http_limits *configured)
+                        const struct exposr_http_limits *configured)
 {
 	/* Zero means the default. */
-	static const struct http_limits defaults = {
+	static const struct exposr_http_limits defaults = {
 	        .max_head_bytes = HTTP_DEFAULT_MAX_HEAD_BYTES,
 	        .max_headers = HTTP_DEFAULT_MAX_HEADERS,
 	        .head_timeout_ms = HTTP_DEFAULT_HEAD_TIMEOUT_MS,
@@ -287,6 +287,11 @@ void http_listeners_free(void)
 	route_capacity = 0;
 }
 
+static void http_limits_get(struct exposr_http_limits *out)
+{
+	*out = limits;
+}
+
 const struct exposr_http_api http_api = {
         .size = sizeof(struct exposr_http_api),
         .route_add = http_route_add,
@@ -298,4 +303,5 @@ const struct exposr_http_api http_api = {
         .reason = http_reason,
         .parser_state = http_parser_state,
         .format_error = http_format_error,
+        .limits = http_limits_get,
 };

@@ -12,6 +12,15 @@ struct exposr_http_header {
 	const char *value;
 };
 
+/* The listener's limits, which a handler that goes on reading HTTP on a connection it
+ * took over applies as well. */
+struct exposr_http_limits {
+	size_t max_head_bytes;    /* request line + headers; over it: 431 */
+	size_t max_headers;       /* over it: 431 */
+	unsigned head_timeout_ms; /* a started head must be complete by then: 408 */
+	unsigned idle_timeout_ms; /* a keep-alive connection with no request is closed */
+};
+
 /* A parsed request head (and, for routes that ask for it, the whole body). Owned by
  * the listener; valid until the handler answers, declines or takes over. */
 struct exposr_http_request {
@@ -81,6 +90,9 @@ struct exposr_http_api {
 	 * listener's own code for the status), Date and Connection: close; `head_only`: the
 	 * request was HEAD, so no body. Nothing is appended on failure. */
 	int (*format_error)(struct evbuffer *out, int status, const char *code, bool head_only);
+	/* ABI 2.0. The listeners' limits (http.max-head-size, http.max-headers,
+	 * http.head-timeout, http.idle-timeout); known once the listeners are open. */
+	void (*limits)(struct exposr_http_limits *out);
 };
 
 #endif

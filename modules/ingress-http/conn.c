@@ -10,9 +10,9 @@
 #include <event2/event.h>
 
 #include "errors.h"
+#include "http_reader.h"
+#include "http_response.h"
 #include "ingress_http.h"
-#include "request_parser.h"
-#include "response.h"
 #include "rewrite.h"
 #include "tunnel_lookup.h"
 
@@ -49,9 +49,11 @@ struct ingress_conn {
 	struct event *timer;
 	enum timer_mode timer_mode;
 	enum request_phase phase;
-	bool keep_alive; /* of the request being passed on */
-	struct request_parser requests;
-	struct response_tracker responses;
+	bool keep_alive;                    /* of the request being passed on */
+	struct exposr_http_limits limits;   /* the listener's, or the ingress's overrides */
+	struct exposr_http_header *headers; /* limits.max_headers, for each later head */
+	struct http_reader requests;
+	struct http_response_tracker responses;
 	struct in_flight ring[MAX_IN_FLIGHT]; /* oldest at ring_first */
 	size_t ring_first;
 	size_t ring_count;
@@ -107,7 +109,8 @@ static void conn_teardown(struct ingress_conn *c)
 		evbuffer_free(c->held);
 	if (c->outgoing != NULL)
 		evbuffer_free(c->outgoing);
-	request_parser_free(&c->requests);
+	free(c->headers);
+	http_reader_free(&c->requests);
 	free(c);
 	ingress_check_drained(in);
 }
@@ -183,8 +186,7 @@ static void update_timer(struct ingress_conn *c)
 	c->timer_mode = want;
 	if (want == TIMER_NONE)
 		return;
-	unsigned ms = want == TIMER_HEAD ? c->in->settings.head_timeout_ms
-	                                 : c->in->settings.idle_timeout_ms;
+	unsigned ms = want == TIMER_HEAD ? c->limits.head_timeout_ms : c->limits.idle_timeout_ms;
 	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 	if (evtimer_add(c->timer, &tv) != 0)
 		conn_close(c);
@@ -275,7 +277,7 @@ static void after_head(struct ingress_conn *c, bool keep_alive)
 {
 	c->keep_alive = keep_alive;
 	c->phase = REQ_BODY;
-	if (request_parser_after_head(&c->requests))
+	if (http_reader_after_head(&c->requests))
 		request_ended(c);
 }
 
@@ -341,7 +343,7 @@ static bool later_request_allowed(struct ingress_conn *c, const struct exposr_ht
 /* Parses the next head from the input; false when nothing more can be done now. */
 static bool take_head(struct ingress_conn *c, struct evbuffer *input)
 {
-	size_t max_head = c->in->settings.max_head_size;
+	size_t max_head = c->limits.max_head_bytes;
 	size_t available = evbuffer_get_length(input);
 	size_t want = available > max_head ? max_head + 1 : available;
 	char *data = (char *)evbuffer_pullup(input, (ev_ssize_t)want);
@@ -349,23 +351,22 @@ static bool take_head(struct ingress_conn *c, struct evbuffer *input)
 		conn_close(c);
 		return false;
 	}
-	struct exposr_http_header headers[INGRESS_MAX_HEADERS];
 	struct exposr_http_request view;
 	size_t head_len = 0;
 	int status = 400;
-	switch (request_parser_head(&c->requests, data, want, max_head, &view, headers, &head_len,
-	                            &status)) {
-	case REQUEST_MORE:
+	switch (http_reader_head(&c->requests, data, want, max_head, &view, c->headers, &head_len,
+	                         &status)) {
+	case HTTP_READ_MORE:
 		c->phase = REQ_HEAD;
 		return false;
-	case REQUEST_ERROR:
+	case HTTP_READ_ERROR:
 		refuse_request(c, status, NULL);
 		return false;
-	case REQUEST_HEAD:
+	case HTTP_READ_HEAD:
 		break;
 	}
 	/* A body already here that would not parse is refused before its head goes. */
-	if (!request_parser_body_ahead_ok(&c->requests, input, head_len)) {
+	if (!http_reader_body_ahead_ok(&c->requests, input, head_len)) {
 		refuse_request(c, 400, NULL);
 		return false;
 	}
@@ -396,7 +397,7 @@ static bool pass_body(struct ingress_conn *c, struct evbuffer *input)
 	if (evbuffer_peek(input, -1, NULL, &chunk, 1) < 1)
 		return false;
 	bool done = false;
-	ssize_t used = request_parser_body(&c->requests, chunk.iov_base, chunk.iov_len, &done);
+	ssize_t used = http_reader_body(&c->requests, chunk.iov_base, chunk.iov_len, &done);
 	if (used < 0) {
 		/* Its head went to the target already: nothing sensible can follow. */
 		ingress_log(c->in, EXPOSR_LOG_DEBUG, "%s:%s: malformed request body", c->tunnel.id,
@@ -450,13 +451,13 @@ static bool response_head(void *arg, int status)
 	return c->ring_count > 0 && c->ring[c->ring_first].head_method;
 }
 
-static const struct response_events response_events = {
+static const struct http_response_events response_events = {
         .head = response_head,
 };
 
 static void response_ended(struct ingress_conn *c)
 {
-	if (response_interim(&c->responses))
+	if (http_response_interim(&c->responses))
 		return;
 	c->response_sent = false;
 	if (c->ring_count == 0)
@@ -496,8 +497,8 @@ static void channel_data(void *arg, struct exposr_stream *stream, struct evbuffe
 		if (evbuffer_peek(data, -1, NULL, &chunk, 1) < 1)
 			break;
 		size_t used = chunk.iov_len;
-		enum response_feed r =
-		        response_feed(&c->responses, chunk.iov_base, chunk.iov_len, &used);
+		enum http_response_feed r =
+		        http_response_feed(&c->responses, chunk.iov_base, chunk.iov_len, &used);
 		if (c->closing)
 			break;
 		struct evbuffer *dest = c->responses.in_head ? c->held : out;
@@ -509,9 +510,9 @@ static void channel_data(void *arg, struct exposr_stream *stream, struct evbuffe
 			release_held(c);
 			c->response_sent = true;
 		}
-		if (r == RESPONSE_END) {
+		if (r == HTTP_RESPONSE_END) {
 			response_ended(c);
-		} else if (r == RESPONSE_BROKEN) {
+		} else if (r == HTTP_RESPONSE_BROKEN) {
 			/* Not HTTP: what came is passed on, then the connection ends. */
 			ingress_log(c->in, EXPOSR_LOG_DEBUG, "%s:%s: target answered no HTTP",
 			            c->tunnel.id, c->peer_addr);
@@ -565,7 +566,7 @@ static void channel_closed(void *arg, struct exposr_stream *stream, bool error)
 	ingress_log(c->in, EXPOSR_LOG_DEBUG, "%s:%s: channel ended%s", c->tunnel.id, c->peer_addr,
 	            error ? " with an error" : "");
 	/* A response that runs until the end of the connection is complete now. */
-	if (!c->closing && response_finish(&c->responses))
+	if (!c->closing && http_response_finish(&c->responses))
 		response_ended(c);
 	if (!c->closing)
 		channel_gone(c);
@@ -643,6 +644,19 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 
 /* --- the ingress' side ------------------------------------------------------------- */
 
+/* The listener's limits hold on the connection after the takeover too. */
+static void conn_limits(struct ingress_conn *c)
+{
+	const struct ingress_settings *s = &c->in->settings;
+	c->in->host->http->limits(&c->limits);
+	if (s->idle_timeout_ms != 0)
+		c->limits.idle_timeout_ms = s->idle_timeout_ms;
+	if (s->head_timeout_ms != 0)
+		c->limits.head_timeout_ms = s->head_timeout_ms;
+	if (s->max_head_size != 0)
+		c->limits.max_head_bytes = s->max_head_size;
+}
+
 void conn_start(struct ingress *in, struct exposr_http_request *req, struct bufferevent *bev,
                 struct exposr_stream *channel, const struct ingress_tunnel *tunnel)
 {
@@ -667,14 +681,16 @@ void conn_start(struct ingress *in, struct exposr_http_request *req, struct buff
 	c->held = evbuffer_new();
 	c->outgoing = evbuffer_new();
 	c->timer = evtimer_new(in->host->event_base(), on_timer, c);
+	conn_limits(c);
+	c->headers = calloc(c->limits.max_headers, sizeof(*c->headers));
+	http_reader_init(&c->requests, c->limits.max_headers);
 	/* A client that takes nothing of its answers for the idle time is dropped. */
-	unsigned idle = in->settings.idle_timeout_ms;
+	unsigned idle = c->limits.idle_timeout_ms;
 	struct timeval write_timeout = {.tv_sec = idle / 1000,
 	                                .tv_usec = (suseconds_t)(idle % 1000) * 1000};
-	size_t read_high = in->settings.max_head_size + 1 > LOW_WATER
-	                           ? in->settings.max_head_size + 1
-	                           : LOW_WATER;
-	if (c->held == NULL || c->outgoing == NULL || c->timer == NULL ||
+	size_t read_high =
+	        c->limits.max_head_bytes + 1 > LOW_WATER ? c->limits.max_head_bytes + 1 : LOW_WATER;
+	if (c->held == NULL || c->outgoing == NULL || c->timer == NULL || c->headers == NULL ||
 	    bufferevent_set_timeouts(bev, NULL, &write_timeout) != 0) {
 		conn_close(c);
 		leave(c);
@@ -683,7 +699,7 @@ void conn_start(struct ingress *in, struct exposr_http_request *req, struct buff
 	bufferevent_setwatermark(bev, EV_WRITE, LOW_WATER, 0);
 	bufferevent_setwatermark(bev, EV_READ, 0, read_high);
 	bufferevent_setcb(bev, pub_read, pub_written, pub_event, c);
-	response_tracker_init(&c->responses, &response_events, c);
+	http_response_init(&c->responses, &response_events, c);
 	channel->vt->set_low_water(channel, LOW_WATER);
 	channel->vt->set_callbacks(channel, &channel_callbacks, c);
 	/* The core parsed the first head; its parser goes on to find the body's end. */
@@ -695,7 +711,7 @@ void conn_start(struct ingress *in, struct exposr_http_request *req, struct buff
 		leave(c);
 		return;
 	}
-	request_parser_continue(&c->requests, &listener);
+	http_reader_continue(&c->requests, &listener);
 	if (!c->closing && forward_head(c, req) == EXPOSR_OK) {
 		if (req->upgrade) {
 			conn_upgrade(c);

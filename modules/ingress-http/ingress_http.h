@@ -12,9 +12,6 @@ struct evbuffer;
 struct ingress_conn;
 struct admission;
 
-/* Headers per request head, as the core listener allows. */
-#define INGRESS_MAX_HEADERS 100
-
 /* Longest tunnel id or Host we keep: longer ones cannot name a tunnel anyway. */
 #define INGRESS_NAME_MAX 256
 
@@ -23,6 +20,7 @@ struct ingress_settings {
 	struct url_parts url;          /* --ingress-http-url, "rest" is "/" */
 	char domain[URL_HOSTNAME_MAX]; /* its hostname without a leading "*." */
 	int port;
+	/* Deprecated overrides of the listener's limits; 0: the listener's. */
 	unsigned idle_timeout_ms;
 	unsigned head_timeout_ms;
 	size_t max_head_size;

@@ -9,16 +9,20 @@
 
 #include <event2/buffer.h>
 
-#include "request_parser.h"
-#include "response.h"
+#include "http_reader.h"
+#include "http_response.h"
 #include "rewrite.h"
 #include "script.h"
 
 #define MAX_HEAD 16384
+/* Header fields per head, as the listener allows by default. */
+#define MAX_FIELDS 100
 /* Headers the rewrite may add (forwarding, via): the re-parse must have room for them. */
 #define ADDED_HEADERS 8
 
-static struct request_parser original, rewritten, continued;
+static struct http_reader original = {.max_fields = MAX_FIELDS},
+                          rewritten = {.max_fields = MAX_FIELDS},
+                          continued = {.max_fields = MAX_FIELDS};
 
 /* The core listener's parser settings as far as the hand-over goes: it pauses at the end
  * of a message (core/http_conn.c). */
@@ -37,12 +41,12 @@ static void check(bool ok)
 }
 
 /* The body's length as `p` measures it in `rest`: bytes taken, and whether it ended. */
-static ssize_t body_length(struct request_parser *p, const char *rest, size_t len, bool *done)
+static ssize_t body_length(struct http_reader *p, const char *rest, size_t len, bool *done)
 {
-	*done = request_parser_after_head(p);
+	*done = http_reader_after_head(p);
 	if (*done)
 		return 0;
-	return request_parser_body(p, rest, len, done);
+	return http_reader_body(p, rest, len, done);
 }
 
 static void fuzz_request(const uint8_t *data, size_t size)
@@ -51,22 +55,22 @@ static void fuzz_request(const uint8_t *data, size_t size)
 	check(buf != NULL);
 	memcpy(buf, data, size);
 	buf[size] = '\0';
-	struct exposr_http_header headers[INGRESS_MAX_HEADERS];
+	struct exposr_http_header headers[MAX_FIELDS];
 	struct exposr_http_request view;
 	size_t head_len = 0;
 	int status = 0;
-	enum request_parse r = request_parser_head(&original, buf, size, MAX_HEAD, &view, headers,
-	                                           &head_len, &status);
-	if (r == REQUEST_ERROR)
+	enum http_read r = http_reader_head(&original, buf, size, MAX_HEAD, &view, headers,
+	                                    &head_len, &status);
+	if (r == HTTP_READ_ERROR)
 		check(status == 400 || status == 431);
-	if (r != REQUEST_HEAD || view.header_count + ADDED_HEADERS > INGRESS_MAX_HEADERS) {
+	if (r != HTTP_READ_HEAD || view.header_count + ADDED_HEADERS > MAX_FIELDS) {
 		free(buf);
 		return;
 	}
 	check(head_len <= size);
 	struct evbuffer *ahead = evbuffer_new();
 	check(ahead != NULL && evbuffer_add(ahead, buf, size) == 0);
-	request_parser_body_ahead_ok(&original, ahead, head_len);
+	http_reader_body_ahead_ok(&original, ahead, head_len);
 	evbuffer_free(ahead);
 	view.remote_addr = "192.0.2.1";
 	struct ingress_target target = {.rewrite = true, .scheme = "http", .port = "8080"};
@@ -92,11 +96,11 @@ static void fuzz_request(const uint8_t *data, size_t size)
 	memcpy(again + new_len, rest, rest_len);
 	again[new_len + rest_len] = '\0';
 	evbuffer_free(out);
-	struct exposr_http_header headers2[INGRESS_MAX_HEADERS];
+	struct exposr_http_header headers2[MAX_FIELDS];
 	struct exposr_http_request view2;
 	size_t head_len2 = 0;
-	check(request_parser_head(&rewritten, again, new_len + rest_len, new_len, &view2, headers2,
-	                          &head_len2, &status) == REQUEST_HEAD);
+	check(http_reader_head(&rewritten, again, new_len + rest_len, new_len, &view2, headers2,
+	                       &head_len2, &status) == HTTP_READ_HEAD);
 	check(head_len2 == new_len);
 	check(strcmp(view.method, view2.method) == 0);
 	check(strcmp(view.target, view2.target) == 0);
@@ -112,7 +116,7 @@ static void fuzz_request(const uint8_t *data, size_t size)
 		listener.settings = (void *)&listener_settings;
 		llhttp_resume(&listener);
 		llhttp_execute(&listener, "", 0);
-		request_parser_continue(&continued, &listener);
+		http_reader_continue(&continued, &listener);
 		bool done1, done2, done3;
 		ssize_t used1 = body_length(&original, rest, rest_len, &done1);
 		ssize_t used2 = body_length(&rewritten, again + new_len, rest_len, &done2);
@@ -130,30 +134,30 @@ static bool on_response_head(void *arg, int status)
 	return *(const bool *)arg;
 }
 
-static const struct response_events events = {.head = on_response_head};
+static const struct http_response_events events = {.head = on_response_head};
 
 static void fuzz_response(const uint8_t *data, size_t size)
 {
 	struct script s = {data, size};
 	bool head_request = take_u8(&s) & 1;
-	struct response_tracker t;
-	response_tracker_init(&t, &events, &head_request);
+	struct http_response_tracker t;
+	http_response_init(&t, &events, &head_request);
 	while (s.left > 0) {
 		size_t len, used = 0;
 		const char *bytes = (const char *)take_bytes(&s, 1 + take_u8(&s) % 64, &len);
 		while (len > 0) {
-			enum response_feed f = response_feed(&t, bytes, len, &used);
-			if (f == RESPONSE_BROKEN)
+			enum http_response_feed f = http_response_feed(&t, bytes, len, &used);
+			if (f == HTTP_RESPONSE_BROKEN)
 				return;
 			check(used <= len);
-			if (f == RESPONSE_MORE || used == 0)
+			if (f == HTTP_RESPONSE_MORE || used == 0)
 				break;
-			response_interim(&t);
+			http_response_interim(&t);
 			bytes += used;
 			len -= used;
 		}
 	}
-	response_finish(&t);
+	http_response_finish(&t);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

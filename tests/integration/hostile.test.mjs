@@ -11,11 +11,12 @@ import { TunnelClient } from './lib/client.mjs';
 import { api } from './lib/api.mjs';
 
 const HEAD_TIMEOUT_S = 1;
+const MAX_HEADERS = 20;
 
 function config(port) {
   return {
     log: { level: 'warn' },
-    http: { bind: '127.0.0.1', 'head-timeout': HEAD_TIMEOUT_S, 'max-head-size': 8192 },
+    http: { bind: '127.0.0.1', 'head-timeout': HEAD_TIMEOUT_S, 'max-head-size': 8192, 'max-headers': MAX_HEADERS },
     modules: {
       'storage-memory': {},
       'api-v1': { port, 'allow-registration': true },
@@ -168,6 +169,24 @@ test('a head without end is 431 at max-head-size; the rest is not read', async (
   assert.ok(sent < 32 * 1024 * 1024, `answered after ${sent} bytes`);
   sock.destroy();
   assert.equal(await targetReceived(), '');
+});
+
+// The ingress reads the requests after the first on its side of the takeover, with the
+// listener's limits (its own max-head-size is not set here).
+test('later requests on a proxied connection keep the listener limits: 431 over http.max-headers or http.max-head-size', async () => {
+  const many = Array.from({ length: MAX_HEADERS + 1 }, (_, i) => `X-${i}: v\r\n`).join('');
+  const long = `X-Pad: ${'z'.repeat(9000)}\r\n`;
+  for (const fields of [many, long]) {
+    const raw = await rawRequest(srv.port, `GET /first HTTP/1.1\r\nHost: ${host}\r\n\r\n` +
+      `GET /over HTTP/1.1\r\nHost: ${host}\r\n${fields}\r\n`);
+    const lines = statusLines(raw);
+    assert.equal(lines.length, 2, raw);
+    assert.equal(lines[0], 'HTTP/1.1 200 OK');
+    assert.match(lines[1], /^HTTP\/1\.1 431 /);
+    const got = await targetReceived();
+    assert.match(got, /^GET \/first HTTP\/1\.1\r\n/);
+    assert.doesNotMatch(got, /\/over/);
+  }
 });
 
 test('deeply nested JSON is 400; a string holding NUL is 400 and stores nothing', async () => {

@@ -26,7 +26,7 @@
 /* Every wait below ends when its condition holds, or fails the test after this long. */
 #define WAIT_MS 3000
 
-static const struct http_limits test_limits = {
+static const struct exposr_http_limits test_limits = {
         .max_head_bytes = 1024,
         .max_headers = 8,
         .head_timeout_ms = 200,

@@ -1,8 +1,8 @@
-/* Responses coming back through the channel, followed with llhttp without being
- * changed: where each head ends and each response ends. */
-#include "response.h"
+/* Responses coming back from a target, followed with llhttp without being changed: where
+ * each head ends and each response ends. */
+#include "http_response.h"
 
-static struct response_tracker *tracker_of(llhttp_t *parser)
+static struct http_response_tracker *tracker_of(llhttp_t *parser)
 {
 	return parser->data;
 }
@@ -15,7 +15,7 @@ static int on_message_begin(llhttp_t *parser)
 
 static int on_headers_complete(llhttp_t *parser)
 {
-	struct response_tracker *t = tracker_of(parser);
+	struct http_response_tracker *t = tracker_of(parser);
 	int status = llhttp_get_status_code(parser);
 	t->in_head = false;
 	bool no_body = t->events->head(t->arg, status);
@@ -26,7 +26,7 @@ static int on_headers_complete(llhttp_t *parser)
 /* Stops at the end of every response, so that the next one is handled on its own. */
 static int on_message_complete(llhttp_t *parser)
 {
-	struct response_tracker *t = tracker_of(parser);
+	struct http_response_tracker *t = tracker_of(parser);
 	int status = llhttp_get_status_code(parser);
 	t->ended = true;
 	t->interim = status >= 100 && status < 200 && status != 101;
@@ -39,8 +39,8 @@ static const llhttp_settings_t response_settings = {
         .on_message_complete = on_message_complete,
 };
 
-void response_tracker_init(struct response_tracker *t, const struct response_events *events,
-                           void *arg)
+void http_response_init(struct http_response_tracker *t, const struct http_response_events *events,
+                        void *arg)
 {
 	llhttp_init(&t->parser, HTTP_RESPONSE, &response_settings);
 	t->parser.data = t;
@@ -54,30 +54,30 @@ void response_tracker_init(struct response_tracker *t, const struct response_eve
 	t->interim = false;
 }
 
-enum response_feed response_feed(struct response_tracker *t, const char *data, size_t len,
-                                 size_t *used)
+enum http_response_feed http_response_feed(struct http_response_tracker *t, const char *data,
+                                           size_t len, size_t *used)
 {
 	t->ended = false;
 	llhttp_errno_t err = llhttp_execute(&t->parser, data, len);
 	if (err == HPE_OK) {
 		*used = len;
-		return RESPONSE_MORE;
+		return HTTP_RESPONSE_MORE;
 	}
 	if (err == HPE_PAUSED && t->ended) {
 		*used = (size_t)(llhttp_get_error_pos(&t->parser) - data);
 		llhttp_resume(&t->parser);
-		return RESPONSE_END;
+		return HTTP_RESPONSE_END;
 	}
 	*used = len;
-	return RESPONSE_BROKEN;
+	return HTTP_RESPONSE_BROKEN;
 }
 
-bool response_interim(const struct response_tracker *t)
+bool http_response_interim(const struct http_response_tracker *t)
 {
 	return t->interim;
 }
 
-bool response_finish(struct response_tracker *t)
+bool http_response_finish(struct http_response_tracker *t)
 {
 	t->ended = false;
 	llhttp_errno_t err = llhttp_finish(&t->parser);

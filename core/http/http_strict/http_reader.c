@@ -1,16 +1,15 @@
-/* Requests on a proxied connection, parsed with llhttp: heads into a view the rewrite
- * reads, bodies only measured, so that their bytes pass on untouched. */
-#include "request_parser.h"
+/* Later requests on a connection a handler took over, parsed with llhttp: heads into a
+ * view, bodies only measured, so that their bytes can pass on untouched. */
+#include "http_reader.h"
 
 #include <stddef.h>
 #include <string.h>
 
 #include "http_strict.h"
 
-static struct request_parser *parser_of(llhttp_t *parser)
+static struct http_reader *parser_of(llhttp_t *parser)
 {
-	return (struct request_parser *)((char *)parser->data -
-	                                 offsetof(struct request_parser, head));
+	return (struct http_reader *)((char *)parser->data - offsetof(struct http_reader, head));
 }
 
 /* llhttp stops at the end of each message, so that a pipelined request stays apart. */
@@ -25,20 +24,26 @@ static const llhttp_settings_t request_settings = {
         .on_message_complete = on_message_complete,
 };
 
-static void reset(struct request_parser *p)
+static void reset(struct http_reader *p)
 {
 	http_strict_init(&p->parser, HTTP_REQUEST, &request_settings);
 	p->parser.data = &p->head;
-	http_head_start(&p->head, INGRESS_MAX_HEADERS);
+	http_head_start(&p->head, p->max_fields);
 	p->message_done = false;
 }
 
-void request_parser_free(struct request_parser *p)
+void http_reader_init(struct http_reader *p, size_t max_fields)
+{
+	memset(p, 0, sizeof(*p));
+	p->max_fields = max_fields;
+}
+
+void http_reader_free(struct http_reader *p)
 {
 	http_head_free(&p->head);
 }
 
-void request_parser_continue(struct request_parser *p, const llhttp_t *listener)
+void http_reader_continue(struct http_reader *p, const llhttp_t *listener)
 {
 	reset(p);
 	p->head.complete = true; /* past the head: trailers are not recorded */
@@ -50,10 +55,9 @@ void request_parser_continue(struct request_parser *p, const llhttp_t *listener)
 	llhttp_resume(&p->parser);
 }
 
-enum request_parse request_parser_head(struct request_parser *p, char *data, size_t len,
-                                       size_t max_head, struct exposr_http_request *view,
-                                       struct exposr_http_header *headers, size_t *head_len,
-                                       int *status)
+enum http_read http_reader_head(struct http_reader *p, char *data, size_t len, size_t max_head,
+                                struct exposr_http_request *view,
+                                struct exposr_http_header *headers, size_t *head_len, int *status)
 {
 	/* One byte past the limit is enough to know that it is exceeded. */
 	size_t feed = len > max_head ? max_head + 1 : len;
@@ -62,22 +66,22 @@ enum request_parse request_parser_head(struct request_parser *p, char *data, siz
 	llhttp_errno_t err = llhttp_execute(&p->parser, data, feed);
 	if (err == HPE_OK) {
 		if (feed <= max_head)
-			return REQUEST_MORE;
+			return HTTP_READ_MORE;
 		*status = 431;
-		return REQUEST_ERROR;
+		return HTTP_READ_ERROR;
 	}
 	if (err != HPE_PAUSED || p->head.target.len == 0) {
 		*status = p->head.error_status != 0 ? p->head.error_status : 400;
-		return REQUEST_ERROR;
+		return HTTP_READ_ERROR;
 	}
 	*head_len = (size_t)(llhttp_get_error_pos(&p->parser) - data);
 	if (*head_len > max_head) {
 		*status = 431;
-		return REQUEST_ERROR;
+		return HTTP_READ_ERROR;
 	}
 	if (http_strict_head_error(data, *head_len) != NULL) {
 		*status = 400;
-		return REQUEST_ERROR;
+		return HTTP_READ_ERROR;
 	}
 	memset(view, 0, sizeof(*view));
 	http_head_view(&p->head, &p->parser, data, view, headers);
@@ -85,10 +89,10 @@ enum request_parse request_parser_head(struct request_parser *p, char *data, siz
 	view->query = "";
 	view->head_raw = data;
 	view->head_raw_len = *head_len;
-	return REQUEST_HEAD;
+	return HTTP_READ_HEAD;
 }
 
-bool request_parser_after_head(struct request_parser *p)
+bool http_reader_after_head(struct http_reader *p)
 {
 	/* A request without a body ends with its head: llhttp says so on an empty feed (a
 	 * continued listener's parser has said so already). */
@@ -101,7 +105,7 @@ bool request_parser_after_head(struct request_parser *p)
 	return true;
 }
 
-ssize_t request_parser_body(struct request_parser *p, const char *data, size_t len, bool *done)
+ssize_t http_reader_body(struct http_reader *p, const char *data, size_t len, bool *done)
 {
 	*done = false;
 	llhttp_errno_t err = llhttp_execute(&p->parser, data, len);
@@ -116,8 +120,7 @@ ssize_t request_parser_body(struct request_parser *p, const char *data, size_t l
 	return -1;
 }
 
-bool request_parser_body_ahead_ok(const struct request_parser *p, struct evbuffer *input,
-                                  size_t skip)
+bool http_reader_body_ahead_ok(const struct http_reader *p, struct evbuffer *input, size_t skip)
 {
 	return http_strict_body_ahead_ok(&p->parser, input, skip);
 }
