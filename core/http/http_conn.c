@@ -17,14 +17,14 @@
  * response before the client has read it. */
 #define LINGER_TIMEOUT_MS 2000
 
-static struct http_conn *connections;
+static LIST_HEAD(, http_conn) connections = LIST_HEAD_INITIALIZER(connections);
 /* Shutting down: connections close once they owe nothing, then `quiesce_done` runs. */
 static bool quiescing;
 static void (*quiesce_done)(void);
 
 static void check_quiesced(void)
 {
-	if (!quiescing || connections != NULL || quiesce_done == NULL)
+	if (!quiescing || !LIST_EMPTY(&connections) || quiesce_done == NULL)
 		return;
 	void (*done)(void) = quiesce_done;
 	quiesce_done = NULL;
@@ -40,12 +40,7 @@ void http_conn_free(struct http_conn *conn)
 		else
 			http_request_free(conn->req);
 	}
-	if (conn->prev != NULL)
-		conn->prev->next = conn->next;
-	else
-		connections = conn->next;
-	if (conn->next != NULL)
-		conn->next->prev = conn->prev;
+	LIST_REMOVE(conn, link);
 	if (conn->timer != NULL)
 		event_free(conn->timer);
 	if (conn->bev != NULL)
@@ -58,8 +53,8 @@ void http_conn_free(struct http_conn *conn)
 void http_conns_close_all(void)
 {
 	quiesce_done = NULL;
-	while (connections != NULL)
-		http_conn_free(connections);
+	while (!LIST_EMPTY(&connections))
+		http_conn_free(LIST_FIRST(&connections));
 	quiescing = false;
 }
 
@@ -70,9 +65,9 @@ void http_conns_quiesce(void (*done)(void))
 	quiescing = true;
 	quiesce_done = done;
 	/* Connections between requests owe nothing; the others finish their response. */
-	struct http_conn *conn = connections;
+	struct http_conn *conn = LIST_FIRST(&connections);
 	while (conn != NULL) {
-		struct http_conn *next = conn->next;
+		struct http_conn *next = LIST_NEXT(conn, link);
 		if (conn->phase == PHASE_IDLE || conn->phase == PHASE_HEAD)
 			conn_start_linger(conn);
 		conn = next;
@@ -396,10 +391,7 @@ void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct 
 	 * response would cost an epoll round and a write per 16 KiB. */
 	bufferevent_set_max_single_write(conn->bev, 512 * 1024);
 	/* From here http_conn_free() closes the socket. */
-	conn->next = connections;
-	if (connections != NULL)
-		connections->prev = conn;
-	connections = conn;
+	LIST_INSERT_HEAD(&connections, conn, link);
 	http_strict_init(&conn->parser, HTTP_REQUEST, &parser_settings);
 	conn->parser.data = &conn->head;
 	conn->phase = PHASE_HEAD;

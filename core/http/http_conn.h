@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 
 #include <event2/util.h>
@@ -50,8 +51,7 @@ struct http_request {
 };
 
 struct http_conn {
-	struct http_conn *prev;
-	struct http_conn *next;
+	LIST_ENTRY(http_conn) link;
 	struct bufferevent *bev;
 	struct event *timer;
 	llhttp_t parser;

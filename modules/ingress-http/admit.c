@@ -12,7 +12,7 @@
 #include "tunnel_lookup.h"
 
 struct admission {
-	struct admission *prev, *next;
+	LIST_ENTRY(admission) link;
 	struct ingress *in;
 	struct exposr_http_request *req;
 	void *open_token; /* while the channel is being opened */
@@ -26,10 +26,7 @@ static struct admission *admission_new(struct ingress *in, struct exposr_http_re
 		return NULL;
 	a->in = in;
 	a->req = req;
-	a->next = in->admissions;
-	if (in->admissions != NULL)
-		in->admissions->prev = a;
-	in->admissions = a;
+	LIST_INSERT_HEAD(&in->admissions, a, link);
 	in->admission_count++;
 	return a;
 }
@@ -38,12 +35,7 @@ static struct admission *admission_new(struct ingress *in, struct exposr_http_re
 static void admission_free(struct admission *a)
 {
 	struct ingress *in = a->in;
-	if (a->prev != NULL)
-		a->prev->next = a->next;
-	else
-		in->admissions = a->next;
-	if (a->next != NULL)
-		a->next->prev = a->prev;
+	LIST_REMOVE(a, link);
 	in->admission_count--;
 	free(a);
 	ingress_check_drained(in);
@@ -212,8 +204,8 @@ void admission_handle(void *self, struct exposr_http_request *req)
 
 void admissions_abort_all(struct ingress *in)
 {
-	while (in->admissions != NULL) {
-		struct admission *a = in->admissions;
+	while (!LIST_EMPTY(&in->admissions)) {
+		struct admission *a = LIST_FIRST(&in->admissions);
 		if (a->open_token != NULL)
 			in->host->tunnels->cancel_reach(a->open_token);
 		in->host->http->respond(a->req, 503, NULL, NULL, 0);

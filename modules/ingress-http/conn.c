@@ -42,7 +42,7 @@ struct in_flight {
 };
 
 struct ingress_conn {
-	struct ingress_conn *prev, *next;
+	LIST_ENTRY(ingress_conn) link;
 	struct ingress *in;
 	struct bufferevent *pub;
 	struct exposr_stream *channel;
@@ -90,12 +90,7 @@ static void release_public(const struct exposr_host *host, struct bufferevent *b
 static void conn_teardown(struct ingress_conn *c)
 {
 	struct ingress *in = c->in;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		in->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	LIST_REMOVE(c, link);
 	in->conn_count--;
 	in->host->metrics->add(in->conns_gauge, -1);
 	if (c->timer != NULL)
@@ -671,10 +666,7 @@ void conn_start(struct ingress *in, struct exposr_http_request *req, struct buff
 	c->channel = channel;
 	c->tunnel = *tunnel;
 	snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", req->remote_addr);
-	c->next = in->conns;
-	if (in->conns != NULL)
-		in->conns->prev = c;
-	in->conns = c;
+	LIST_INSERT_HEAD(&in->conns, c, link);
 	in->conn_count++;
 	in->host->metrics->add(in->conns_gauge, 1);
 	enter(c);
@@ -725,9 +717,9 @@ void conn_start(struct ingress *in, struct exposr_http_request *req, struct buff
 
 void conns_stop(struct ingress *in)
 {
-	struct ingress_conn *c = in->conns;
+	struct ingress_conn *c = LIST_FIRST(&in->conns);
 	while (c != NULL) {
-		struct ingress_conn *next = c->next;
+		struct ingress_conn *next = LIST_NEXT(c, link);
 		/* Between requests: nothing is lost by ending now. The others end after
 		 * their current answer (response_ended). */
 		if (c->ring_count == 0 && (c->phase == REQ_IDLE || c->phase == REQ_HEAD))
@@ -738,8 +730,8 @@ void conns_stop(struct ingress *in)
 
 void conns_free_all(struct ingress *in)
 {
-	while (in->conns != NULL) {
-		struct ingress_conn *c = in->conns;
+	while (!LIST_EMPTY(&in->conns)) {
+		struct ingress_conn *c = LIST_FIRST(&in->conns);
 		c->closing = true;
 		c->depth = 0;
 		conn_teardown(c);

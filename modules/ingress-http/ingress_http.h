@@ -2,6 +2,8 @@
 #ifndef EXPOSR_INGRESS_HTTP_H
 #define EXPOSR_INGRESS_HTTP_H
 
+#include <sys/queue.h>
+
 #include <exposr/ingress.h>
 #include <exposr/module.h>
 
@@ -30,9 +32,9 @@ struct ingress {
 	const struct exposr_host *host;
 	struct exposr_module_handle *mod;
 	struct ingress_settings settings;
-	struct ingress_conn *conns; /* proxied connections in HTTP mode */
+	LIST_HEAD(, ingress_conn) conns; /* proxied connections in HTTP mode */
 	size_t conn_count;
-	struct admission *admissions; /* first requests between route and takeover */
+	LIST_HEAD(, admission) admissions; /* first requests between route and takeover */
 	size_t admission_count;
 	size_t splice_count;                 /* upgraded connections the core splice owns */
 	struct exposr_metric *conns_gauge;   /* conn_count, for /metrics */
