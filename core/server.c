@@ -33,8 +33,7 @@ struct server {
 static struct server server;
 
 /* The core's settings, once: the log, the listeners' limits, the drain timeout. */
-static int read_core(const struct exposr_cfg *root, struct exposr_http_limits *limits,
-                     const char **bind)
+static int read_core(const struct exposr_cfg *root, struct http_limits *limits, const char **bind)
 {
 	struct core_settings cs;
 	if (core_settings_read(root, &cs) != 0)
@@ -170,7 +169,7 @@ enum start_result { START_OK, START_FAILED, START_INTERRUPTED };
 
 /* Storage, listeners, modules, cluster, in that order. One signal that comes after the last
  * check is pending until the loop runs and takes it. */
-static enum start_result start_all(const char *bind, const struct exposr_http_limits *limits)
+static enum start_result start_all(const char *bind, const struct http_limits *limits)
 {
 	if (start_interrupted())
 		return START_INTERRUPTED;
@@ -213,7 +212,7 @@ static int run_loop(const char *module_dir)
  * started. */
 int server_run(const struct exposr_cfg *root, const char *module_dir)
 {
-	struct exposr_http_limits limits;
+	struct http_limits limits;
 	const char *bind;
 	int rc = EXIT_CONFIG;
 	if (read_core(root, &limits, &bind) != 0 || services_configure(root) != 0 ||

@@ -356,7 +356,7 @@ static void conn_timeout(evutil_socket_t fd, short what, void *arg)
 
 void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct sockaddr *addr,
                       socklen_t addr_len, int route_port, int local_port,
-                      const struct exposr_http_limits *limits)
+                      const struct http_limits *limits)
 {
 	struct http_conn *conn = calloc(1, sizeof(*conn));
 	if (conn == NULL) {

@@ -47,7 +47,7 @@ struct http_request {
 	struct exposr_http_header *headers;
 	struct growbuf head_raw;
 	struct growbuf body;
-	llhttp_t parser; /* the connection's, copied at takeover */
+	llhttp_t parser; /* the connection's, copied at takeover for http_forward.c */
 };
 
 struct http_conn {
@@ -57,7 +57,7 @@ struct http_conn {
 	llhttp_t parser;
 	struct http_head head; /* the parser's data */
 	enum conn_phase phase;
-	const struct exposr_http_limits *limits;
+	const struct http_limits *limits;
 	int route_port;
 	int local_port;
 	int remote_port;
@@ -104,7 +104,7 @@ const struct exposr_http_route *http_route_get(size_t index);
 /* Serves an accepted socket (closed on failure). `limits` must outlive the connection. */
 void http_conn_accept(struct event_base *base, evutil_socket_t fd, const struct sockaddr *addr,
                       socklen_t addr_len, int route_port, int local_port,
-                      const struct exposr_http_limits *limits);
+                      const struct http_limits *limits);
 /* Closes every connection the listeners still own. */
 void http_conns_close_all(void);
 /* Lets every connection finish the response it owes, then closes it; `done` runs
@@ -137,7 +137,6 @@ void http_decline(struct exposr_http_request *req);
 struct bufferevent *http_takeover(struct exposr_http_request *req);
 void http_release(struct exposr_http_request *req);
 const char *http_reason(int status);
-int http_parser_state(const struct exposr_http_request *req, void *parser, size_t size);
 int http_format_error(struct evbuffer *out, int status, const char *code, bool head_only);
 /* The JSON error code of the listener's own answers ("BAD_REQUEST"). */
 const char *http_error_code(int status);

@@ -13,6 +13,7 @@
 #include <event2/listener.h>
 
 #include "http_conn.h"
+#include "http_forward.h"
 #include "log.h"
 #include "request_header.h"
 
@@ -32,7 +33,7 @@ static struct route_entry *routes;
 static size_t route_count;
 static size_t route_capacity;
 static struct listener *listeners;
-static struct exposr_http_limits limits;
+static struct http_limits limits;
 
 size_t http_route_count(void)
 {
@@ -226,10 +227,10 @@ static void listeners_free_until(struct listener *stop)
 }
 
 int http_listeners_open(struct event_base *base, const char *bind_address,
-                        const struct exposr_http_limits *configured)
+                        const struct http_limits *configured)
 {
 	/* Zero means the default. */
-	static const struct exposr_http_limits defaults = {
+	static const struct http_limits defaults = {
 	        .max_head_bytes = HTTP_DEFAULT_MAX_HEAD_BYTES,
 	        .max_headers = HTTP_DEFAULT_MAX_HEADERS,
 	        .head_timeout_ms = HTTP_DEFAULT_HEAD_TIMEOUT_MS,
@@ -287,11 +288,6 @@ void http_listeners_free(void)
 	route_capacity = 0;
 }
 
-static void http_limits_get(struct exposr_http_limits *out)
-{
-	*out = limits;
-}
-
 const struct exposr_http_api http_api = {
         .size = sizeof(struct exposr_http_api),
         .route_add = http_route_add,
@@ -301,7 +297,7 @@ const struct exposr_http_api http_api = {
         .takeover = http_takeover,
         .release = http_release,
         .reason = http_reason,
-        .parser_state = http_parser_state,
-        .format_error = http_format_error,
-        .limits = http_limits_get,
+        .forward = http_forward_start,
+        .forward_stop = http_forward_stop,
+        .forward_close = http_forward_close,
 };

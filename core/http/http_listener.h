@@ -7,6 +7,14 @@
 
 struct event_base;
 
+/* The listener's limits, on every request of a connection, forwarded ones included. */
+struct http_limits {
+	size_t max_head_bytes;    /* request line + headers; over it: 431 */
+	size_t max_headers;       /* over it: 431 */
+	unsigned head_timeout_ms; /* a started head must be complete by then: 408 */
+	unsigned idle_timeout_ms; /* a keep-alive connection with no request is closed */
+};
+
 #define HTTP_DEFAULT_MAX_HEAD_BYTES  (16 * 1024)
 #define HTTP_DEFAULT_MAX_HEADERS     100
 #define HTTP_DEFAULT_HEAD_TIMEOUT_MS 10000
@@ -21,7 +29,7 @@ void http_routes_remove_module(struct exposr_module_handle *mod);
 /* Binds one listener per distinct route port on `bind_address` (NULL: every
  * interface, IPv4 and IPv6). Logs and fails on the first port that cannot be bound. */
 int http_listeners_open(struct event_base *base, const char *bind_address,
-                        const struct exposr_http_limits *limits);
+                        const struct http_limits *limits);
 /* The port actually bound for a route port (differs only for port 0, in tests). */
 int http_listener_bound_port(int route_port);
 /* Stops accepting; open connections keep being served. */

@@ -370,7 +370,7 @@ struct bufferevent *http_takeover(struct exposr_http_request *pub)
 	if (conn == NULL)
 		return NULL;
 	/* Reading stays disabled, as on a new bufferevent: the new owner enables it. */
-	/* The body's framing, for a new owner that goes on reading HTTP (parser_state). */
+	/* The body's framing, for a forwarded connection (http_forward.c). */
 	req->parser = conn->parser;
 	struct bufferevent *bev = conn->bev;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
@@ -380,15 +380,6 @@ struct bufferevent *http_takeover(struct exposr_http_request *pub)
 	req->conn = NULL;
 	http_conn_free(conn);
 	return bev;
-}
-
-int http_parser_state(const struct exposr_http_request *pub, void *parser, size_t size)
-{
-	const struct http_request *req = (const struct http_request *)pub;
-	if (!req->taken_over || size != sizeof(req->parser))
-		return EXPOSR_ERROR;
-	memcpy(parser, &req->parser, size);
-	return EXPOSR_OK;
 }
 
 void http_release(struct exposr_http_request *pub)

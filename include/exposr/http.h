@@ -6,19 +6,11 @@
 
 struct bufferevent;
 struct evbuffer;
+struct exposr_stream;
 
 struct exposr_http_header {
 	const char *name;
 	const char *value;
-};
-
-/* The listener's limits, which a handler that goes on reading HTTP on a connection it
- * took over applies as well. */
-struct exposr_http_limits {
-	size_t max_head_bytes;    /* request line + headers; over it: 431 */
-	size_t max_headers;       /* over it: 431 */
-	unsigned head_timeout_ms; /* a started head must be complete by then: 408 */
-	unsigned idle_timeout_ms; /* a keep-alive connection with no request is closed */
 };
 
 /* A parsed request head (and, for routes that ask for it, the whole body). Owned by
@@ -59,6 +51,35 @@ struct exposr_http_route {
 	void *self;
 };
 
+/* A connection the listener carries to a stream for a handler (forward() below). */
+struct exposr_http_forward;
+
+struct exposr_http_forward_hooks {
+	/* A later request on the connection (the first is the handler's own): 0 to carry it,
+	 * or the status (4xx/5xx) and JSON error `*code` (NULL: the listener's) it is refused
+	 * with, after the responses before it; the connection then ends. Optional. */
+	int (*check)(void *ctx, const struct exposr_http_request *req, const char **code);
+	/* Appends the head the stream gets for `req` to `out`; EXPOSR_ERROR ends the
+	 * connection. Every request, the first included. */
+	int (*write_head)(void *ctx, const struct exposr_http_request *req, struct evbuffer *out);
+	/* An upgrade went through: the client's connection and the stream are the handler's
+	 * from here on, with bytes that followed already in them; the handler sets the
+	 * stream's callbacks before it returns (host->streams->splice does). `done` follows. */
+	void (*upgraded)(void *ctx, struct exposr_stream *client, struct exposr_stream *stream);
+	void (*done)(void *ctx);
+};
+
+struct exposr_http_forward_options {
+	const char *label; /* names the connection in the log, with the peer address */
+	/* The JSON error code of the 502 when the stream fails before a response began;
+	 * NULL: the listener's. */
+	const char *stream_error_code;
+	/* Over the listener's limits on this connection; 0: the listener's. */
+	unsigned head_timeout_ms;
+	unsigned idle_timeout_ms;
+	size_t max_head_bytes;
+};
+
 struct exposr_http_api {
 	size_t size;
 	int (*route_add)(struct exposr_module_handle *mod, const struct exposr_http_route *route);
@@ -79,20 +100,25 @@ struct exposr_http_api {
 	void (*release)(struct exposr_http_request *req);
 	/* Standard reason phrase of a status code ("Not Found"). */
 	const char *(*reason)(int status);
-	/* ABI 2.0. After takeover, for a handler that goes on reading HTTP on the
-	 * connection: copies the listener's llhttp parser as it stands after the head
-	 * (`parser` is an llhttp_t of `size` bytes; its `settings` and `data` are the
-	 * listener's and must be replaced), so that the body is followed on without the head
-	 * being parsed again. EXPOSR_ERROR before takeover or for another llhttp_t size. */
-	int (*parser_state)(const struct exposr_http_request *req, void *parser, size_t size);
-	/* ABI 2.0. Appends the listener's error answer for a connection it no longer owns: a
-	 * complete HTTP/1.1 response with the JSON body {"error":"<code>"} (`code` NULL: the
-	 * listener's own code for the status), Date and Connection: close; `head_only`: the
-	 * request was HEAD, so no body. Nothing is appended on failure. */
-	int (*format_error)(struct evbuffer *out, int status, const char *code, bool head_only);
-	/* ABI 2.0. The listeners' limits (http.max-head-size, http.max-headers,
-	 * http.head-timeout, http.idle-timeout); known once the listeners are open. */
-	void (*limits)(struct exposr_http_limits *out);
+	/* ABI 3.0. A proxying handler: the listener carries this request and every later one
+	 * on its connection through `stream` (a tunnel channel, say) and the responses back,
+	 * and owns the HTTP/1.1 of it: the body's framing, keep-alive, pipelining, the head
+	 * and idle timers, the limits, the answers when a request cannot be carried or the
+	 * stream fails before a response began (JSON, as the listener's own errors). The
+	 * handler only says what each head becomes (`hooks`). Takes `stream` and finishes
+	 * `req` (no release()). NULL: the connection is already gone (the client left, or it
+	 * ended while the first request went); `done` is then never called. Otherwise
+	 * `hooks->done(ctx)` runs once, when the connection ends. */
+	struct exposr_http_forward *(*forward)(struct exposr_http_request *req,
+	                                       struct exposr_stream *stream,
+	                                       const struct exposr_http_forward_options *options,
+	                                       const struct exposr_http_forward_hooks *hooks,
+	                                       void *ctx);
+	/* ABI 3.0. Stopping: a forwarded connection between requests ends now, one with
+	 * requests in flight after their responses; `done` follows either way. */
+	void (*forward_stop)(struct exposr_http_forward *forward);
+	/* ABI 3.0. Unloading: ends it at once, without `done`. */
+	void (*forward_close)(struct exposr_http_forward *forward);
 };
 
 #endif

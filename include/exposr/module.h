@@ -9,8 +9,9 @@
  * things at the end of tables, so a module built against an older minor loads; a change
  * that removes or moves anything is a new major (2.0: one registration function per
  * kind, checked by the core; the unused api `public_url` slot gone; each descriptor's
- * settings table; the HTTP table's parser_state and format_error). */
-#define EXPOSR_ABI_MAJOR 2
+ * settings table; 3.0: the HTTP table's forward() in place of parser_state, format_error
+ * and limits, which only a proxying handler used). */
+#define EXPOSR_ABI_MAJOR 3
 #define EXPOSR_ABI_MINOR 0
 
 #define EXPOSR_MODULE_SYMBOL "exposr_module"

@@ -1,5 +1,5 @@
 /* The first request on a public connection: which tunnel its Host names (§5.2), the
- * checks of §5.3 in their order, the tunnel channel, then the takeover. */
+ * checks of §5.3 in their order, the tunnel channel, then the hand-over to proxied.c. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,14 +90,7 @@ static void on_channel(void *arg, int status, struct exposr_stream *channel, boo
 		admission_fail(a, 502, ERR_TARGET_CON_FAILED);
 		return;
 	}
-	struct bufferevent *bev = in->host->http->takeover(a->req);
-	if (bev == NULL) {
-		/* The client left while the channel was being opened. */
-		channel->vt->close(channel);
-	} else {
-		conn_start(in, a->req, bev, channel, &a->tunnel);
-	}
-	in->host->http->release(a->req);
+	proxied_start(in, a->req, channel, &a->tunnel);
 	admission_free(a);
 }
 

@@ -1,5 +1,5 @@
 /* The ingress' error responses (docs/ingress.md §5.3, §5.8): JSON bodies with the error code
- * the clients know. On a proxied connection the listener's own format_error writes them. */
+ * the clients know. On a forwarded connection the listener writes them. */
 #ifndef EXPOSR_INGRESS_HTTP_ERRORS_H
 #define EXPOSR_INGRESS_HTTP_ERRORS_H
 

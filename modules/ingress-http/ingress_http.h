@@ -9,8 +9,6 @@
 
 #include "whatwg_url.h"
 
-struct bufferevent;
-struct evbuffer;
 struct ingress_conn;
 struct admission;
 
@@ -68,13 +66,14 @@ void ingress_log(struct ingress *in, enum exposr_log_level level, const char *fm
 void admission_handle(void *self, struct exposr_http_request *req);
 void admissions_abort_all(struct ingress *in);
 
-/* conn.c: the connection of a request that passed every check, with its channel.
- * Takes `bev` and `channel`; `req` is only read (the caller releases it). */
-void conn_start(struct ingress *in, struct exposr_http_request *req, struct bufferevent *bev,
-                struct exposr_stream *channel, const struct ingress_tunnel *tunnel);
-/* Stopping: closes the connections that have nothing in flight. */
-void conns_stop(struct ingress *in);
-/* Unloading: closes everything at once. */
-void conns_free_all(struct ingress *in);
+/* proxied.c: a request that passed every check goes on with its channel; the listener
+ * carries it and the later requests on its connection. Takes `channel` and finishes
+ * `req`. */
+void proxied_start(struct ingress *in, struct exposr_http_request *req,
+                   struct exposr_stream *channel, const struct ingress_tunnel *tunnel);
+/* Stopping: connections end between requests. */
+void proxied_stop_all(struct ingress *in);
+/* Unloading: they end at once. */
+void proxied_close_all(struct ingress *in);
 
 #endif

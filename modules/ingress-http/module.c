@@ -169,7 +169,7 @@ static int ingress_stop(void *state)
 	in->stopping = true;
 	/* Counted as drained here, not through host->drained() from inside stop(). */
 	in->drained = true;
-	conns_stop(in);
+	proxied_stop_all(in);
 	if (in->conn_count == 0 && in->admission_count == 0 && in->splice_count == 0)
 		return EXPOSR_OK;
 	in->drained = false;
@@ -184,7 +184,7 @@ static void ingress_fini(void *state)
 	/* Nothing is reported any more while everything goes. */
 	in->drained = true;
 	admissions_abort_all(in);
-	conns_free_all(in);
+	proxied_close_all(in);
 	if (in->splice_count > 0)
 		ingress_log(in, EXPOSR_LOG_WARN, "%zu upgraded connections still open at exit",
 		            in->splice_count);

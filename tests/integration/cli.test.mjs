@@ -157,7 +157,7 @@ test('a module of another ABI major is refused with one line', async () => {
   const file = writeConfig('modules:\n  fixture-abi: {}\n');
   const r = await runExposrd(['--config', file, '--module-dir', FIXTURES]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /fixture-abi\.so: refused: built for module ABI 3\.0, exposrd has 2\.\d+\n$/);
+  assert.match(r.stderr, /fixture-abi\.so: refused: built for module ABI 4\.0, exposrd has 3\.\d+\n$/);
 });
 
 test('a missing config file is an error', async () => {

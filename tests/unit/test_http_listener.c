@@ -20,13 +20,15 @@
 #include <llhttp.h>
 
 #include "capture.h"
+#include "http_conn.h"
 #include "http_listener.h"
 #include "log.h"
+#include "streams.h"
 
 /* Every wait below ends when its condition holds, or fails the test after this long. */
 #define WAIT_MS 3000
 
-static const struct exposr_http_limits test_limits = {
+static const struct http_limits test_limits = {
         .max_head_bytes = 1024,
         .max_headers = 8,
         .head_timeout_ms = 200,
@@ -766,48 +768,206 @@ Test(http_listener, takeover_route_after_a_body_was_read_is_500)
 	client_close(&c);
 }
 
-/* A handler that goes on reading HTTP after the takeover: the listener's parser, as it
- * stands after the head, and the listener's error answer on the connection. */
-static int state_before_takeover;
-static llhttp_t state_after_takeover;
+/* --- Forwarded connections --- */
 
-static void take_over_and_refuse(void *self, struct exposr_http_request *req)
+/* The "target": the far end of a socket pair whose near end is the stream the listener
+ * carries the connection through. */
+static struct client target;
+static struct exposr_http_forward *forwarded;
+static int forward_done_calls;
+static int upgraded_calls;
+
+static int forward_write_head(void *ctx, const struct exposr_http_request *req,
+                              struct evbuffer *out)
 {
-	(void)self;
-	llhttp_t state;
-	state_before_takeover = http_api.parser_state(req, &state, sizeof(state));
-	taken = http_api.takeover(req);
-	cr_assert_not_null(taken);
-	cr_assert_eq(http_api.parser_state(req, &state, sizeof(state) - 1), EXPOSR_ERROR);
-	cr_assert_eq(http_api.parser_state(req, &state_after_takeover, sizeof(llhttp_t)),
-	             EXPOSR_OK);
-	http_api.release(req);
-	cr_assert_eq(http_api.format_error(bufferevent_get_output(taken), 421,
-	                                   "MISDIRECTED_REQUEST", false),
-	             EXPOSR_OK);
-	bufferevent_setcb(taken, NULL, taken_written, NULL, NULL);
-	cr_assert_eq(bufferevent_enable(taken, EV_WRITE), 0);
+	(void)ctx;
+	if (evbuffer_add_printf(out, "%s %s HTTP/1.1\r\nX-Forwarded: yes\r\n", req->method,
+	                        req->target) < 0)
+		return EXPOSR_ERROR;
+	for (size_t i = 0; i < req->header_count; i++)
+		if (evbuffer_add_printf(out, "%s: %s\r\n", req->headers[i].name,
+		                        req->headers[i].value) < 0)
+			return EXPOSR_ERROR;
+	return evbuffer_add(out, "\r\n", 2) == 0 ? EXPOSR_OK : EXPOSR_ERROR;
 }
 
-Test(http_listener, takeover_hands_on_the_parser_after_the_head)
+static int forward_check_host(void *ctx, const struct exposr_http_request *req, const char **code)
 {
-	add_route("proxy", 1, 0, NULL, take_over_and_refuse, NULL);
+	(void)ctx;
+	const char *host = http_api.header(req, "Host");
+	if (host != NULL && strcmp(host, "t") == 0)
+		return 0;
+	*code = "MISDIRECTED_REQUEST";
+	return 421;
+}
+
+static void forward_upgraded(void *ctx, struct exposr_stream *client, struct exposr_stream *stream)
+{
+	(void)ctx;
+	upgraded_calls++;
+	client->vt->close(client);
+	stream->vt->close(stream);
+}
+
+static void forward_done(void *ctx)
+{
+	cr_expect_eq(ctx, &target, "done() gets the handler's context");
+	forward_done_calls++;
+	forwarded = NULL;
+}
+
+static const struct exposr_http_forward_hooks forward_hooks = {
+        .check = forward_check_host,
+        .write_head = forward_write_head,
+        .upgraded = forward_upgraded,
+        .done = forward_done,
+};
+
+static void forward_to_target(void *self, struct exposr_http_request *req)
+{
+	(void)self;
+	int pair[2];
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair), 0);
+	memset(&target, 0, sizeof(target));
+	target.fd = pair[1];
+	struct bufferevent *bev = bufferevent_socket_new(base, pair[0], BEV_OPT_CLOSE_ON_FREE);
+	cr_assert_not_null(bev);
+	struct exposr_stream *stream = stream_socket_new(bev);
+	cr_assert_not_null(stream);
+	const struct exposr_http_forward_options options = {.label = "test",
+	                                                    .stream_error_code = "TEST_RESET"};
+	forwarded = http_api.forward(req, stream, &options, &forward_hooks, &target);
+}
+
+static void start_forwarding(struct client *c)
+{
+	forwarded = NULL;
+	forward_done_calls = 0;
+	upgraded_calls = 0;
+	add_route("proxy", 1, 0, NULL, forward_to_target, NULL);
 	start();
+	client_open(c);
+}
+
+/* Waits until the target has received `want` exactly, and empties its buffer. */
+static void target_expect(const char *want)
+{
+	long long deadline = now_ms() + WAIT_MS;
+	while (target.len < strlen(want) && !target.closed) {
+		cr_assert_lt(now_ms(), deadline, "target got \"%s\", wanted \"%s\"", target.buf,
+		             want);
+		client_receive(&target);
+	}
+	cr_expect_str_eq(target.buf, want);
+	target.len = 0;
+	target.buf[0] = '\0';
+}
+
+static void target_send(const char *data)
+{
+	size_t len = strlen(data);
+	cr_assert_eq(send(target.fd, data, len, 0), (ssize_t)len);
+}
+
+Test(http_listener, forward_carries_pipelined_requests_and_their_responses)
+{
 	struct client c;
-	client_open(&c);
-	client_send(&c, "POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\n");
-	expect_json_error(&c, "HTTP/1.1 421 Misdirected Request", "MISDIRECTED_REQUEST");
-	cr_expect_eq(state_before_takeover, EXPOSR_ERROR);
-	cr_expect_eq(llhttp_get_errno(&state_after_takeover), HPE_OK, "a body follows");
-	cr_expect_eq(state_after_takeover.content_length, 3);
+	start_forwarding(&c);
+	client_send(&c, "POST /a HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
+	                "GET /b HTTP/1.1\r\nHost: t\r\n\r\n");
+	target_expect("POST /a HTTP/1.1\r\nX-Forwarded: yes\r\nHost: t\r\nContent-Length: 3\r\n\r\n"
+	              "abcGET /b HTTP/1.1\r\nX-Forwarded: yes\r\nHost: t\r\n\r\n");
+	cr_assert_not_null(forwarded);
+	target_send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+	            "HTTP/1.1 201 Created\r\nContent-Length: 3\r\n\r\nnew");
+	expect_response(client_response(&c), "HTTP/1.1 200 OK", "ok");
+	expect_response(client_response(&c), "HTTP/1.1 201 Created", "new");
+	/* Kept alive: a third request goes the same way. */
+	client_send(&c, "GET /c HTTP/1.1\r\nHost: t\r\n\r\n");
+	target_expect("GET /c HTTP/1.1\r\nX-Forwarded: yes\r\nHost: t\r\n\r\n");
+	target_send("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nc");
+	expect_response(client_response(&c), "HTTP/1.1 200 OK", "c");
+	cr_expect_eq(forward_done_calls, 0);
+	/* Nothing in flight: the client's leaving ends it. */
 	client_close(&c);
+	long long deadline = now_ms() + WAIT_MS;
+	while (forward_done_calls == 0) {
+		cr_assert_lt(now_ms(), deadline, "done() was not called after the client left");
+		pump();
+	}
+	cr_expect_eq(forward_done_calls, 1);
+	client_wait_closed(&target);
+	close(target.fd);
+}
+
+Test(http_listener, forward_refuses_a_later_request_the_handler_refuses)
+{
+	struct client c;
+	start_forwarding(&c);
+	client_send(&c, "GET /a HTTP/1.1\r\nHost: t\r\n\r\nGET /b HTTP/1.1\r\nHost: other\r\n\r\n");
+	target_expect("GET /a HTTP/1.1\r\nX-Forwarded: yes\r\nHost: t\r\n\r\n");
+	/* The refusal waits for the answer to the request before it. */
+	target_send("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+	expect_response(client_response(&c), "HTTP/1.1 200 OK", "ok");
+	expect_json_error(&c, "HTTP/1.1 421 Misdirected Request", "MISDIRECTED_REQUEST");
+	cr_expect_eq(forward_done_calls, 1);
+	cr_expect_str_eq(target.buf, "", "the refused request never reached the target");
+	client_close(&c);
+	close(target.fd);
+}
+
+Test(http_listener, forward_answers_502_when_the_stream_ends_before_a_response)
+{
+	struct client c;
+	start_forwarding(&c);
+	client_send(&c, "GET /a HTTP/1.1\r\nHost: t\r\n\r\n");
+	target_expect("GET /a HTTP/1.1\r\nX-Forwarded: yes\r\nHost: t\r\n\r\n");
+	close(target.fd);
+	expect_json_error(&c, "HTTP/1.1 502 Bad Gateway", "TEST_RESET");
+	cr_expect_eq(forward_done_calls, 1);
+	client_close(&c);
+}
+
+Test(http_listener, forward_holds_later_requests_to_the_listener_limits)
+{
+	struct client c;
+	start_forwarding(&c);
+	client_send(&c, "GET /a HTTP/1.1\r\nHost: t\r\n\r\n");
+	target_expect("GET /a HTTP/1.1\r\nX-Forwarded: yes\r\nHost: t\r\n\r\n");
+	target_send("HTTP/1.1 204 No Content\r\n\r\n");
+	expect_response(client_response(&c), "HTTP/1.1 204 No Content", "");
+	/* test_limits: 8 header fields at most. */
+	client_send(&c, "GET /b HTTP/1.1\r\nHost: t\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n"
+	                "F: 6\r\nG: 7\r\nH: 8\r\n\r\n");
+	expect_json_error(&c, "HTTP/1.1 431 Request Header Fields Too Large",
+	                  "REQUEST_HEADER_FIELDS_TOO_LARGE");
+	cr_expect_str_eq(target.buf, "");
+	client_close(&c);
+	close(target.fd);
+}
+
+Test(http_listener, forward_hands_an_upgrade_to_the_handler)
+{
+	struct client c;
+	start_forwarding(&c);
+	client_send(&c,
+	            "GET /ws HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: test\r\n\r\n");
+	target_expect("GET /ws HTTP/1.1\r\nX-Forwarded: yes\r\nHost: t\r\nConnection: Upgrade\r\n"
+	              "Upgrade: test\r\n\r\n");
+	cr_expect_eq(upgraded_calls, 1);
+	/* The first request was the upgrade: forward() returned no handle, and no done(). */
+	cr_expect_null(forwarded);
+	cr_expect_eq(forward_done_calls, 0);
+	client_wait_closed(&c);
+	client_close(&c);
+	close(target.fd);
 }
 
 Test(http_listener, format_error_writes_the_listener_answer)
 {
 	struct evbuffer *out = evbuffer_new();
 	cr_assert_not_null(out);
-	cr_assert_eq(http_api.format_error(out, 408, NULL, true), EXPOSR_OK);
+	cr_assert_eq(http_format_error(out, 408, NULL, true), EXPOSR_OK);
 	size_t len = evbuffer_get_length(out);
 	char text[512];
 	cr_assert_lt(len, sizeof(text));

@@ -1,5 +1,5 @@
-/* Later requests on a connection a handler took over from the listener (the HTTP ingress
- * proxies them), parsed with llhttp: heads into a view, bodies only measured, so that
+/* Later requests on a connection the listener forwards to a stream (http_forward.c),
+ * parsed with llhttp: heads into a view, bodies only measured, so that
  * their bytes can pass on untouched. */
 #ifndef EXPOSR_HTTP_READER_H
 #define EXPOSR_HTTP_READER_H
@@ -31,9 +31,9 @@ void http_reader_init(struct http_reader *p, size_t max_fields);
 /* Frees what the parser grew; it may be used again afterwards. */
 void http_reader_free(struct http_reader *p);
 
-/* Goes on from the core listener's parser as it stood after the first head (host->http->
- * parser_state), so that the body behind that head is measured without the head being
- * parsed again. */
+/* Goes on from the core listener's parser as it stood after the first head (copied at
+ * the hand-over to http_forward.c), so that the body behind that head is measured without the head
+ * being parsed again. */
 void http_reader_continue(struct http_reader *p, const llhttp_t *listener);
 
 /* Parses a head from the start of `data` (everything received of it so far; writable:

@@ -1,6 +1,10 @@
-/* One proxied public connection: request heads rewritten on their way into the tunnel
- * channel, bodies and responses passed on untouched, back-pressure both ways, timers,
- * answers for a channel that fails, and the hand-over of upgrades to the core splice. */
+/* Forwarded connections (include/exposr/http.h forward()): the requests of a public
+ * connection carried through a stream with the heads its handler writes, bodies and
+ * responses passed on untouched, back-pressure both ways, keep-alive and pipelining,
+ * timers and limits, answers when a request cannot be carried or the stream fails, and
+ * the hand-over of an upgrade. */
+#include "http_forward.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +13,11 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "errors.h"
+#include "http_conn.h"
 #include "http_reader.h"
 #include "http_response.h"
-#include "ingress_http.h"
-#include "rewrite.h"
-#include "tunnel_lookup.h"
+#include "log.h"
+#include "streams.h"
 
 /* The splice's marks (include/exposr/stream.h): over HIGH_WATER bytes waiting in one
  * direction, the side that fills it is not read until they are down to LOW_WATER. */
@@ -22,7 +25,7 @@
 #define LOW_WATER  EXPOSR_LOW_WATER
 /* Pipelined requests sent ahead of their responses; more wait in the socket. */
 #define MAX_IN_FLIGHT 32
-/* Response head bytes held back, so that a channel that ends before the head is
+/* Response head bytes held back, so that a stream that ends before the head is
  * complete can still be answered 502; a longer head is passed on as it comes. */
 #define HOLD_MAX (64 * 1024)
 
@@ -41,16 +44,18 @@ struct in_flight {
 	bool close_after; /* the client did not keep the connection alive */
 };
 
-struct ingress_conn {
-	LIST_ENTRY(ingress_conn) link;
-	struct ingress *in;
+struct exposr_http_forward {
+	struct exposr_http_forward_hooks hooks;
+	void *ctx;
+	bool notify; /* done() is owed: the start went through */
+	bool stopping;
 	struct bufferevent *pub;
-	struct exposr_stream *channel;
+	struct exposr_stream *stream;
 	struct event *timer;
 	enum timer_mode timer_mode;
 	enum request_phase phase;
 	bool keep_alive;                    /* of the request being passed on */
-	struct exposr_http_limits limits;   /* the listener's, or the ingress's overrides */
+	struct http_limits limits;          /* the listener's, or the handler's overrides */
 	struct exposr_http_header *headers; /* limits.max_headers, for each later head */
 	struct http_reader requests;
 	struct http_response_tracker responses;
@@ -58,27 +63,30 @@ struct ingress_conn {
 	size_t ring_first;
 	size_t ring_count;
 	struct evbuffer *held;     /* response bytes while its head is incomplete */
-	struct evbuffer *outgoing; /* request bytes on their way into the channel */
+	struct evbuffer *outgoing; /* request bytes on their way into the stream */
 	bool response_sent;        /* bytes of the oldest final response went out */
 	int error_status;          /* answered once the earlier responses are out */
 	const char *error_code;
-	bool pub_paused;     /* the channel's output is over the high mark */
-	bool channel_paused; /* the public output is over the high mark */
+	bool pub_paused;    /* the stream's output is over the high mark */
+	bool stream_paused; /* the public output is over the high mark */
 	bool pub_eof;
 	bool pub_failed;
 	bool closing;
 	unsigned depth; /* > 0 while one of our callbacks runs: teardown waits */
-	struct ingress_tunnel tunnel;
+	char label[128];
+	char stream_error_code[64];
 	char peer_addr[64];
+	int peer_port;
+	int local_port;
 };
 
 /* --- life and death ------------------------------------------------------------------ */
 
-static void release_public(const struct exposr_host *host, struct bufferevent *bev, bool failed)
+static void release_public(struct bufferevent *bev, bool failed)
 {
 	/* The socket stream flushes what is queued and lingers before the close. */
 	if (!failed) {
-		struct exposr_stream *stream = host->streams->from_bufferevent(bev);
+		struct exposr_stream *stream = stream_socket_new(bev);
 		if (stream != NULL) {
 			stream->vt->close(stream);
 			return;
@@ -87,42 +95,41 @@ static void release_public(const struct exposr_host *host, struct bufferevent *b
 	bufferevent_free(bev);
 }
 
-static void conn_teardown(struct ingress_conn *c)
+static void conn_teardown(struct exposr_http_forward *c)
 {
-	struct ingress *in = c->in;
-	LIST_REMOVE(c, link);
-	in->conn_count--;
-	in->host->metrics->add(in->conns_gauge, -1);
 	if (c->timer != NULL)
 		event_free(c->timer);
-	/* The transport ends the channel with a CLOSE to the client. */
-	if (c->channel != NULL)
-		c->channel->vt->close(c->channel);
+	/* A tunnel channel ends with a CLOSE to its client. */
+	if (c->stream != NULL)
+		c->stream->vt->close(c->stream);
 	if (c->pub != NULL)
-		release_public(in->host, c->pub, c->pub_failed);
+		release_public(c->pub, c->pub_failed);
 	if (c->held != NULL)
 		evbuffer_free(c->held);
 	if (c->outgoing != NULL)
 		evbuffer_free(c->outgoing);
 	free(c->headers);
 	http_reader_free(&c->requests);
+	void (*done)(void *ctx) = c->notify ? c->hooks.done : NULL;
+	void *ctx = c->ctx;
 	free(c);
-	ingress_check_drained(in);
+	if (done != NULL)
+		done(ctx);
 }
 
-static void enter(struct ingress_conn *c)
+static void enter(struct exposr_http_forward *c)
 {
 	c->depth++;
 }
 
-static void leave(struct ingress_conn *c)
+static void leave(struct exposr_http_forward *c)
 {
 	if (--c->depth == 0 && c->closing)
 		conn_teardown(c);
 }
 
 /* Ends the connection: what is queued for the client still goes out. */
-static void conn_close(struct ingress_conn *c)
+static void conn_close(struct exposr_http_forward *c)
 {
 	if (c->closing)
 		return;
@@ -133,13 +140,13 @@ static void conn_close(struct ingress_conn *c)
 
 /* --- reading the public side ------------------------------------------------------- */
 
-static bool wants_requests(const struct ingress_conn *c)
+static bool wants_requests(const struct exposr_http_forward *c)
 {
 	return !c->closing && !c->pub_paused && !c->pub_eof && c->phase != REQ_DONE &&
 	       c->ring_count < MAX_IN_FLIGHT;
 }
 
-static void update_reading(struct ingress_conn *c)
+static void update_reading(struct exposr_http_forward *c)
 {
 	if (c->closing || c->pub == NULL)
 		return;
@@ -153,7 +160,7 @@ static void update_reading(struct ingress_conn *c)
 
 /* Reading may go on: bytes already buffered are taken from the loop, since no new read
  * will announce them. */
-static void resume_public(struct ingress_conn *c)
+static void resume_public(struct exposr_http_forward *c)
 {
 	update_reading(c);
 	if (!c->closing && wants_requests(c) &&
@@ -166,7 +173,7 @@ static void resume_public(struct ingress_conn *c)
 
 /* A head that started must be complete in time; a connection with nothing in flight is
  * idle. Nothing else is timed: an active transfer or a slow target is never cut. */
-static void update_timer(struct ingress_conn *c)
+static void update_timer(struct exposr_http_forward *c)
 {
 	enum timer_mode want = TIMER_NONE;
 	if (c->closing || c->error_status != 0)
@@ -190,20 +197,18 @@ static void update_timer(struct ingress_conn *c)
 /* --- answers of our own -------------------------------------------------------------- */
 
 /* `code` NULL: the listener's own for the status, as it answers the first request. */
-static void answer(struct ingress_conn *c, int status, const char *code, bool head_only)
+static void answer(struct exposr_http_forward *c, int status, const char *code, bool head_only)
 {
-	const struct exposr_http_api *http = c->in->host->http;
-	ingress_log(c->in, EXPOSR_LOG_DEBUG, "%s:%s: %d %s", c->tunnel.id, c->peer_addr, status,
-	            code != NULL ? code : http->reason(status));
-	if (http->format_error(bufferevent_get_output(c->pub), status, code, head_only) !=
-	    EXPOSR_OK)
+	log_msg("http", EXPOSR_LOG_DEBUG, "%s %s:%d: %d %s", c->label, c->peer_addr, c->peer_port,
+	        status, code != NULL ? code : http_reason(status));
+	if (http_format_error(bufferevent_get_output(c->pub), status, code, head_only) != EXPOSR_OK)
 		c->pub_failed = true; /* the connection ends without an answer */
 	conn_close(c);
 }
 
 /* A later request cannot be passed on: it is answered after the responses to the
  * requests before it, and the connection ends. */
-static void refuse_request(struct ingress_conn *c, int status, const char *code)
+static void refuse_request(struct exposr_http_forward *c, int status, const char *code)
 {
 	struct evbuffer *input = bufferevent_get_input(c->pub);
 	c->error_status = status;
@@ -218,35 +223,27 @@ static void refuse_request(struct ingress_conn *c, int status, const char *code)
 
 /* --- requests ------------------------------------------------------------------------ */
 
-static void channel_gone(struct ingress_conn *c);
+static void stream_gone(struct exposr_http_forward *c);
 
-static int channel_write(struct ingress_conn *c)
+static int stream_write(struct exposr_http_forward *c)
 {
-	if (c->channel->vt->write(c->channel, c->outgoing) != EXPOSR_OK) {
-		/* The client closed the channel before this was written (e.g. its target
-		 * refused the connection at once). */
+	if (c->stream->vt->write(c->stream, c->outgoing) != EXPOSR_OK) {
+		/* The far end closed the stream before this was written (a tunnel client
+		 * whose target refused the connection at once, say). */
 		evbuffer_drain(c->outgoing, evbuffer_get_length(c->outgoing));
-		channel_gone(c);
+		stream_gone(c);
 		return EXPOSR_ERROR;
 	}
-	if (!c->pub_paused && c->channel->vt->output_length(c->channel) > HIGH_WATER) {
+	if (!c->pub_paused && c->stream->vt->output_length(c->stream) > HIGH_WATER) {
 		c->pub_paused = true;
 		update_reading(c);
 	}
 	return EXPOSR_OK;
 }
 
-static int forward_head(struct ingress_conn *c, const struct exposr_http_request *req)
+static int forward_head(struct exposr_http_forward *c, const struct exposr_http_request *req)
 {
-	const struct exposr_host *host = c->in->host;
-	/* Re-routed to the node that holds the tunnel (§8.6): that node adds the rest. */
-	struct rewrite_context ctx = {
-	        .node_id = host->node_id(),
-	        .peer_addr = c->peer_addr,
-	        .local = !c->tunnel.remote,
-	        .target = &c->tunnel.target,
-	};
-	if (head_rewrite(req, &ctx, c->outgoing) != EXPOSR_OK) {
+	if (c->hooks.write_head(c->ctx, req, c->outgoing) != EXPOSR_OK) {
 		conn_close(c);
 		return EXPOSR_ERROR;
 	}
@@ -258,17 +255,17 @@ static int forward_head(struct ingress_conn *c, const struct exposr_http_request
 		};
 		c->ring_count++;
 	}
-	return channel_write(c);
+	return stream_write(c);
 }
 
-static void request_ended(struct ingress_conn *c)
+static void request_ended(struct exposr_http_forward *c)
 {
 	/* After a request that did not keep the connection alive nothing more is read. */
 	c->phase = c->keep_alive ? REQ_IDLE : REQ_DONE;
 	update_reading(c);
 }
 
-static void after_head(struct ingress_conn *c, bool keep_alive)
+static void after_head(struct exposr_http_forward *c, bool keep_alive)
 {
 	c->keep_alive = keep_alive;
 	c->phase = REQ_BODY;
@@ -276,67 +273,51 @@ static void after_head(struct ingress_conn *c, bool keep_alive)
 		request_ended(c);
 }
 
-static void splice_done(void *arg)
+/* An upgrade: from here on bytes go raw both ways, as the handler carries them; input
+ * that followed the head is still in the public socket's buffer and goes first. */
+static void conn_upgrade(struct exposr_http_forward *c)
 {
-	struct ingress *in = arg;
-	in->splice_count--;
-	in->host->metrics->add(in->splices_gauge, -1);
-	ingress_check_drained(in);
-}
-
-/* An upgrade: from here on bytes go raw both ways, through the core splice; input that
- * followed the head is still in the public socket's buffer and goes first. */
-static void conn_upgrade(struct ingress_conn *c)
-{
-	const struct exposr_host *host = c->in->host;
 	if (evbuffer_get_length(c->held) > 0 && bufferevent_write_buffer(c->pub, c->held) != 0) {
 		conn_close(c);
 		return;
 	}
-	if (c->channel_paused) {
-		c->channel_paused = false;
-		c->channel->vt->resume_read(c->channel);
+	if (c->stream_paused) {
+		c->stream_paused = false;
+		c->stream->vt->resume_read(c->stream);
 	}
-	struct exposr_stream *pub = host->streams->from_bufferevent(c->pub);
+	struct exposr_stream *pub = stream_socket_new(c->pub);
 	if (pub == NULL) {
 		conn_close(c);
 		return;
 	}
-	struct exposr_stream *channel = c->channel;
+	struct exposr_stream *stream = c->stream;
 	c->pub = NULL;
-	c->channel = NULL;
-	/* Counted first: the splice may end, and call splice_done(), before it returns. */
-	c->in->splice_count++;
-	host->metrics->add(c->in->splices_gauge, 1);
-	if (host->streams->splice(pub, channel, 0, 0, splice_done, c->in) != EXPOSR_OK) {
-		c->in->splice_count--;
-		host->metrics->add(c->in->splices_gauge, -1);
-		channel->vt->close(channel);
+	c->stream = NULL;
+	if (c->hooks.upgraded != NULL) {
+		c->hooks.upgraded(c->ctx, pub, stream);
+	} else {
+		stream->vt->close(stream);
 		pub->vt->close(pub);
 	}
 	conn_close(c);
 }
 
-/* A later request on the connection must name the same tunnel, and not come round
- * through us again. */
-static bool later_request_allowed(struct ingress_conn *c, const struct exposr_http_request *req)
+/* The handler may refuse a later request (one for another tunnel, say). */
+static bool later_request_allowed(struct exposr_http_forward *c,
+                                  const struct exposr_http_request *req)
 {
-	const struct exposr_host *host = c->in->host;
-	char name[INGRESS_NAME_MAX];
-	if (!tunnel_host_of(host->http->header(req, "Host"), name, sizeof(name)) ||
-	    strcmp(name, c->tunnel.host) != 0) {
-		refuse_request(c, 421, ERR_MISDIRECTED);
-		return false;
-	}
-	if (tunnel_loop_detected(req, host->node_id())) {
-		refuse_request(c, 508, ERR_REQUEST_LOOP);
-		return false;
-	}
-	return true;
+	if (c->hooks.check == NULL)
+		return true;
+	const char *code = NULL;
+	int status = c->hooks.check(c->ctx, req, &code);
+	if (status == 0)
+		return true;
+	refuse_request(c, status, code);
+	return false;
 }
 
 /* Parses the next head from the input; false when nothing more can be done now. */
-static bool take_head(struct ingress_conn *c, struct evbuffer *input)
+static bool take_head(struct exposr_http_forward *c, struct evbuffer *input)
 {
 	size_t max_head = c->limits.max_head_bytes;
 	size_t available = evbuffer_get_length(input);
@@ -366,7 +347,8 @@ static bool take_head(struct ingress_conn *c, struct evbuffer *input)
 		return false;
 	}
 	view.remote_addr = c->peer_addr;
-	view.local_port = c->in->settings.port;
+	view.remote_port = c->peer_port;
+	view.local_port = c->local_port;
 	c->phase = REQ_BODY;
 	if (!later_request_allowed(c, &view) || forward_head(c, &view) != EXPOSR_OK)
 		return false;
@@ -386,7 +368,7 @@ static bool take_head(struct ingress_conn *c, struct evbuffer *input)
 }
 
 /* Passes on the body bytes of the current request that are buffered. */
-static bool pass_body(struct ingress_conn *c, struct evbuffer *input)
+static bool pass_body(struct exposr_http_forward *c, struct evbuffer *input)
 {
 	struct evbuffer_iovec chunk;
 	if (evbuffer_peek(input, -1, NULL, &chunk, 1) < 1)
@@ -395,13 +377,13 @@ static bool pass_body(struct ingress_conn *c, struct evbuffer *input)
 	ssize_t used = http_reader_body(&c->requests, chunk.iov_base, chunk.iov_len, &done);
 	if (used < 0) {
 		/* Its head went to the target already: nothing sensible can follow. */
-		ingress_log(c->in, EXPOSR_LOG_DEBUG, "%s:%s: malformed request body", c->tunnel.id,
-		            c->peer_addr);
+		log_msg("http", EXPOSR_LOG_DEBUG, "%s %s:%d: malformed request body", c->label,
+		        c->peer_addr, c->peer_port);
 		conn_close(c);
 		return false;
 	}
 	if (used > 0 && (evbuffer_remove_buffer(input, c->outgoing, (size_t)used) != used ||
-	                 channel_write(c) != EXPOSR_OK)) {
+	                 stream_write(c) != EXPOSR_OK)) {
 		conn_close(c);
 		return false;
 	}
@@ -410,7 +392,7 @@ static bool pass_body(struct ingress_conn *c, struct evbuffer *input)
 	return true;
 }
 
-static void process_input(struct ingress_conn *c)
+static void process_input(struct exposr_http_forward *c)
 {
 	struct evbuffer *input = bufferevent_get_input(c->pub);
 	while (wants_requests(c) && evbuffer_get_length(input) > 0) {
@@ -429,7 +411,7 @@ static void process_input(struct ingress_conn *c)
 /* --- responses ----------------------------------------------------------------------- */
 
 /* Sends what was held of a response head: it is complete, or too long to hold. */
-static void release_held(struct ingress_conn *c)
+static void release_held(struct exposr_http_forward *c)
 {
 	if (evbuffer_get_length(c->held) == 0)
 		return;
@@ -439,7 +421,7 @@ static void release_held(struct ingress_conn *c)
 
 static bool response_head(void *arg, int status)
 {
-	struct ingress_conn *c = arg;
+	struct exposr_http_forward *c = arg;
 	release_held(c);
 	/* A final answer may still follow an interim one. */
 	c->response_sent = status >= 200;
@@ -450,7 +432,7 @@ static const struct http_response_events response_events = {
         .head = response_head,
 };
 
-static void response_ended(struct ingress_conn *c)
+static void response_ended(struct exposr_http_forward *c)
 {
 	if (http_response_interim(&c->responses))
 		return;
@@ -469,7 +451,7 @@ static void response_ended(struct ingress_conn *c)
 			answer(c, c->error_status, c->error_code, false);
 			return;
 		}
-		if (c->pub_eof || (c->in->stopping && c->phase != REQ_BODY)) {
+		if (c->pub_eof || (c->stopping && c->phase != REQ_BODY)) {
 			conn_close(c);
 			return;
 		}
@@ -478,13 +460,13 @@ static void response_ended(struct ingress_conn *c)
 	update_timer(c);
 }
 
-static void channel_data(void *arg, struct exposr_stream *stream, struct evbuffer *data)
+static void stream_data(void *arg, struct exposr_stream *stream, struct evbuffer *data)
 {
 	(void)stream;
-	struct ingress_conn *c = arg;
+	struct exposr_http_forward *c = arg;
 	enter(c);
 	struct evbuffer *out = bufferevent_get_output(c->pub);
-	/* Over the high mark the rest stays with the channel, which holds it while paused
+	/* Over the high mark the rest stays with the stream, which holds it while paused
 	 * and hands it over again on resume. */
 	while (!c->closing && evbuffer_get_length(data) > 0 &&
 	       evbuffer_get_length(out) <= HIGH_WATER) {
@@ -509,8 +491,8 @@ static void channel_data(void *arg, struct exposr_stream *stream, struct evbuffe
 			response_ended(c);
 		} else if (r == HTTP_RESPONSE_BROKEN) {
 			/* Not HTTP: what came is passed on, then the connection ends. */
-			ingress_log(c->in, EXPOSR_LOG_DEBUG, "%s:%s: target answered no HTTP",
-			            c->tunnel.id, c->peer_addr);
+			log_msg("http", EXPOSR_LOG_DEBUG, "%s %s:%d: the stream answered no HTTP",
+			        c->label, c->peer_addr, c->peer_port);
 			release_held(c);
 			if (!c->closing && evbuffer_add_buffer(out, data) != 0)
 				c->pub_failed = true;
@@ -520,17 +502,17 @@ static void channel_data(void *arg, struct exposr_stream *stream, struct evbuffe
 	/* Whatever arrives once the connection is ending goes nowhere. */
 	if (c->closing)
 		evbuffer_drain(data, evbuffer_get_length(data));
-	else if (!c->channel_paused && evbuffer_get_length(out) > HIGH_WATER) {
-		c->channel_paused = true;
-		c->channel->vt->pause_read(c->channel);
+	else if (!c->stream_paused && evbuffer_get_length(out) > HIGH_WATER) {
+		c->stream_paused = true;
+		c->stream->vt->pause_read(c->stream);
 	}
 	leave(c);
 }
 
-static void channel_drained(void *arg, struct exposr_stream *stream)
+static void stream_drained(void *arg, struct exposr_stream *stream)
 {
 	(void)stream;
-	struct ingress_conn *c = arg;
+	struct exposr_http_forward *c = arg;
 	if (!c->pub_paused)
 		return;
 	enter(c);
@@ -539,13 +521,14 @@ static void channel_drained(void *arg, struct exposr_stream *stream)
 	leave(c);
 }
 
-/* The channel ended before the answers did. */
-static void channel_gone(struct ingress_conn *c)
+/* The stream ended before the answers did. */
+static void stream_gone(struct exposr_http_forward *c)
 {
 	if (c->ring_count > 0 && !c->response_sent) {
 		/* Nothing of the answer went out: the client gets a proper one (§5.8). */
 		evbuffer_drain(c->held, evbuffer_get_length(c->held));
-		answer(c, 502, ERR_TARGET_CON_RESET, c->ring[c->ring_first].head_method);
+		answer(c, 502, c->stream_error_code[0] != '\0' ? c->stream_error_code : NULL,
+		       c->ring[c->ring_first].head_method);
 	} else {
 		/* Mid-response: the client sees the connection end, nothing appended. */
 		release_held(c);
@@ -553,25 +536,25 @@ static void channel_gone(struct ingress_conn *c)
 	}
 }
 
-static void channel_closed(void *arg, struct exposr_stream *stream, bool error)
+static void stream_closed(void *arg, struct exposr_stream *stream, bool error)
 {
 	(void)stream;
-	struct ingress_conn *c = arg;
+	struct exposr_http_forward *c = arg;
 	enter(c);
-	ingress_log(c->in, EXPOSR_LOG_DEBUG, "%s:%s: channel ended%s", c->tunnel.id, c->peer_addr,
-	            error ? " with an error" : "");
+	log_msg("http", EXPOSR_LOG_DEBUG, "%s %s:%d: stream ended%s", c->label, c->peer_addr,
+	        c->peer_port, error ? " with an error" : "");
 	/* A response that runs until the end of the connection is complete now. */
 	if (!c->closing && http_response_finish(&c->responses))
 		response_ended(c);
 	if (!c->closing)
-		channel_gone(c);
+		stream_gone(c);
 	leave(c);
 }
 
-static const struct exposr_stream_callbacks channel_callbacks = {
-        .on_data = channel_data,
-        .on_drained = channel_drained,
-        .on_closed = channel_closed,
+static const struct exposr_stream_callbacks stream_callbacks = {
+        .on_data = stream_data,
+        .on_drained = stream_drained,
+        .on_closed = stream_closed,
 };
 
 /* --- public socket events ---------------------------------------------------------- */
@@ -579,7 +562,7 @@ static const struct exposr_stream_callbacks channel_callbacks = {
 static void pub_read(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
-	struct ingress_conn *c = arg;
+	struct exposr_http_forward *c = arg;
 	enter(c);
 	process_input(c);
 	leave(c);
@@ -587,19 +570,19 @@ static void pub_read(struct bufferevent *bev, void *arg)
 
 static void pub_written(struct bufferevent *bev, void *arg)
 {
-	struct ingress_conn *c = arg;
-	if (!c->channel_paused || evbuffer_get_length(bufferevent_get_output(bev)) > LOW_WATER)
+	struct exposr_http_forward *c = arg;
+	if (!c->stream_paused || evbuffer_get_length(bufferevent_get_output(bev)) > LOW_WATER)
 		return;
 	enter(c);
-	c->channel_paused = false;
-	c->channel->vt->resume_read(c->channel);
+	c->stream_paused = false;
+	c->stream->vt->resume_read(c->stream);
 	leave(c);
 }
 
 static void pub_event(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev;
-	struct ingress_conn *c = arg;
+	struct exposr_http_forward *c = arg;
 	enter(c);
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
 		/* Gone, or took nothing for the idle timeout while answers waited. */
@@ -624,7 +607,7 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	struct ingress_conn *c = arg;
+	struct exposr_http_forward *c = arg;
 	enum timer_mode fired = c->timer_mode;
 	enter(c);
 	c->timer_mode = TIMER_NONE;
@@ -637,43 +620,31 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	leave(c);
 }
 
-/* --- the ingress' side ------------------------------------------------------------- */
+/* --- start and end ---------------------------------------------------------------- */
 
-/* The listener's limits hold on the connection after the takeover too. */
-static void conn_limits(struct ingress_conn *c)
+/* The listener's limits hold on the connection after the hand-over too, where the
+ * handler does not override them. */
+static void conn_limits(struct exposr_http_forward *c, const struct http_limits *listener,
+                        const struct exposr_http_forward_options *o)
 {
-	const struct ingress_settings *s = &c->in->settings;
-	c->in->host->http->limits(&c->limits);
-	if (s->idle_timeout_ms != 0)
-		c->limits.idle_timeout_ms = s->idle_timeout_ms;
-	if (s->head_timeout_ms != 0)
-		c->limits.head_timeout_ms = s->head_timeout_ms;
-	if (s->max_head_size != 0)
-		c->limits.max_head_bytes = s->max_head_size;
+	c->limits = *listener;
+	if (o == NULL)
+		return;
+	if (o->idle_timeout_ms != 0)
+		c->limits.idle_timeout_ms = o->idle_timeout_ms;
+	if (o->head_timeout_ms != 0)
+		c->limits.head_timeout_ms = o->head_timeout_ms;
+	if (o->max_head_bytes != 0)
+		c->limits.max_head_bytes = o->max_head_bytes;
 }
 
-void conn_start(struct ingress *in, struct exposr_http_request *req, struct bufferevent *bev,
-                struct exposr_stream *channel, const struct ingress_tunnel *tunnel)
+/* Everything but the first request: false when the connection cannot be carried. */
+static bool conn_init(struct exposr_http_forward *c, struct bufferevent *bev,
+                      struct exposr_stream *stream)
 {
-	struct ingress_conn *c = calloc(1, sizeof(*c));
-	if (c == NULL) {
-		channel->vt->close(channel);
-		bufferevent_free(bev);
-		return;
-	}
-	c->in = in;
-	c->pub = bev;
-	c->channel = channel;
-	c->tunnel = *tunnel;
-	snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", req->remote_addr);
-	LIST_INSERT_HEAD(&in->conns, c, link);
-	in->conn_count++;
-	in->host->metrics->add(in->conns_gauge, 1);
-	enter(c);
 	c->held = evbuffer_new();
 	c->outgoing = evbuffer_new();
-	c->timer = evtimer_new(in->host->event_base(), on_timer, c);
-	conn_limits(c);
+	c->timer = evtimer_new(bufferevent_get_base(bev), on_timer, c);
 	c->headers = calloc(c->limits.max_headers, sizeof(*c->headers));
 	http_reader_init(&c->requests, c->limits.max_headers);
 	/* A client that takes nothing of its answers for the idle time is dropped. */
@@ -683,57 +654,92 @@ void conn_start(struct ingress *in, struct exposr_http_request *req, struct buff
 	size_t read_high =
 	        c->limits.max_head_bytes + 1 > LOW_WATER ? c->limits.max_head_bytes + 1 : LOW_WATER;
 	if (c->held == NULL || c->outgoing == NULL || c->timer == NULL || c->headers == NULL ||
-	    bufferevent_set_timeouts(bev, NULL, &write_timeout) != 0) {
-		conn_close(c);
-		leave(c);
-		return;
-	}
+	    bufferevent_set_timeouts(bev, NULL, &write_timeout) != 0)
+		return false;
 	bufferevent_setwatermark(bev, EV_WRITE, LOW_WATER, 0);
 	bufferevent_setwatermark(bev, EV_READ, 0, read_high);
 	bufferevent_setcb(bev, pub_read, pub_written, pub_event, c);
 	http_response_init(&c->responses, &response_events, c);
-	channel->vt->set_low_water(channel, LOW_WATER);
-	channel->vt->set_callbacks(channel, &channel_callbacks, c);
-	/* The core parsed the first head; its parser goes on to find the body's end. */
-	llhttp_t listener;
-	if (in->host->http->parser_state(req, &listener, sizeof(listener)) != EXPOSR_OK) {
-		ingress_log(in, EXPOSR_LOG_WARN, "%s:%s: cannot follow the first request",
-		            tunnel->id, c->peer_addr);
-		conn_close(c);
-		leave(c);
-		return;
+	stream->vt->set_low_water(stream, LOW_WATER);
+	stream->vt->set_callbacks(stream, &stream_callbacks, c);
+	return true;
+}
+
+struct exposr_http_forward *http_forward_start(struct exposr_http_request *pub,
+                                               struct exposr_stream *stream,
+                                               const struct exposr_http_forward_options *options,
+                                               const struct exposr_http_forward_hooks *hooks,
+                                               void *ctx)
+{
+	struct http_request *req = (struct http_request *)pub;
+	const struct http_limits *listener = req->conn != NULL ? req->conn->limits : NULL;
+	bool hooks_ok = hooks != NULL && hooks->write_head != NULL && hooks->done != NULL;
+	if (!hooks_ok)
+		log_msg("http", EXPOSR_LOG_ERROR,
+		        "forward: the hooks write_head and done are mandatory");
+	struct bufferevent *bev = http_takeover(pub);
+	struct exposr_http_forward *c = bev != NULL && hooks_ok ? calloc(1, sizeof(*c)) : NULL;
+	if (c == NULL) {
+		/* The client left while the handler prepared the stream, or no memory. */
+		stream->vt->close(stream);
+		if (bev != NULL)
+			bufferevent_free(bev);
+		if (req->taken_over)
+			http_release(pub);
+		return NULL;
 	}
-	http_reader_continue(&c->requests, &listener);
-	if (!c->closing && forward_head(c, req) == EXPOSR_OK) {
-		if (req->upgrade) {
-			conn_upgrade(c);
-		} else {
-			after_head(c, req->keep_alive);
-			process_input(c);
+	c->hooks = *hooks;
+	c->ctx = ctx;
+	c->pub = bev;
+	c->stream = stream;
+	snprintf(c->label, sizeof(c->label), "%s",
+	         options != NULL && options->label != NULL ? options->label : "forward");
+	if (options != NULL && options->stream_error_code != NULL)
+		snprintf(c->stream_error_code, sizeof(c->stream_error_code), "%s",
+		         options->stream_error_code);
+	snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", pub->remote_addr);
+	c->peer_port = pub->remote_port;
+	c->local_port = pub->local_port;
+	conn_limits(c, listener, options);
+	enter(c);
+	if (!conn_init(c, bev, stream)) {
+		conn_close(c);
+	} else {
+		/* The listener parsed the first head; its parser goes on to find the body's
+		 * end. */
+		http_reader_continue(&c->requests, &req->parser);
+		if (forward_head(c, pub) == EXPOSR_OK) {
+			if (pub->upgrade) {
+				conn_upgrade(c);
+			} else {
+				after_head(c, pub->keep_alive);
+				process_input(c);
+			}
 		}
 	}
+	http_release(pub);
+	if (c->closing) {
+		leave(c); /* gone, without done(): the handler learns it from the NULL */
+		return NULL;
+	}
+	c->notify = true;
 	leave(c);
+	return c;
 }
 
-void conns_stop(struct ingress *in)
+void http_forward_stop(struct exposr_http_forward *c)
 {
-	struct ingress_conn *c = LIST_FIRST(&in->conns);
-	while (c != NULL) {
-		struct ingress_conn *next = LIST_NEXT(c, link);
-		/* Between requests: nothing is lost by ending now. The others end after
-		 * their current answer (response_ended). */
-		if (c->ring_count == 0 && (c->phase == REQ_IDLE || c->phase == REQ_HEAD))
-			conn_close(c);
-		c = next;
-	}
+	c->stopping = true;
+	/* Between requests: nothing is lost by ending now. The others end after their
+	 * current answer (response_ended). */
+	if (c->ring_count == 0 && (c->phase == REQ_IDLE || c->phase == REQ_HEAD))
+		conn_close(c);
 }
 
-void conns_free_all(struct ingress *in)
+void http_forward_close(struct exposr_http_forward *c)
 {
-	while (!LIST_EMPTY(&in->conns)) {
-		struct ingress_conn *c = LIST_FIRST(&in->conns);
-		c->closing = true;
-		c->depth = 0;
-		conn_teardown(c);
-	}
+	c->notify = false;
+	c->closing = true;
+	c->depth = 0;
+	conn_teardown(c);
 }
