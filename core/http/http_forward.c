@@ -64,8 +64,6 @@ struct exposr_http_forward {
 	size_t ring_count;
 	struct evbuffer *held;     /* response bytes while its head is incomplete */
 	struct evbuffer *outgoing; /* request bytes on their way into the stream */
-	struct evbuffer *direct;   /* response bytes for the socket itself (client_out) */
-	bool staging;              /* client_out() is `direct` */
 	bool response_sent;        /* bytes of the oldest final response went out */
 	int error_status;          /* answered once the earlier responses are out */
 	const char *error_code;
@@ -110,8 +108,6 @@ static void conn_teardown(struct exposr_http_forward *c)
 		evbuffer_free(c->held);
 	if (c->outgoing != NULL)
 		evbuffer_free(c->outgoing);
-	if (c->direct != NULL)
-		evbuffer_free(c->direct);
 	free(c->headers);
 	http_reader_free(&c->requests);
 	void (*done)(void *ctx) = c->notify ? c->hooks.done : NULL;
@@ -130,21 +126,6 @@ static void leave(struct exposr_http_forward *c)
 {
 	if (--c->depth == 0 && c->closing)
 		conn_teardown(c);
-}
-
-/* Where bytes for the client go. While stream_data() runs on a connection with nothing
- * queued, they gather in `direct` and are written to the socket once at its end: that
- * spares the loop a turn and the two epoll_ctl calls of arming and disarming EV_WRITE per
- * response; what the socket does not take is queued as usual. */
-static struct evbuffer *client_out(struct exposr_http_forward *c)
-{
-	return c->staging ? c->direct : bufferevent_get_output(c->pub);
-}
-
-static size_t client_queued(struct exposr_http_forward *c)
-{
-	size_t queued = evbuffer_get_length(bufferevent_get_output(c->pub));
-	return c->staging ? queued + evbuffer_get_length(c->direct) : queued;
 }
 
 /* Ends the connection: what is queued for the client still goes out. */
@@ -220,7 +201,7 @@ static void answer(struct exposr_http_forward *c, int status, const char *code, 
 {
 	log_msg("http", EXPOSR_LOG_DEBUG, "%s %s:%d: %d %s", c->label, c->peer_addr, c->peer_port,
 	        status, code != NULL ? code : http_reason(status));
-	if (http_format_error(client_out(c), status, code, head_only) != EXPOSR_OK)
+	if (http_format_error(bufferevent_get_output(c->pub), status, code, head_only) != EXPOSR_OK)
 		c->pub_failed = true; /* the connection ends without an answer */
 	conn_close(c);
 }
@@ -434,7 +415,7 @@ static void release_held(struct exposr_http_forward *c)
 {
 	if (evbuffer_get_length(c->held) == 0)
 		return;
-	if (evbuffer_add_buffer(client_out(c), c->held) != 0)
+	if (bufferevent_write_buffer(c->pub, c->held) != 0)
 		conn_close(c);
 }
 
@@ -479,32 +460,16 @@ static void response_ended(struct exposr_http_forward *c)
 	update_timer(c);
 }
 
-/* The end of staging: what gathered in `direct` goes to the socket now, the rest after
- * it through the bufferevent. */
-static void send_direct(struct exposr_http_forward *c)
+static void stream_data(void *arg, struct exposr_stream *stream, struct evbuffer *data)
 {
-	if (!c->staging)
-		return;
-	c->staging = false;
-	if (evbuffer_get_length(c->direct) == 0)
-		return;
-	if (c->pub_failed) {
-		evbuffer_drain(c->direct, evbuffer_get_length(c->direct));
-		return;
-	}
-	/* -1 is EAGAIN, or an error the bufferevent meets again on its own write. */
-	(void)evbuffer_write(c->direct, bufferevent_getfd(c->pub));
-	if (evbuffer_add_buffer(bufferevent_get_output(c->pub), c->direct) != 0) {
-		c->pub_failed = true;
-		conn_close(c);
-	}
-}
-
-/* Passes on response bytes until the client's output is over the high mark; the rest
- * stays with the stream, which holds it while paused and hands it over again on resume. */
-static void pass_responses(struct exposr_http_forward *c, struct evbuffer *data)
-{
-	while (!c->closing && evbuffer_get_length(data) > 0 && client_queued(c) <= HIGH_WATER) {
+	(void)stream;
+	struct exposr_http_forward *c = arg;
+	enter(c);
+	struct evbuffer *out = bufferevent_get_output(c->pub);
+	/* Over the high mark the rest stays with the stream, which holds it while paused
+	 * and hands it over again on resume. */
+	while (!c->closing && evbuffer_get_length(data) > 0 &&
+	       evbuffer_get_length(out) <= HIGH_WATER) {
 		struct evbuffer_iovec chunk;
 		if (evbuffer_peek(data, -1, NULL, &chunk, 1) < 1)
 			break;
@@ -513,7 +478,7 @@ static void pass_responses(struct exposr_http_forward *c, struct evbuffer *data)
 		        http_response_feed(&c->responses, chunk.iov_base, chunk.iov_len, &used);
 		if (c->closing)
 			break;
-		struct evbuffer *dest = c->responses.in_head ? c->held : client_out(c);
+		struct evbuffer *dest = c->responses.in_head ? c->held : out;
 		if (evbuffer_remove_buffer(data, dest, used) != (int)used) {
 			conn_close(c);
 			break;
@@ -529,28 +494,15 @@ static void pass_responses(struct exposr_http_forward *c, struct evbuffer *data)
 			log_msg("http", EXPOSR_LOG_DEBUG, "%s %s:%d: the stream answered no HTTP",
 			        c->label, c->peer_addr, c->peer_port);
 			release_held(c);
-			if (!c->closing && evbuffer_add_buffer(client_out(c), data) != 0)
+			if (!c->closing && evbuffer_add_buffer(out, data) != 0)
 				c->pub_failed = true;
 			conn_close(c);
 		}
 	}
-}
-
-static void stream_data(void *arg, struct exposr_stream *stream, struct evbuffer *data)
-{
-	(void)stream;
-	struct exposr_http_forward *c = arg;
-	enter(c);
-	c->staging = evbuffer_get_length(bufferevent_get_output(c->pub)) == 0;
-	pass_responses(c, data);
-	send_direct(c);
-	/* The socket took part of the high mark's worth: more fits in the output now. */
-	pass_responses(c, data);
 	/* Whatever arrives once the connection is ending goes nowhere. */
 	if (c->closing)
 		evbuffer_drain(data, evbuffer_get_length(data));
-	else if (!c->stream_paused &&
-	         evbuffer_get_length(bufferevent_get_output(c->pub)) > HIGH_WATER) {
+	else if (!c->stream_paused && evbuffer_get_length(out) > HIGH_WATER) {
 		c->stream_paused = true;
 		c->stream->vt->pause_read(c->stream);
 	}
@@ -692,7 +644,6 @@ static bool conn_init(struct exposr_http_forward *c, struct bufferevent *bev,
 {
 	c->held = evbuffer_new();
 	c->outgoing = evbuffer_new();
-	c->direct = evbuffer_new();
 	c->timer = evtimer_new(bufferevent_get_base(bev), on_timer, c);
 	c->headers = calloc(c->limits.max_headers, sizeof(*c->headers));
 	http_reader_init(&c->requests, c->limits.max_headers);
@@ -702,8 +653,8 @@ static bool conn_init(struct exposr_http_forward *c, struct bufferevent *bev,
 	                                .tv_usec = (suseconds_t)(idle % 1000) * 1000};
 	size_t read_high =
 	        c->limits.max_head_bytes + 1 > LOW_WATER ? c->limits.max_head_bytes + 1 : LOW_WATER;
-	if (c->held == NULL || c->outgoing == NULL || c->direct == NULL || c->timer == NULL ||
-	    c->headers == NULL || bufferevent_set_timeouts(bev, NULL, &write_timeout) != 0)
+	if (c->held == NULL || c->outgoing == NULL || c->timer == NULL || c->headers == NULL ||
+	    bufferevent_set_timeouts(bev, NULL, &write_timeout) != 0)
 		return false;
 	bufferevent_setwatermark(bev, EV_WRITE, LOW_WATER, 0);
 	bufferevent_setwatermark(bev, EV_READ, 0, read_high);
