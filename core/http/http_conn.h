@@ -134,6 +134,8 @@ int http_write_response(struct evbuffer *dest, int status, const struct exposr_h
 void http_respond(struct exposr_http_request *req, int status,
                   const struct exposr_http_header *headers, const char *body, size_t len);
 void http_decline(struct exposr_http_request *req);
+/* A handler's request the listener answers with its own JSON error, then closes. */
+void http_request_fail(struct exposr_http_request *req, int status);
 struct bufferevent *http_takeover(struct exposr_http_request *req);
 void http_release(struct exposr_http_request *req);
 const char *http_reason(int status);

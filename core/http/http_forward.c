@@ -677,13 +677,18 @@ struct exposr_http_forward *http_forward_start(struct exposr_http_request *pub,
 	if (!hooks_ok)
 		log_msg("http", EXPOSR_LOG_ERROR,
 		        "forward: the hooks write_head and done are mandatory");
-	struct bufferevent *bev = http_takeover(pub);
-	struct exposr_http_forward *c = bev != NULL && hooks_ok ? calloc(1, sizeof(*c)) : NULL;
+	struct exposr_http_forward *c = hooks_ok ? calloc(1, sizeof(*c)) : NULL;
 	if (c == NULL) {
-		/* The client left while the handler prepared the stream, or no memory. */
+		/* The request is still the handler's: the listener answers it. */
 		stream->vt->close(stream);
-		if (bev != NULL)
-			bufferevent_free(bev);
+		http_request_fail(pub, 500);
+		return NULL;
+	}
+	struct bufferevent *bev = http_takeover(pub);
+	if (bev == NULL) {
+		/* The client left while the handler prepared the stream. */
+		free(c);
+		stream->vt->close(stream);
 		if (req->taken_over)
 			http_release(pub);
 		return NULL;

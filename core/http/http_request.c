@@ -346,6 +346,17 @@ void http_respond(struct exposr_http_request *pub, int status,
 	request_answer(req, status, headers, body, len);
 }
 
+void http_request_fail(struct exposr_http_request *pub, int status)
+{
+	struct http_request *req = request_of(pub);
+	if (!request_reclaim(req, "fail"))
+		return;
+	if (req->conn == NULL)
+		http_request_free(req);
+	else
+		http_conn_fail(req->conn, status);
+}
+
 void http_decline(struct exposr_http_request *pub)
 {
 	struct http_request *req = request_of(pub);

@@ -64,8 +64,10 @@ struct exposr_http_forward_hooks {
 	int (*write_head)(void *ctx, const struct exposr_http_request *req, struct evbuffer *out);
 	/* An upgrade went through: the client's connection and the stream are the handler's
 	 * from here on, with bytes that followed already in them; the handler sets the
-	 * stream's callbacks before it returns (host->streams->splice does). `done` follows. */
+	 * stream's callbacks before it returns (host->streams->splice does). `done` follows.
+	 * Optional: without it an upgrade ends the connection. */
 	void (*upgraded)(void *ctx, struct exposr_stream *client, struct exposr_stream *stream);
+	/* The connection ended (see forward()). */
 	void (*done)(void *ctx);
 };
 
@@ -105,9 +107,11 @@ struct exposr_http_api {
 	 * and owns the HTTP/1.1 of it: the body's framing, keep-alive, pipelining, the head
 	 * and idle timers, the limits, the answers when a request cannot be carried or the
 	 * stream fails before a response began (JSON, as the listener's own errors). The
-	 * handler only says what each head becomes (`hooks`). Takes `stream` and finishes
-	 * `req` (no release()). NULL: the connection is already gone (the client left, or it
-	 * ended while the first request went); `done` is then never called. Otherwise
+	 * handler only says what each head becomes (`hooks`; `write_head` and `done` are
+	 * mandatory: without them, or without memory, the listener answers 500). Takes
+	 * `stream` and finishes `req` (no release()). NULL: the connection is already gone
+	 * or answered (the client left, or it ended while the first request went); `done`
+	 * is then never called. Otherwise
 	 * `hooks->done(ctx)` runs once, when the connection ends. */
 	struct exposr_http_forward *(*forward)(struct exposr_http_request *req,
 	                                       struct exposr_stream *stream,

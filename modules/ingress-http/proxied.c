@@ -1,7 +1,6 @@
 /* A public connection the listener carries to a tunnel channel (host->http->forward):
  * what is the ingress's own in it, which is the head each request gets (§5.5), the checks
  * on later requests, the splice of an upgrade, and the counts behind the gauges. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +14,6 @@ struct ingress_conn {
 	struct ingress *in;
 	struct exposr_http_forward *forward;
 	struct ingress_tunnel tunnel;
-	char peer_addr[64];
 };
 
 static int proxied_write_head(void *ctx, const struct exposr_http_request *req,
@@ -25,7 +23,7 @@ static int proxied_write_head(void *ctx, const struct exposr_http_request *req,
 	/* Re-routed to the node that holds the tunnel (§8.6): that node adds the rest. */
 	const struct rewrite_context rewrite = {
 	        .node_id = c->in->host->node_id(),
-	        .peer_addr = c->peer_addr,
+	        .peer_addr = req->remote_addr,
 	        .local = !c->tunnel.remote,
 	        .target = &c->tunnel.target,
 	};
@@ -110,7 +108,6 @@ void proxied_start(struct ingress *in, struct exposr_http_request *req,
 	}
 	c->in = in;
 	c->tunnel = *tunnel;
-	snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", req->remote_addr);
 	LIST_INSERT_HEAD(&in->conns, c, link);
 	in->conn_count++;
 	host->metrics->add(in->conns_gauge, 1);

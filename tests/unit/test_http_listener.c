@@ -823,9 +823,9 @@ static const struct exposr_http_forward_hooks forward_hooks = {
         .done = forward_done,
 };
 
-static void forward_to_target(void *self, struct exposr_http_request *req)
+/* A new socket pair: `target` is its far end, the stream its near end. */
+static struct exposr_stream *target_stream(void)
 {
-	(void)self;
 	int pair[2];
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, pair), 0);
 	memset(&target, 0, sizeof(target));
@@ -834,9 +834,25 @@ static void forward_to_target(void *self, struct exposr_http_request *req)
 	cr_assert_not_null(bev);
 	struct exposr_stream *stream = stream_socket_new(bev);
 	cr_assert_not_null(stream);
+	return stream;
+}
+
+static void forward_to_target(void *self, struct exposr_http_request *req)
+{
+	(void)self;
+	struct exposr_stream *stream = target_stream();
 	const struct exposr_http_forward_options options = {.label = "test",
 	                                                    .stream_error_code = "TEST_RESET"};
 	forwarded = http_api.forward(req, stream, &options, &forward_hooks, &target);
+}
+
+/* A handler whose hooks lack the mandatory write_head. */
+static void forward_without_write_head(void *self, struct exposr_http_request *req)
+{
+	(void)self;
+	static const struct exposr_http_forward_hooks incomplete = {.done = forward_done};
+	struct exposr_stream *stream = target_stream();
+	forwarded = http_api.forward(req, stream, NULL, &incomplete, &target);
 }
 
 static void start_forwarding(struct client *c)
@@ -959,6 +975,24 @@ Test(http_listener, forward_hands_an_upgrade_to_the_handler)
 	cr_expect_null(forwarded);
 	cr_expect_eq(forward_done_calls, 0);
 	client_wait_closed(&c);
+	client_close(&c);
+	close(target.fd);
+}
+
+Test(http_listener, forward_without_its_mandatory_hooks_is_500)
+{
+	forward_done_calls = 0;
+	add_route("proxy", 1, 0, NULL, forward_without_write_head, NULL);
+	start();
+	struct client c;
+	client_open(&c);
+	client_send(&c, "GET /a HTTP/1.1\r\nHost: t\r\n\r\n");
+	expect_json_error(&c, "HTTP/1.1 500 Internal Server Error", "INTERNAL_ERROR");
+	cr_expect_null(forwarded);
+	cr_expect_eq(forward_done_calls, 0);
+	/* The stream it was given is closed, nothing written to it. */
+	client_wait_closed(&target);
+	cr_expect_str_eq(target.buf, "");
 	client_close(&c);
 	close(target.fd);
 }
