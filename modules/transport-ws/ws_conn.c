@@ -82,7 +82,7 @@ struct ws_conn {
 	bool heard;
 	struct event *keepalive;
 	struct event *timer; /* the multiplexer's next deadline */
-	struct event *defer; /* mux_run() and teardown from the loop */
+	struct event *defer; /* mux_run(), writing the output and teardown from the loop */
 	struct event *close_timer;
 };
 
@@ -113,6 +113,23 @@ static void conn_fail_later(struct ws_conn *c)
 {
 	c->broken = true;
 	conn_wake(c);
+}
+
+/* The connection writes its output itself, at the end of conn_deferred: in the loop turn
+ * the frames are queued, without an EPOLLOUT armed and disarmed around a later turn (two
+ * epoll_ctl calls and a loop turn per request), and after mux_run() has handed the
+ * channels' users what they were woken for. A RESUME (sent when a user reads again) and
+ * the PAUSE its user's next write may bring thus leave together, as they did when the
+ * bufferevent wrote on the next turn: a RESUME alone lets the client send what it holds,
+ * on top of what the channel keeps (ingress_http's 1 GiB test overflowed a channel).
+ * What the socket does not take is left to the bufferevent (EV_WRITE enabled), which
+ * writes it when the socket is writable and calls conn_writable at the low mark; once
+ * the output is empty it is ours again. A closing connection leaves all of it to the
+ * bufferevent. */
+static void conn_output_added(struct ws_conn *c)
+{
+	if (!(bufferevent_get_enabled(c->bev) & EV_WRITE))
+		conn_wake(c);
 }
 
 /* Frees what belongs to the socket; the struct itself lives on for the channels. */
@@ -205,9 +222,10 @@ static void conn_enter_closing(struct ws_conn *c)
 	c->phase = WS_CLOSING;
 	event_del(c->keepalive);
 	struct timeval tv = timeval_ms(WS_CLOSE_TIMEOUT_MS);
-	/* The write callback now fires when the output is empty. */
+	/* The bufferevent writes from now on, and calls the write callback when the output is
+	 * empty. */
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	if (event_add(c->close_timer, &tv) != 0)
+	if (bufferevent_enable(c->bev, EV_WRITE) != 0 || event_add(c->close_timer, &tv) != 0)
 		conn_fail_later(c);
 	conn_wake(c); /* unregisters from the tunnel service */
 }
@@ -265,6 +283,7 @@ static int mux_send(void *arg, const uint8_t *head, size_t head_len, struct evbu
 		goto fail;
 	if (len > 0 && evbuffer_remove_buffer(payload, out, len) != (int)len)
 		goto fail;
+	conn_output_added(c);
 	return EXPOSR_OK;
 fail:
 	/* Half a frame in the output: the stream is unusable. */
@@ -396,6 +415,7 @@ static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size
 	}
 	/* Only control frames go through wslay: pongs, keep-alive pings, the close. */
 	c->replies += len;
+	conn_output_added(c);
 	return (ssize_t)len;
 }
 
@@ -531,9 +551,15 @@ static void conn_writable(struct bufferevent *bev, void *arg)
 	struct ws_conn *c = arg;
 	c->replies = 0;
 	c->heard = c->heard || c->read_paused;
-	if (c->phase == WS_OPEN)
+	if (c->phase == WS_OPEN) {
+		/* Drained: the output is written by conn_deferred again (conn_output_added). */
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
+		    bufferevent_disable(bev, EV_WRITE) != 0) {
+			conn_drop(c);
+			return;
+		}
 		mux_pump(c->mux);
-	else if (c->phase == WS_CLOSING)
+	} else if (c->phase == WS_CLOSING)
 		conn_flush(c);
 	if (!c->read_paused || c->bev == NULL || output_full(c))
 		return;
@@ -545,6 +571,28 @@ static void conn_writable(struct bufferevent *bev, void *arg)
 	/* What wslay left in the input waits for no new bytes. */
 	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 		conn_readable(bev, c);
+}
+
+/* See conn_output_added. */
+static void conn_write(struct ws_conn *c)
+{
+	if (c->bev == NULL || (bufferevent_get_enabled(c->bev) & EV_WRITE))
+		return;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) == 0)
+		return;
+	/* A socket bufferevent keeps the start of its output frozen outside its own writes. */
+	evbuffer_unfreeze(out, 1);
+	evbuffer_write_atmost(out, bufferevent_getfd(c->bev), WS_WRITE_BATCH);
+	evbuffer_freeze(out, 1);
+	/* Left over (the socket is full) or failed: the bufferevent writes on, or reports the
+	 * error to conn_event. */
+	if (evbuffer_get_length(out) > 0) {
+		if (bufferevent_enable(c->bev, EV_WRITE) != 0)
+			conn_drop(c);
+		return;
+	}
+	conn_writable(c->bev, c);
 }
 
 static void conn_event(struct bufferevent *bev, short what, void *arg)
@@ -606,6 +654,7 @@ static void conn_deferred(evutil_socket_t fd, short what, void *arg)
 		conn_drop(c);
 	/* First, so that failed opens reach their callers with the multiplexer's status. */
 	mux_run(c->mux);
+	conn_write(c);
 	/* A diverged multiplexer opens nothing more: new streams go to the tunnel's other
 	 * connections until it is closed. */
 	if (c->reg != NULL && (c->phase != WS_OPEN || mux_diverged(c->mux))) {
@@ -704,7 +753,8 @@ static struct ws_conn *conn_new(struct ws_module *wm, struct bufferevent *bev,
 	bufferevent_setcb(bev, conn_readable, conn_writable, conn_event, c);
 	bufferevent_set_max_single_write(bev, WS_WRITE_BATCH);
 	bufferevent_setwatermark(bev, EV_WRITE, WS_OUTPUT_LOW, 0);
-	if (bufferevent_enable(bev, EV_READ | EV_WRITE) != 0)
+	/* Output is written by conn_deferred (see conn_output_added). */
+	if (bufferevent_enable(bev, EV_READ) != 0 || bufferevent_disable(bev, EV_WRITE) != 0)
 		goto fail_ws;
 	LIST_INSERT_HEAD(&wm->conns, c, link);
 	wm->host->metrics->add(wm->conns_open, 1);
