@@ -3,6 +3,7 @@
  * service reaches the connection through exposr_transport_conn_vtable. */
 #include "ws_conn.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,9 +33,10 @@
 /* Replies (pongs, multiplex control messages) queued since the output was last down to
  * the low mark: a client that made this many pile up does not read them, and is closed. */
 #define WS_UNREAD_REPLIES_MAX (WS_OUTPUT_HIGH / 2)
-/* Bytes taken from the socket per pass (libevent 2.1 reads 4 KiB per callback) when a
- * frame of at least WS_BULK_FRAME more bytes is arriving, and written per write call
- * (libevent's default is 16 KiB). */
+/* Bytes taken from the socket per pass: as many as libevent 2.1 reads per callback, or
+ * WS_READ_BATCH when a frame of at least WS_BULK_FRAME more bytes is arriving; and written
+ * per write call (libevent's default is 16 KiB). */
+#define WS_READ_SIZE   4096
 #define WS_READ_BATCH  (256 * 1024)
 #define WS_BULK_FRAME  (16 * 1024)
 #define WS_WRITE_BATCH (512 * 1024)
@@ -59,7 +61,8 @@ enum ws_phase {
 struct ws_conn {
 	struct ws_module *wm;
 	LIST_ENTRY(ws_conn) link;
-	struct bufferevent *bev;
+	struct bufferevent *bev; /* its output; the socket is read from c->read */
+	struct event *read;
 	wslay_event_context_ptr ws;
 	struct mux *mux;
 	struct exposr_tunnel_conn *reg;
@@ -82,7 +85,7 @@ struct ws_conn {
 	bool heard;
 	struct event *keepalive;
 	struct event *timer; /* the multiplexer's next deadline */
-	struct event *defer; /* mux_run() and teardown from the loop */
+	struct event *defer; /* mux_run(), writing the output and teardown from the loop */
 	struct event *close_timer;
 };
 
@@ -115,6 +118,23 @@ static void conn_fail_later(struct ws_conn *c)
 	conn_wake(c);
 }
 
+/* The connection writes its output itself, at the end of conn_deferred: in the loop turn
+ * the frames are queued, without an EPOLLOUT armed and disarmed around a later turn (two
+ * epoll_ctl calls and a loop turn per request), and after mux_run() has handed the
+ * channels' users what they were woken for. A RESUME (sent when a user reads again) and
+ * the PAUSE its user's next write may bring thus leave together, as they did when the
+ * bufferevent wrote on the next turn: a RESUME alone lets the client send what it holds,
+ * on top of what the channel keeps (ingress_http's 1 GiB test overflowed a channel).
+ * What the socket does not take is left to the bufferevent (EV_WRITE enabled), which
+ * writes it when the socket is writable and calls conn_writable at the low mark; once
+ * the output is empty it is ours again. A closing connection leaves all of it to the
+ * bufferevent. */
+static void conn_output_added(struct ws_conn *c)
+{
+	if (!(bufferevent_get_enabled(c->bev) & EV_WRITE))
+		conn_wake(c);
+}
+
 /* Frees what belongs to the socket; the struct itself lives on for the channels. */
 static void conn_drop(struct ws_conn *c)
 {
@@ -124,6 +144,7 @@ static void conn_drop(struct ws_conn *c)
 	mux_detach(c->mux);
 	event_del(c->keepalive);
 	event_del(c->close_timer);
+	event_del(c->read);
 	if (c->ws != NULL) {
 		wslay_event_context_free(c->ws);
 		c->ws = NULL;
@@ -154,6 +175,8 @@ static void conn_free_owned(struct ws_conn *c)
 		event_free(c->timer);
 	if (c->defer != NULL)
 		event_free(c->defer);
+	if (c->read != NULL)
+		event_free(c->read);
 	if (c->close_timer != NULL)
 		event_free(c->close_timer);
 	free(c->tunnel_id);
@@ -166,6 +189,8 @@ static void conn_free(struct ws_conn *c)
 	conn_unlink(c);
 	if (c->reg != NULL)
 		c->wm->host->tunnels->connection_remove(c->reg);
+	if (c->read != NULL)
+		event_del(c->read);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	conn_free_owned(c);
@@ -205,9 +230,10 @@ static void conn_enter_closing(struct ws_conn *c)
 	c->phase = WS_CLOSING;
 	event_del(c->keepalive);
 	struct timeval tv = timeval_ms(WS_CLOSE_TIMEOUT_MS);
-	/* The write callback now fires when the output is empty. */
+	/* The bufferevent writes from now on, and calls the write callback when the output is
+	 * empty. */
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	if (event_add(c->close_timer, &tv) != 0)
+	if (bufferevent_enable(c->bev, EV_WRITE) != 0 || event_add(c->close_timer, &tv) != 0)
 		conn_fail_later(c);
 	conn_wake(c); /* unregisters from the tunnel service */
 }
@@ -265,6 +291,7 @@ static int mux_send(void *arg, const uint8_t *head, size_t head_len, struct evbu
 		goto fail;
 	if (len > 0 && evbuffer_remove_buffer(payload, out, len) != (int)len)
 		goto fail;
+	conn_output_added(c);
 	return EXPOSR_OK;
 fail:
 	/* Half a frame in the output: the stream is unusable. */
@@ -320,7 +347,7 @@ static const struct mux_ops conn_mux_ops = {
 };
 
 /* Follows the frames in the bytes wslay takes, to know how much of the frame being read is
- * still to come (see conn_readable). */
+ * still to come (see conn_read). */
 static void frame_track(struct ws_frame_track *t, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
@@ -372,7 +399,7 @@ static ssize_t ws_recv_cb(wslay_event_context_ptr ctx, uint8_t *buf, size_t len,
 	/* wslay takes at most 4 KiB per call, so this bounds what one pass can add. */
 	if (output_full(c)) {
 		c->read_paused = true;
-		bufferevent_disable(c->bev, EV_READ);
+		event_del(c->read);
 		wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
 		return -1;
 	}
@@ -396,6 +423,7 @@ static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size
 	}
 	/* Only control frames go through wslay: pongs, keep-alive pings, the close. */
 	c->replies += len;
+	conn_output_added(c);
 	return (ssize_t)len;
 }
 
@@ -498,30 +526,15 @@ static void conn_receive(struct ws_conn *c)
 	}
 }
 
-/* libevent 2.1 reads at most 4 KiB per read callback: while a large frame is arriving,
- * take what else the socket holds, so that a bulk transfer passes through wslay, the
- * multiplexer and the splice once per WS_READ_BATCH bytes rather than once per 4 KiB
- * (with an epoll_wait, an ioctl, a read and a write each). Small messages keep libevent's
- * pace: reading them in larger batches made 1 KiB requests 15-20% slower in
- * tests/bench (the loop answers in bursts). The end of the stream and errors are left
- * to libevent's next read. */
-static void conn_fill(struct bufferevent *bev)
+/* New input, or what wslay left while the output was full. */
+static void conn_readable(struct ws_conn *c)
 {
-	sock_fill(bev, WS_READ_BATCH);
-}
-
-static void conn_readable(struct bufferevent *bev, void *arg)
-{
-	struct ws_conn *c = arg;
-	struct evbuffer *input = bufferevent_get_input(bev);
+	struct evbuffer *input = bufferevent_get_input(c->bev);
 	if (c->phase == WS_LINGER ||
 	    (c->phase == WS_CLOSING && !wslay_event_get_read_enabled(c->ws))) {
 		evbuffer_drain(input, evbuffer_get_length(input));
 		return;
 	}
-	size_t have = evbuffer_get_length(input);
-	if (c->rx_track.payload_left > have && c->rx_track.payload_left - have >= WS_BULK_FRAME)
-		conn_fill(bev);
 	conn_receive(c);
 }
 
@@ -531,20 +544,26 @@ static void conn_writable(struct bufferevent *bev, void *arg)
 	struct ws_conn *c = arg;
 	c->replies = 0;
 	c->heard = c->heard || c->read_paused;
-	if (c->phase == WS_OPEN)
+	if (c->phase == WS_OPEN) {
+		/* Drained: the output is written by conn_deferred again (conn_output_added). */
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0 &&
+		    bufferevent_disable(bev, EV_WRITE) != 0) {
+			conn_drop(c);
+			return;
+		}
 		mux_pump(c->mux);
-	else if (c->phase == WS_CLOSING)
+	} else if (c->phase == WS_CLOSING)
 		conn_flush(c);
 	if (!c->read_paused || c->bev == NULL || output_full(c))
 		return;
 	c->read_paused = false;
-	if (bufferevent_enable(bev, EV_READ) != 0) {
+	if (event_add(c->read, NULL) != 0) {
 		conn_drop(c);
 		return;
 	}
 	/* What wslay left in the input waits for no new bytes. */
 	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
-		conn_readable(bev, c);
+		conn_readable(c);
 }
 
 static void conn_event(struct bufferevent *bev, short what, void *arg)
@@ -555,6 +574,57 @@ static void conn_event(struct bufferevent *bev, short what, void *arg)
 		ws_log(c->wm, EXPOSR_LOG_DEBUG, "tunnel %s from %s: connection lost (%s)",
 		       c->tunnel_id, c->peer, (what & BEV_EVENT_EOF) ? "eof" : "error");
 	conn_drop(c);
+}
+
+/* c->read: the connection reads its socket itself, since libevent asks the kernel how
+ * much is waiting (ioctl FIONREAD) before every read, a syscall per message. It takes
+ * 4 KiB per callback as libevent 2.1 does, except while a large frame is arriving: then
+ * what else the socket holds, up to WS_READ_BATCH, so that a bulk transfer passes through
+ * wslay, the multiplexer and the splice once per WS_READ_BATCH bytes rather than once per
+ * 4 KiB (with an epoll_wait and a read each). Small messages keep the 4 KiB pace: reading
+ * them in larger batches made 1 KiB requests 15-20% slower in tests/bench (the loop
+ * answers in bursts). */
+static void conn_read(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	struct ws_conn *c = arg;
+	struct bufferevent *bev = c->bev;
+	size_t have = evbuffer_get_length(bufferevent_get_input(bev));
+	size_t max = WS_READ_SIZE;
+	if (c->rx_track.payload_left > have && c->rx_track.payload_left - have >= WS_BULK_FRAME &&
+	    have + max < WS_READ_BATCH)
+		max = WS_READ_BATCH - have;
+	ssize_t n = sock_read(bev, max);
+	if (n > 0) {
+		conn_readable(c);
+		return;
+	}
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+		return;
+	conn_event(bev, BEV_EVENT_READING | (n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR), c);
+}
+
+/* See conn_output_added. */
+static void conn_write(struct ws_conn *c)
+{
+	if (c->bev == NULL || (bufferevent_get_enabled(c->bev) & EV_WRITE))
+		return;
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) == 0)
+		return;
+	/* A socket bufferevent keeps the start of its output frozen outside its own writes. */
+	evbuffer_unfreeze(out, 1);
+	evbuffer_write_atmost(out, bufferevent_getfd(c->bev), WS_WRITE_BATCH);
+	evbuffer_freeze(out, 1);
+	/* Left over (the socket is full) or failed: the bufferevent writes on, or reports the
+	 * error to conn_event. */
+	if (evbuffer_get_length(out) > 0) {
+		if (bufferevent_enable(c->bev, EV_WRITE) != 0)
+			conn_drop(c);
+		return;
+	}
+	conn_writable(c->bev, c);
 }
 
 /* timers */
@@ -606,6 +676,7 @@ static void conn_deferred(evutil_socket_t fd, short what, void *arg)
 		conn_drop(c);
 	/* First, so that failed opens reach their callers with the multiplexer's status. */
 	mux_run(c->mux);
+	conn_write(c);
 	/* A diverged multiplexer opens nothing more: new streams go to the tunnel's other
 	 * connections until it is closed. */
 	if (c->reg != NULL && (c->phase != WS_OPEN || mux_diverged(c->mux))) {
@@ -691,9 +762,10 @@ static struct ws_conn *conn_new(struct ws_module *wm, struct bufferevent *bev,
 	c->keepalive = event_new(base, -1, EV_PERSIST, conn_keepalive, c);
 	c->timer = evtimer_new(base, conn_deferred, c);
 	c->defer = event_new(base, -1, 0, conn_deferred, c);
+	c->read = event_new(base, bufferevent_getfd(bev), EV_READ | EV_PERSIST, conn_read, c);
 	c->close_timer = evtimer_new(base, conn_close_timeout, c);
 	if (c->tunnel_id == NULL || c->peer == NULL || c->mux == NULL || c->keepalive == NULL ||
-	    c->timer == NULL || c->defer == NULL || c->close_timer == NULL ||
+	    c->timer == NULL || c->defer == NULL || c->read == NULL || c->close_timer == NULL ||
 	    wslay_event_context_server_init(&c->ws, &ws_callbacks, c) != 0)
 		goto fail;
 	wslay_event_config_set_no_buffering(c->ws, 1);
@@ -701,10 +773,12 @@ static struct ws_conn *conn_new(struct ws_module *wm, struct bufferevent *bev,
 	struct timeval tick = timeval_ms(WS_KEEPALIVE_TICK_MS);
 	if (event_add(c->keepalive, &tick) != 0)
 		goto fail_ws;
-	bufferevent_setcb(bev, conn_readable, conn_writable, conn_event, c);
+	bufferevent_setcb(bev, NULL, conn_writable, conn_event, c);
 	bufferevent_set_max_single_write(bev, WS_WRITE_BATCH);
 	bufferevent_setwatermark(bev, EV_WRITE, WS_OUTPUT_LOW, 0);
-	if (bufferevent_enable(bev, EV_READ | EV_WRITE) != 0)
+	/* The socket is read by conn_read, and written by conn_deferred (see
+	 * conn_output_added). */
+	if (bufferevent_disable(bev, EV_READ | EV_WRITE) != 0 || event_add(c->read, NULL) != 0)
 		goto fail_ws;
 	LIST_INSERT_HEAD(&wm->conns, c, link);
 	wm->host->metrics->add(wm->conns_open, 1);
