@@ -13,6 +13,7 @@
 
 #include "client_log.h"
 #include "client_url.h"
+#include "monotonic.h"
 #include "mux_client.h"
 #include "net.h"
 #include "server_api.h"
@@ -219,7 +220,7 @@ static void got_tunnel(void *arg, struct api_result *r)
 			return;
 		}
 	}
-	net_target_refresh(&sl->server, ws_client_now_ms());
+	net_target_refresh(&sl->server, monotonic_ms());
 	if (u.tls && s->server_tls == NULL && (s->server_tls = net_tls_context(true)) == NULL) {
 		log_msg(LOG_ERROR, "cannot set up TLS");
 		fail_slot(sl);
@@ -297,7 +298,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct session *s = arg;
-	uint64_t now = ws_client_now_ms();
+	uint64_t now = monotonic_ms();
 	for (int i = 0; i < s->nslots; i++)
 		if (s->slots[i].mux != NULL)
 			mux_client_tick(s->slots[i].mux, now);

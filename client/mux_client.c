@@ -13,6 +13,7 @@
 #include <llhttp.h>
 
 #include "hmap.h"
+#include "monotonic.h"
 #include "mux_frame.h"
 #include "net.h"
 #include "sock_fill.h"
@@ -137,7 +138,7 @@ static void channel_close(struct channel *ch)
 		return;
 	send_message(m, MUX_CLOSE, ch->remote, ch->local, NULL);
 	ch->state = CH_CLOSING;
-	ch->closing_since = ws_client_now_ms();
+	ch->closing_since = monotonic_ms();
 	TAILQ_INSERT_TAIL(&m->closing, ch, closing);
 	channel_unblock(ch);
 	if (ch->target != NULL) {
@@ -333,7 +334,7 @@ static void ws_opened(void *arg)
 	struct mux_client *m = arg;
 	m->open = true;
 	/* ws-multiplex pings as soon as the multiplexer starts. */
-	m->last_ping = ws_client_now_ms();
+	m->last_ping = monotonic_ms();
 	ws_client_ping(m->ws, m->last_ping);
 	m->handler->opened(m->arg);
 }

@@ -12,7 +12,7 @@
 #include <event2/bufferevent_ssl.h>
 #include <openssl/x509v3.h>
 
-#include "ws_client.h"
+#include "monotonic.h"
 
 #define DNS_CACHE_MS 60000
 
@@ -55,7 +55,7 @@ static int resolve(struct net_target *t, char *err, size_t errlen)
 	}
 	memcpy(&t->addr, pick->ai_addr, pick->ai_addrlen);
 	t->addr_len = pick->ai_addrlen;
-	t->resolved_at_ms = ws_client_now_ms();
+	t->resolved_at_ms = monotonic_ms();
 	freeaddrinfo(res);
 	return 0;
 }

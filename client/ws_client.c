@@ -16,6 +16,7 @@
 #include <openssl/sha.h>
 #include <wslay/wslay.h>
 
+#include "monotonic.h"
 #include "sock_fill.h"
 
 #define HANDSHAKE_TIMEOUT_S 10
@@ -80,13 +81,6 @@ static void mark_dirty(struct ws_client *ws)
 		dirty_head->dirty_prev = ws;
 	dirty_head = ws;
 	event_active(flush_event, EV_TIMEOUT, 0);
-}
-
-uint64_t ws_client_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* Masks only keep caches from mistaking client frames for HTTP (RFC 6455 §10.3); a fast
@@ -264,7 +258,7 @@ static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
 	(void)ctx;
 	struct ws_client *ws = user;
 	if (arg->opcode == WSLAY_PONG)
-		ws->last_pong = ws_client_now_ms();
+		ws->last_pong = monotonic_ms();
 	else if (arg->opcode == WSLAY_CONNECTION_CLOSE)
 		ws->close_code = arg->status_code ? arg->status_code : 1005;
 }
@@ -391,7 +385,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			return;
 		}
 		ws->state = WS_OPEN;
-		ws->last_pong = ws_client_now_ms();
+		ws->last_pong = monotonic_ms();
 		bufferevent_set_timeouts(bev, NULL, NULL);
 		/* From now on the flush writes; see flush_event. */
 		if (ws->direct)

@@ -57,7 +57,4 @@ void ws_client_free(struct ws_client *ws);
 /* Frees what every connection shares; call after freeing them, before the event base. */
 void ws_client_shutdown(void);
 
-/* Milliseconds of CLOCK_MONOTONIC. */
-uint64_t ws_client_now_ms(void);
-
 #endif

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
+#include "monotonic.h"
 #include "mux_client.h"
 #include "mux_frame.h"
 #include "net.h"
@@ -61,12 +62,12 @@ static const struct mux_client_handler handler = {.opened = on_opened, .closed =
 /* Runs the client's loop until `fd` has something to read (or the deadline). */
 static void loop_until_readable(int fd, const char *what)
 {
-	uint64_t end = ws_client_now_ms() + DEADLINE_MS;
+	uint64_t end = monotonic_ms() + DEADLINE_MS;
 	for (;;) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		if (poll(&p, 1, 0) == 1)
 			return;
-		cr_assert(ws_client_now_ms() < end, "timed out waiting for %s", what);
+		cr_assert(monotonic_ms() < end, "timed out waiting for %s", what);
 		struct timeval tv = {0, 10000};
 		event_base_loopexit(base, &tv);
 		event_base_dispatch(base);
@@ -75,9 +76,9 @@ static void loop_until_readable(int fd, const char *what)
 
 static void loop_while(int *flag, int value, const char *what)
 {
-	uint64_t end = ws_client_now_ms() + DEADLINE_MS;
+	uint64_t end = monotonic_ms() + DEADLINE_MS;
 	while (*flag == value) {
-		cr_assert(ws_client_now_ms() < end, "timed out waiting for %s", what);
+		cr_assert(monotonic_ms() < end, "timed out waiting for %s", what);
 		struct timeval tv = {0, 10000};
 		event_base_loopexit(base, &tv);
 		event_base_dispatch(base);
@@ -305,9 +306,9 @@ Test(mux_client, pause_when_the_target_lags_resume_when_it_drains)
 	/* The target reads everything: RESUME. */
 	uint64_t got = 0;
 	static uint8_t sink[65536];
-	uint64_t end = ws_client_now_ms() + DEADLINE_MS;
+	uint64_t end = monotonic_ms() + DEADLINE_MS;
 	while (got < sent) {
-		cr_assert(ws_client_now_ms() < end, "timed out: %llu of %llu bytes at the target",
+		cr_assert(monotonic_ms() < end, "timed out: %llu of %llu bytes at the target",
 		          (unsigned long long)got, (unsigned long long)sent);
 		event_base_loop(base, EVLOOP_NONBLOCK);
 		ssize_t n = recv(target_fd, sink, sizeof(sink), MSG_DONTWAIT);

@@ -4,9 +4,9 @@
 #include <exposr/storage.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "memstore.h"
+#include "monotonic.h"
 
 /* A page never holds more keys than this, whatever the caller asks for. */
 #define MEMORY_MAX_PAGE     10000
@@ -15,15 +15,6 @@
 struct memory {
 	struct memstore *store;
 };
-
-/* Expiry follows the monotonic clock: wall-clock jumps neither revive nor kill keys. */
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void memory_get(void *self, const char *ns, const char *key, exposr_storage_get_cb cb,
                        void *arg)

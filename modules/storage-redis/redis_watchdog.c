@@ -4,19 +4,11 @@
  * calls would hang until TCP keep-alive gave up, half a minute later. */
 #include <event2/event.h>
 #include <stdio.h>
-#include <time.h>
 
+#include "monotonic.h"
 #include "redis_store.h"
 
 #define WATCHDOG_TICK_MS 1000
-
-static int64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void on_pong(redisAsyncContext *ac, void *reply, void *privdata)
 {

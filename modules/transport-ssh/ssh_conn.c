@@ -5,23 +5,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 
 #include "forward_req.h"
+#include "monotonic.h"
 
 /* OpenSSH gives up after 6 failures by default; a client that keeps trying is guessing. */
 #define SSH_MAX_AUTH_ATTEMPTS 10
 #define SSH_KEEPALIVE_MISSES  3
-
-uint64_t ssh_monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void ssh_conn_kick(struct ssh_conn *c)
 {
@@ -282,7 +275,7 @@ static void on_readable(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct ssh_conn *c = arg;
-	c->last_rx_ms = ssh_monotonic_ms();
+	c->last_rx_ms = monotonic_ms();
 	conn_service(c);
 }
 
@@ -319,11 +312,11 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	struct ssh_conn *c = arg;
 	if (c->phase != CONN_OPEN) {
-		if (ssh_monotonic_ms() - c->accepted_ms >= (uint64_t)c->sm->login_timeout_ms)
+		if (monotonic_ms() - c->accepted_ms >= (uint64_t)c->sm->login_timeout_ms)
 			ssh_conn_close(c, "not authenticated in time");
 		return;
 	}
-	uint64_t quiet = ssh_monotonic_ms() - c->last_rx_ms;
+	uint64_t quiet = monotonic_ms() - c->last_rx_ms;
 	if (quiet >= (uint64_t)c->sm->keepalive_ms * SSH_KEEPALIVE_MISSES) {
 		ssh_conn_close(c, "keep-alive timeout");
 		return;
@@ -409,7 +402,7 @@ void ssh_conn_accept(struct ssh_module *sm, evutil_socket_t fd, const char *peer
 	c->sm = sm;
 	c->session = session;
 	c->phase = CONN_KEX;
-	c->last_rx_ms = c->accepted_ms = ssh_monotonic_ms();
+	c->last_rx_ms = c->accepted_ms = monotonic_ms();
 	snprintf(c->peer, sizeof(c->peer), "%s", peer);
 	c->rd = event_new(base, fd, EV_READ | EV_PERSIST, on_readable, c);
 	c->wr = event_new(base, fd, EV_WRITE, on_writable, c);

@@ -67,7 +67,6 @@ void ssh_conn_kick(struct ssh_conn *c);
 void ssh_conns_close_all(struct ssh_module *sm);
 /* Frees every connection at once (module fini). */
 void ssh_conns_free_all(struct ssh_module *sm);
-uint64_t ssh_monotonic_ms(void);
 
 /* fwd_chan.c: forwarded-tcpip channels as core streams. */
 /* The longest numeric address an originator names (IPv6 with a zone). */

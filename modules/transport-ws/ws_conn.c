@@ -9,13 +9,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
-#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <wslay/wslay.h>
 
+#include "monotonic.h"
 #include "mux.h"
 #include "sock_fill.h"
 
@@ -90,13 +90,6 @@ struct ws_conn {
 };
 
 static const struct exposr_transport_conn_vtable conn_vt;
-
-static uint64_t monotonic_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static struct timeval timeval_ms(uint64_t ms)
 {

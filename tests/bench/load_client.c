@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "api_client.h"
+#include "monotonic.h"
 #include "mux_client.h"
 #include "net.h"
 #include "ws_client.h"
@@ -170,7 +171,7 @@ static void tunnel_slot_done(struct tunnel *t)
 	lc->connected++;
 	if (lc->connected == lc->o.tunnels && !lc->ready) {
 		lc->ready = true;
-		lc->t_connect_end = ws_client_now_ms();
+		lc->t_connect_end = monotonic_ms();
 		double create_s = seconds(lc->t_create_start, lc->t_create_end);
 		double connect_s = seconds(lc->t_connect_start, lc->t_connect_end);
 		if (create_s <= 0)
@@ -317,7 +318,7 @@ static void rate_tick(evutil_socket_t fd, short what, void *arg)
 
 static void start_connecting(struct lc *lc)
 {
-	lc->t_connect_start = ws_client_now_ms();
+	lc->t_connect_start = monotonic_ms();
 	if (lc->o.rate > 0) {
 		struct timeval tv = {0, RATE_TICK_MS * 1000};
 		lc->tokens = 1;
@@ -330,7 +331,7 @@ static void start_connecting(struct lc *lc)
 
 static void all_created(struct lc *lc)
 {
-	lc->t_create_end = ws_client_now_ms();
+	lc->t_create_end = monotonic_ms();
 	double create_s = seconds(lc->t_create_start, lc->t_create_end);
 	printf("CREATED accounts=%u account_seconds=%.3f tunnels=%u create_seconds=%.3f "
 	       "created_per_s=%.1f\n",
@@ -418,7 +419,7 @@ static void account_done(struct account *a)
 	struct lc *lc = a->lc;
 	lc->account_active--;
 	if (++lc->accounts_done == lc->naccounts) {
-		lc->t_create_start = ws_client_now_ms();
+		lc->t_create_start = monotonic_ms();
 		create_more(lc);
 	} else {
 		account_more(lc);
@@ -486,7 +487,7 @@ static void tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	struct lc *lc = arg;
-	uint64_t now = ws_client_now_ms();
+	uint64_t now = monotonic_ms();
 	for (unsigned i = 0; i < lc->o.tunnels; i++) {
 		struct tunnel *t = &lc->tunnels[i];
 		for (unsigned j = 0; j < lc->o.connections; j++)
@@ -670,7 +671,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	srand((unsigned)ws_client_now_ms());
+	srand((unsigned)monotonic_ms());
 	memcpy(&lc.server.addr, &lc.o.server, sizeof(lc.o.server));
 	lc.server.addr_len = sizeof(lc.o.server);
 	memcpy(&lc.target.addr, &lc.o.target, sizeof(lc.o.target));
@@ -735,7 +736,7 @@ int main(int argc, char **argv)
 		        (suseconds_t)((lc.o.duration - (double)(time_t)lc.o.duration) * 1e6)};
 		event_add(lc.deadline, &tv);
 	}
-	lc.t_account_start = ws_client_now_ms();
+	lc.t_account_start = monotonic_ms();
 	account_more(&lc);
 	event_base_dispatch(lc.base);
 	print_stats(&lc, "STATS");
