@@ -55,6 +55,7 @@ int main(int argc, char **argv)
 		rc = EXIT_CONFIG;
 		goto out;
 	}
+	options_unload_modules(&opts);
 	rc = server_run(root, opts.module_dir);
 	cfg_free(root);
 out:

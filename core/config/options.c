@@ -755,6 +755,14 @@ void options_print_help(const struct options *opts, FILE *out, bool show_hidden)
 	}
 }
 
+void options_unload_modules(struct options *opts)
+{
+	catalog_free(&opts->catalog);
+	/* The flags point into the descriptors just unloaded. */
+	free(opts->flags);
+	opts->flags = NULL;
+}
+
 void options_free(struct options *opts)
 {
 	if (opts->values != NULL)

@@ -27,6 +27,10 @@ int options_parse(int argc, char **argv, struct options *out);
 /* Applies the environment, then the command line, on top of the YAML tree. */
 int options_apply(const struct options *opts, struct exposr_cfg *root);
 void options_print_help(const struct options *opts, FILE *out, bool show_hidden);
+/* After options_apply: unloads the module directory's descriptors (and the flags, which
+ * point into them), so that the libraries of modules the config does not load leave the
+ * server's memory; the server loads its modules again. Only options_free may follow. */
+void options_unload_modules(struct options *opts);
 void options_free(struct options *opts);
 
 #endif

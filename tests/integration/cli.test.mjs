@@ -176,6 +176,24 @@ test('a module is added without touching the core: the fixture serves on its por
   assert.match(stop.stderr, /SIGTERM|Terminated/);
 });
 
+// The command line is read with every module's settings table, so every module in the
+// directory is opened first; those the config does not load are closed again before the
+// server runs, and their libraries leave its memory (libssh alone is over 1 MB of it).
+test('modules the config does not load are not kept in memory', async () => {
+  const server = await startExposrd({ config: (port) => ({ log: { level: 'warn' }, http: { bind: '127.0.0.1' },
+    modules: { 'storage-memory': {}, 'api-v1': { port } } }) });
+  try {
+    const maps = fs.readFileSync(`/proc/${server.proc.pid}/maps`, 'latin1');
+    const loaded = new Set([...maps.matchAll(/\/([^/\s]+\.so)[.\d]*$/gm)].map((m) => m[1]));
+    assert.ok(loaded.has('api-v1.so') && loaded.has('storage-memory.so'), [...loaded].join(' '));
+    for (const absent of ['transport-ssh.so', 'libssh.so', 'storage-sqlite.so', 'libsqlite3.so', 'ingress-sni.so', 'storage-redis.so'])
+      assert.ok(!loaded.has(absent), `${absent} is mapped: ${[...loaded].join(' ')}`);
+  } finally {
+    const stop = await server.stop();
+    assert.equal(stop.code, 0, stop.stderr);
+  }
+});
+
 // ---- start failures: one line, status 1, nothing claimed before ------------------------------
 
 /** Runs exposrd on `config` (log level info) expecting a start failure; returns its one line. */
