@@ -11,6 +11,7 @@
 #include "cfg.h"
 #include "cluster.h"
 #include "core_settings.h"
+#include "event_loop.h"
 #include "host_table.h"
 #include "http_listener.h"
 #include "loader.h"
@@ -26,6 +27,7 @@ struct server {
 	struct event *drain_timeout;
 	struct event *cluster_drain; /* multi-node: re-routed traffic finishes first */
 	long shutdown_timeout_s;
+	long busy_poll_us;
 	int signals_seen;
 	enum exposr_server_state state;
 };
@@ -46,6 +48,7 @@ static int read_core(const struct exposr_cfg *root, struct http_limits *limits, 
 	limits->idle_timeout_ms = (unsigned)cs.idle_timeout_s * 1000;
 	*bind = cs.bind != NULL && cs.bind[0] != '\0' ? cs.bind : NULL;
 	server.shutdown_timeout_s = cs.shutdown_timeout_s;
+	server.busy_poll_us = cs.busy_poll_us;
 	return 0;
 }
 
@@ -196,8 +199,11 @@ static int run_loop(const char *module_dir)
 	server.state = EXPOSR_SERVER_RUNNING;
 	log_info("exposrd %s running with %zu modules from %s", EXPOSR_VERSION,
 	         loader_module_count(), module_dir);
+	if (server.busy_poll_us > 0)
+		log_info("busy polling: the loop polls for %ld us after each wake-up",
+		         server.busy_poll_us);
 	int rc = 0;
-	if (event_base_dispatch(server.base) < 0) {
+	if (event_loop_run(server.base, server.busy_poll_us) != 0) {
 		log_error("event loop failed");
 		rc = -1;
 	}

@@ -1,4 +1,4 @@
-/* The core's own settings (log, http, shutdown-timeout, tunnels, cluster): one table,
+/* The core's own settings (log, http, shutdown-timeout, busy-poll, tunnels, cluster): one table,
  * read in one place. */
 #ifndef EXPOSR_CORE_CORE_SETTINGS_H
 #define EXPOSR_CORE_CORE_SETTINGS_H
@@ -12,6 +12,7 @@ struct core_settings {
 	const char *bind; /* http.bind; NULL or "" for every address */
 	long max_head_size, max_headers, head_timeout_s, idle_timeout_s;
 	long shutdown_timeout_s;
+	long busy_poll_us;
 	long max_connections; /* tunnels.max-connections */
 	const char *cluster_key, *advertise_address;
 };

@@ -3,19 +3,20 @@
 # tools in Release (unless --build-dir names an existing build), starts exposrd, the C
 # load client (tests/bench/load_client) and the C target (tests/bench/target), and prints
 # one table. The 1 KiB and download runs are also made through a second tunnel carried by
-# the exposr client itself (client/, build/exposr), pair by pair with the load client. Each figure is the median of --runs runs with min-max; direct and tunnel runs
-# alternate in the same sitting and ratios are computed pair by pair.
+# the exposr client itself (client/, build/exposr), pair by pair with the load client.
+# Each figure is the median of --runs runs with min-max; direct and tunnel runs alternate
+# in the same sitting and ratios are computed pair by pair.
 #
 #   tests/bench/bench.sh                 # full: 5 runs, 10 s each, 1,000 and 10,000 tunnels
 #   tests/bench/bench.sh --tiny          # smoke: 1 run, 1 s each, 10 tunnels (CI)
 #
 # Options: --build-dir DIR (use that build, do not build), --runs N, --duration S,
 # --download SIZE (e.g. 100m), --scale "1000 10000", --out FILE (also write the table
-# there), --keep (keep the logs), --no-pin, --only LIST (comma-separated parts to run of
-# rps, download, latency, scale, ssh, sni; default all). `ssh` repeats the 1 KiB and download
-# runs through an SSH tunnel with OpenSSH's `ssh -R` as the client. The sni part (TLS
-# handshakes per second and a download through the SNI ingress) makes its certificate with
-# openssl.
+# there), --keep (keep the logs), --no-pin, --busy-poll US (exposrd's busy-poll setting,
+# default 0), --only LIST (comma-separated parts to run of rps, download, latency, scale,
+# ssh, sni; default all). `ssh` repeats the 1 KiB and download runs through an SSH tunnel
+# with OpenSSH's `ssh -R` as the client. The sni part (TLS handshakes per second and a
+# download through the SNI ingress) makes its certificate with openssl.
 set -uo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,9 +34,10 @@ KEEP=0
 PIN=1
 TINY=0
 ONLY=""
+BUSY_POLL=0
 
 usage() {
-	sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 }
 
@@ -53,6 +55,7 @@ while [ $# -gt 0 ]; do
 	--keep) KEEP=1 ;;
 	--no-pin) PIN=0 ;;
 	--only) ONLY=$2; shift ;;
+	--busy-poll) BUSY_POLL=$2; shift ;;
 	-h | --help) usage ;;
 	*) echo "bench.sh: unknown option $1" >&2; usage ;;
 	esac
@@ -214,6 +217,7 @@ write_config() {
 log:
   level: warn
 shutdown-timeout: 2
+busy-poll: $BUSY_POLL
 http:
   bind: 127.0.0.1
   idle-timeout: 3600
@@ -355,6 +359,9 @@ if [ -n "$(git -C "$SRC" status --porcelain --untracked-files=no 2>/dev/null | h
 	REV="$REV+local changes"
 fi
 LIBEVENT=$(pkg-config --modversion libevent 2>/dev/null || echo "?")
+# A build made elsewhere may be of another revision than this checkout.
+BUILT_FROM=""
+[ "$BUILD_DIR" != "$SRC/build-bench-release" ] && BUILT_FROM=" (the script's checkout; the build is $BUILD_DIR)"
 
 note "machine: $NCPU cores, $MODEL; pinning: $PINNING"
 note "runs: $RUNS, ${DURATION} s each; work dir $WORK"
@@ -683,7 +690,7 @@ verdict() { # verdict VALUE OP LIMIT
 	[ "${#X_DL_UTIL[@]}" -gt 0 ] && echo "| – | exposr client CPU during its downloads: % of a core | | $(summary "%.0f" "${X_DL_UTIL[@]}") | | |"
 	echo
 	echo "Machine: $NCPU cores, $MODEL${VIRT:+ ($VIRT)}, ${MEM_GB} GB, Linux $KERNEL, libevent $LIBEVENT."
-	echo "Build: ${BUILD_TYPE:-?}${SANITIZED:+, sanitizers $SANITIZED}, exposrd $REV. Pinning: $PINNING."
+	echo "Build: ${BUILD_TYPE:-?}${SANITIZED:+, sanitizers $SANITIZED}, exposrd $REV$BUILT_FROM, busy-poll $BUSY_POLL us. Pinning: $PINNING."
 	echo "Runs: median of $RUNS (min–max), direct and tunnel alternated, ratios pair by pair;"
 	echo "traffic through one tunnel with 2 websockets (as the exposr client); the latency probe"
 	echo "sends GET /1k at a fixed $LATENCY_RATE req/s for ${LATENCY_DURATION} s after ${LATENCY_WARMUP} s warm-up."
