@@ -9,15 +9,11 @@
 #include <event2/buffer.h>
 
 #include "common/base_url.h"
+#include "http_ows.h"
 #include "request_header.h"
 
 /* Room for a rewritten Referer: scheme, userinfo, host, port and the rest of a URL. */
 #define VALUE_MAX (URL_SCHEME_MAX + 2 * URL_HOSTNAME_MAX + URL_REST_MAX + 16)
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
 
 static bool is_ip(const char *s)
 {
@@ -41,12 +37,8 @@ void rewrite_client_ip(const struct exposr_http_request *req, const char *peer_a
 	size_t len = strlen(candidate);
 	const char *xff = request_header(req, "X-Forwarded-For");
 	if (xff != NULL) {
-		while (is_blank(*xff))
-			xff++;
 		candidate = xff;
-		len = strcspn(xff, ",");
-		while (len > 0 && is_blank(xff[len - 1]))
-			len--;
+		len = http_trim_ows(&candidate, strcspn(xff, ","));
 	}
 	out[0] = '\0';
 	if (len == 0 || len >= size)

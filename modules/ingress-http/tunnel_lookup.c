@@ -6,6 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http_ows.h"
+
 bool tunnel_host_of(const char *host_header, char *out, size_t size)
 {
 	if (host_header == NULL)
@@ -32,11 +34,6 @@ bool tunnel_id_from_subdomain(const char *host, const char *domain, char *id, si
 	return true;
 }
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 static bool list_has(const char *list, const char *word)
 {
 	size_t word_len = strlen(word);
@@ -44,12 +41,8 @@ static bool list_has(const char *list, const char *word)
 	for (;;) {
 		size_t len = strcspn(p, ",");
 		const char *start = p;
-		const char *end = p + len;
-		while (start < end && is_blank(*start))
-			start++;
-		while (end > start && is_blank(end[-1]))
-			end--;
-		if ((size_t)(end - start) == word_len && memcmp(start, word, word_len) == 0)
+		size_t trimmed = http_trim_ows(&start, len);
+		if (trimmed == word_len && memcmp(start, word, word_len) == 0)
 			return true;
 		if (p[len] == '\0')
 			return false;

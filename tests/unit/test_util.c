@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "http_ows.h"
 #include "iso_time.h"
 #include "percent_decode.h"
 #include "query.h"
@@ -180,4 +181,26 @@ Test(hmap, insert_find_remove_filter)
 	}
 	cr_assert_eq(map.count, 0);
 	hmap_destroy(&map);
+}
+
+static void assert_trims(const char *in, const char *want)
+{
+	const char *start = in;
+	size_t len = http_trim_ows(&start, strlen(in));
+	cr_assert_eq(len, strlen(want), "http_trim_ows(\"%s\"): length %zu", in, len);
+	cr_assert_eq(strncmp(start, want, len), 0, "http_trim_ows(\"%s\")", in);
+}
+
+Test(http_ows, trims_spaces_and_tabs_at_both_ends_only)
+{
+	assert_trims(" \t a b \t", "a b");
+	assert_trims("a", "a");
+	assert_trims("\t\t", "");
+	assert_trims("", "");
+	/* Other whitespace is not optional whitespace: it stays, for the strict reader to refuse.
+	 */
+	assert_trims("\r a\n", "\r a\n");
+	cr_assert(http_is_ows(' ') && http_is_ows('\t'));
+	cr_assert(!http_is_ows('\r') && !http_is_ows('\n') && !http_is_ows('\v') &&
+	          !http_is_ows('\0'));
 }

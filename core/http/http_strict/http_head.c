@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "http_ows.h"
+
 static struct http_head *head_of(llhttp_t *parser)
 {
 	return parser->data;
@@ -108,11 +110,6 @@ size_t http_head_path_len(const struct http_head *h, const char *bytes)
 	return query != NULL ? (size_t)(query - (bytes + h->target.off)) : h->target.len;
 }
 
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
 /* Terminates a span in place: the byte after it (a space, colon or line end) is part of
  * the head. An empty span is the empty string. */
 static const char *terminate(char *bytes, struct http_span s, bool trim)
@@ -121,11 +118,10 @@ static const char *terminate(char *bytes, struct http_span s, bool trim)
 		return "";
 	char *start = bytes + s.off;
 	size_t len = s.len;
-	while (trim && len > 0 && is_blank(start[len - 1]))
-		len--;
-	while (trim && len > 0 && is_blank(start[0])) {
-		start++;
-		len--;
+	if (trim) {
+		const char *kept = start;
+		len = http_trim_ows(&kept, len);
+		start += kept - start;
 	}
 	start[len] = '\0';
 	return start;

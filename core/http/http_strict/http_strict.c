@@ -6,6 +6,8 @@
 
 #include <event2/buffer.h>
 
+#include "http_ows.h"
+
 void http_strict_init(llhttp_t *parser, llhttp_type_t type, const llhttp_settings_t *settings)
 {
 	llhttp_init(parser, type, settings);
@@ -14,11 +16,6 @@ void http_strict_init(llhttp_t *parser, llhttp_type_t type, const llhttp_setting
 	llhttp_set_lenient_chunked_length(parser, 0);
 	llhttp_set_lenient_keep_alive(parser, 0);
 	llhttp_set_lenient_transfer_encoding(parser, 0);
-}
-
-static bool is_blank(char c)
-{
-	return c == ' ' || c == '\t';
 }
 
 /* The framing headers: a value the target reads otherwise than llhttp would split the
@@ -34,7 +31,7 @@ static bool frames_the_body(const char *name, size_t len)
 
 static const char *header_line_error(const char *line, size_t len)
 {
-	if (is_blank(line[0]))
+	if (http_is_ows(line[0]))
 		return "obsolete line folding";
 	const char *colon = memchr(line, ':', len);
 	if (colon == NULL || !frames_the_body(line, (size_t)(colon - line)))
@@ -45,7 +42,7 @@ static const char *header_line_error(const char *line, size_t len)
 		value++;
 		value_len--;
 	}
-	if (value_len > 0 && (is_blank(value[0]) || is_blank(value[value_len - 1])))
+	if (value_len > 0 && (http_is_ows(value[0]) || http_is_ows(value[value_len - 1])))
 		return "whitespace around a Content-Length or Transfer-Encoding value";
 	return NULL;
 }
