@@ -18,12 +18,18 @@
 
 static struct event_base *host_base;
 
+static void host_vlog(struct exposr_module_handle *mod, enum exposr_log_level level,
+                      const char *fmt, va_list ap)
+{
+	log_msgv(loader_module_name(mod), level, fmt, ap);
+}
+
 static void host_log(struct exposr_module_handle *mod, enum exposr_log_level level, const char *fmt,
                      ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	log_msgv(loader_module_name(mod), level, fmt, ap);
+	host_vlog(mod, level, fmt, ap);
 	va_end(ap);
 }
 
@@ -54,6 +60,7 @@ static const struct exposr_host host = {
         .streams = &stream_api,
         .cluster = &cluster_api,
         .metrics = &metrics_api,
+        .vlog = host_vlog,
 };
 
 const struct exposr_host *host_table(struct event_base *base)

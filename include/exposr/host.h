@@ -3,6 +3,8 @@
 #ifndef EXPOSR_HOST_H
 #define EXPOSR_HOST_H
 
+#include <stdarg.h>
+
 #include "accounts.h"
 #include "common.h"
 #include "config.h"
@@ -69,6 +71,11 @@ struct exposr_host {
 
 	/* Gauges and counters for the admin interface's /metrics (ABI 1.1). */
 	const struct exposr_metrics_api *metrics;
+
+	/* log() for a module's own printf-style wrapper, which has a va_list to pass on
+	 * (ABI 3.1). */
+	void (*vlog)(struct exposr_module_handle *mod, enum exposr_log_level level, const char *fmt,
+	             va_list ap) EXPOSR_PRINTF(3, 0);
 };
 
 #endif

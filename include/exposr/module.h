@@ -10,9 +10,9 @@
  * that removes or moves anything is a new major (2.0: one registration function per
  * kind, checked by the core; the unused api `public_url` slot gone; each descriptor's
  * settings table; 3.0: the HTTP table's forward() in place of parser_state, format_error
- * and limits, which only a proxying handler used). */
+ * and limits, which only a proxying handler used; 3.1: the host's vlog). */
 #define EXPOSR_ABI_MAJOR 3
-#define EXPOSR_ABI_MINOR 0
+#define EXPOSR_ABI_MINOR 1
 
 #define EXPOSR_MODULE_SYMBOL "exposr_module"
 

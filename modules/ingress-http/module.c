@@ -10,14 +10,10 @@
 
 void ingress_log(struct ingress *in, enum exposr_log_level level, const char *fmt, ...)
 {
-	if (!in->host->log_enabled(level))
-		return;
-	char line[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	in->host->vlog(in->mod, level, fmt, ap);
 	va_end(ap);
-	in->host->log(in->mod, level, "%s", line);
 }
 
 void ingress_check_drained(struct ingress *in)

@@ -15,14 +15,10 @@
 
 void sni_log(struct sni *s, enum exposr_log_level level, const char *fmt, ...)
 {
-	if (!s->host->log_enabled(level))
-		return;
-	char line[512];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	s->host->vlog(s->mod, level, fmt, ap);
 	va_end(ap);
-	s->host->log(s->mod, level, "%s", line);
 }
 
 void sni_check_drained(struct sni *s)
