@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include <event2/bufferevent.h>
+#include <event2/dns.h>
 #include <event2/event.h>
 
 #include "client_log.h"
@@ -53,7 +54,8 @@ struct session {
 	char target_url[2048];
 	char public_url[1024];
 	struct net_target target;
-	SSL_CTX *server_tls; /* wss:// */
+	struct evdns_base *dns; /* the target's and the server's addresses are refreshed by it */
+	SSL_CTX *server_tls;    /* wss:// */
 	struct slot *slots;
 	int nslots;
 	struct slot *lock; /* one slot fetches and connects at a time (§4.10) */
@@ -463,10 +465,17 @@ static int setup_target(struct session *s, const struct args *a)
 
 static void teardown(struct session *s)
 {
+	net_target_cancel(&s->target);
 	for (int i = 0; s->slots != NULL && i < s->nslots; i++) {
+		net_target_cancel(&s->slots[i].server);
 		mux_client_free(s->slots[i].mux);
 		if (s->slots[i].retry != NULL)
 			event_free(s->slots[i].retry);
+	}
+	if (s->dns != NULL) {
+		/* Delivers the cancellations, which evdns makes from the loop. */
+		event_base_loop(s->base, EVLOOP_NONBLOCK);
+		evdns_base_free(s->dns, 0);
 	}
 	free(s->slots);
 	mux_client_cleanup();
@@ -485,6 +494,13 @@ static int run(struct session *s, int nslots)
 	if (s->slots == NULL)
 		return -1;
 	s->nslots = nslots;
+	/* Addresses are looked up again every minute without blocking the tunnels' traffic;
+	 * /etc/resolv.conf and /etc/hosts, as getaddrinfo reads them. */
+	s->dns = evdns_base_new(s->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
+	                                         EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	if (s->dns == NULL)
+		log_msg(LOG_WARN, "cannot read the DNS configuration: addresses are not refreshed");
+	s->target.dns = s->dns;
 	s->tick = event_new(s->base, -1, EV_PERSIST, tick, s);
 	s->sigint = evsignal_new(s->base, SIGINT, on_signal, s);
 	s->sigterm = evsignal_new(s->base, SIGTERM, on_signal, s);
@@ -498,6 +514,7 @@ static int run(struct session *s, int nslots)
 		struct slot *sl = &s->slots[i];
 		sl->s = s;
 		sl->index = i;
+		sl->server.dns = s->dns;
 		sl->backoff_ms = CONNECT_BACKOFF_FIRST_MS;
 		if ((sl->retry = evtimer_new(s->base, retry_fired, sl)) == NULL)
 			return -1;

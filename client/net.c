@@ -6,15 +6,19 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
+#include <event2/dns.h>
 #include <openssl/x509v3.h>
 
+#include "client_log.h"
 #include "monotonic.h"
 
 #define DNS_CACHE_MS 60000
+#define DNS_RETRY_MS 5000
 
 SSL_CTX *net_tls_context(bool verify)
 {
@@ -33,19 +37,11 @@ SSL_CTX *net_tls_context(bool verify)
 	return ctx;
 }
 
-static int resolve(struct net_target *t, char *err, size_t errlen)
+/* Takes one of the answers (evdns's evutil_addrinfo is the system's addrinfo). IPv4
+ * first: "localhost" often lists ::1 first, and a local service listening on 127.0.0.1 or
+ * 0.0.0.0 (most do) would then refuse the connection. */
+static void take_address(struct net_target *t, const struct addrinfo *res)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-	struct addrinfo *res = NULL;
-	char port[8];
-	snprintf(port, sizeof(port), "%d", t->port);
-	int r = getaddrinfo(t->host, port, &hints, &res);
-	if (r != 0) {
-		snprintf(err, errlen, "cannot resolve %s: %s", t->host, gai_strerror(r));
-		return -1;
-	}
-	/* IPv4 first: "localhost" often lists ::1 first, and a local service listening on
-	 * 127.0.0.1 or 0.0.0.0 (most do) would then refuse the connection. */
 	const struct addrinfo *pick = res;
 	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
 		if (ai->ai_family == AF_INET) {
@@ -55,26 +51,87 @@ static int resolve(struct net_target *t, char *err, size_t errlen)
 	}
 	memcpy(&t->addr, pick->ai_addr, pick->ai_addrlen);
 	t->addr_len = pick->ai_addrlen;
-	t->resolved_at_ms = monotonic_ms();
-	freeaddrinfo(res);
-	return 0;
+	t->next_lookup_ms = monotonic_ms() + DNS_CACHE_MS;
 }
+
+static const struct addrinfo lookup_hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 
 int net_target_set(struct net_target *t, const char *host, int port, char *err, size_t errlen)
 {
+	net_target_cancel(t);
 	if (snprintf(t->host, sizeof(t->host), "%s", host) >= (int)sizeof(t->host)) {
 		snprintf(err, errlen, "host name too long: %s", host);
 		return -1;
 	}
 	t->port = port;
-	return resolve(t, err, errlen);
+	struct addrinfo *res = NULL;
+	char port_text[8];
+	snprintf(port_text, sizeof(port_text), "%d", port);
+	int r = getaddrinfo(t->host, port_text, &lookup_hints, &res);
+	if (r != 0) {
+		snprintf(err, errlen, "cannot resolve %s: %s", t->host, gai_strerror(r));
+		return -1;
+	}
+	take_address(t, res);
+	freeaddrinfo(res);
+	return 0;
+}
+
+/* One refresh. evdns calls back even after a cancel, later, from the loop: the target is
+ * detached then, and may meanwhile have a new lookup of its own. */
+struct net_lookup {
+	struct net_target *t; /* NULL once cancelled */
+	struct evdns_getaddrinfo_request *req;
+};
+
+static void on_lookup(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct net_lookup *l = arg;
+	struct net_target *t = l->t;
+	free(l);
+	if (t == NULL) {
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		return;
+	}
+	t->lookup = NULL;
+	if (result != 0) {
+		log_msg(LOG_WARN, "cannot resolve %s again: %s; keeping its last address", t->host,
+		        evutil_gai_strerror(result));
+		t->next_lookup_ms = monotonic_ms() + DNS_RETRY_MS;
+		return;
+	}
+	take_address(t, res);
+	evutil_freeaddrinfo(res);
 }
 
 void net_target_refresh(struct net_target *t, uint64_t now_ms)
 {
-	char err[256];
-	if (now_ms - t->resolved_at_ms >= DNS_CACHE_MS)
-		resolve(t, err, sizeof(err));
+	if (t->dns == NULL || t->lookup != NULL || now_ms < t->next_lookup_ms)
+		return;
+	struct net_lookup *l = malloc(sizeof(*l));
+	if (l == NULL)
+		return; /* tried again at the next refresh */
+	l->t = t;
+	t->lookup = l;
+	char port[8];
+	snprintf(port, sizeof(port), "%d", t->port);
+	struct evdns_getaddrinfo_request *req =
+	        evdns_getaddrinfo(t->dns, t->host, port, &lookup_hints, on_lookup, l);
+	/* NULL: answered at once (an address, /etc/hosts) or failed; on_lookup has run and
+	 * freed l. */
+	if (req != NULL)
+		l->req = req;
+}
+
+void net_target_cancel(struct net_target *t)
+{
+	struct net_lookup *l = t->lookup;
+	if (l == NULL)
+		return;
+	t->lookup = NULL;
+	l->t = NULL;
+	evdns_getaddrinfo_cancel(l->req);
 }
 
 static bool is_ip_literal(const char *host)
