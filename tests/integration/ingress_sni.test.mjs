@@ -313,6 +313,9 @@ describe('one node with the SNI ingress', { timeout: 180000 }, () => {
 
   test('/metrics counts the connections in handshake and those spliced', async () => {
     const metrics = () => readMetrics(adminPort);
+    // The tests before closed their connections; exposrd counts each out when it sees it go.
+    await waitFor(async () => (await metrics()).exposrd_ingress_sni_connections === 0,
+      { what: 'the connections of earlier tests to be counted out' });
     const sock = await handshake(sniPort, `${echo.id}.${DOMAIN}`);
     await echoThrough(sock, 10);
     const m = await metrics();

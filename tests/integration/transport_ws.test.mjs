@@ -67,15 +67,16 @@ let adminPort; // the admin interface of srv, for /metrics
 let target;
 let targetUrl;
 
+// The test config with the admin interface (for /metrics) on `admin`.
+const configWithAdmin = (admin) => (port) => {
+  const c = config(port);
+  c.modules.admin = { port: admin };
+  return c;
+};
+
 before(async () => {
   adminPort = await freePort();
-  srv = await startExposrd({
-    config: (port) => {
-      const c = config(port);
-      c.modules.admin = { port: adminPort };
-      return c;
-    },
-  });
+  srv = await startExposrd({ config: configWithAdmin(adminPort) });
   target = await startTarget();
   targetUrl = `http://127.0.0.1:${target.address().port}/`;
 });
@@ -524,37 +525,49 @@ test('deleting the tunnel closes its connections with 1008 and the client stops'
   await client.stop();
 });
 
-test('the client vanishing (socket destroyed) leaves the tunnel connected:false', async () => {
-  const before = (await readMetrics(adminPort)).exposrd_transport_ws_connections;
-  const client = await newTunnel({ connections: 1 });
+/**
+ * Runs `fn({ port, gauge })` against a server of its own, so that the connection gauge
+ * counts only the test's connections: on the shared server, connections that earlier
+ * tests closed may still be finishing their close.
+ */
+async function withOwnServer(fn) {
+  const admin = await freePort();
+  const own = await startExposrd({ config: configWithAdmin(admin) });
+  try {
+    await fn({ port: own.port, gauge: async () => (await readMetrics(admin)).exposrd_transport_ws_connections });
+  } finally {
+    const r = await own.stop();
+    assert.equal(r.code, 0, `exposrd exit ${r.code} ${r.signal}:\n${r.stderr}`);
+  }
+}
+
+test('the client vanishing (socket destroyed) leaves the tunnel connected:false', () => withOwnServer(async ({ port, gauge }) => {
+  const client = await newTunnel({ port, connections: 1 });
   await client.connect();
   assert.equal((await connectedState(client)).connected, true);
-  assert.equal((await readMetrics(adminPort)).exposrd_transport_ws_connections, before + 1);
+  assert.equal(await gauge(), 1);
   client.stopped = true; // no reconnect
   client.sockets[0]._socket.destroy();
   await waitFor(async () => {
     const s = await connectedState(client);
     return !s.connected && s.connections === 0;
   }, { what: 'disconnected' });
-  await waitFor(async () => (await readMetrics(adminPort)).exposrd_transport_ws_connections === before,
-    { what: 'the connection gauge back where it was' });
+  await waitFor(async () => (await gauge()) === 0, { what: 'the connection gauge back to 0' });
   await client.stop();
-});
+}));
 
-test('the client process killed leaves the tunnel connected:false', async () => {
-  const before = (await readMetrics(adminPort)).exposrd_transport_ws_connections;
-  const { child, id, token } = await spawnClient({ port: srv.port, target: targetUrl, ingressHttp: HAVE_INGRESS });
-  const state = async () => (await apiCall(srv.port, 'GET', `/v1/tunnel/${id}`, { token })).json.connection;
+test('the client process killed leaves the tunnel connected:false', () => withOwnServer(async ({ port, gauge }) => {
+  const { child, id, token } = await spawnClient({ port, target: targetUrl, ingressHttp: HAVE_INGRESS });
+  const state = async () => (await apiCall(port, 'GET', `/v1/tunnel/${id}`, { token })).json.connection;
   assert.equal((await state()).connections, 2);
-  assert.equal((await readMetrics(adminPort)).exposrd_transport_ws_connections, before + 2);
+  assert.equal(await gauge(), 2);
   child.kill('SIGKILL');
   await waitFor(async () => {
     const s = await state();
     return !s.connected && s.connections === 0;
   }, { what: 'disconnected after the kill' });
-  await waitFor(async () => (await readMetrics(adminPort)).exposrd_transport_ws_connections === before,
-    { what: 'the connection gauge back where it was' });
-});
+  await waitFor(async () => (await gauge()) === 0, { what: 'the connection gauge back to 0' });
+}));
 
 // --- Channels through the HTTP ingress ------------------------------------------------------
 
