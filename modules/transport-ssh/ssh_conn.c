@@ -316,6 +316,10 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 			ssh_conn_close(c, "not authenticated in time");
 		return;
 	}
+	if (c->socket_counter.in_bytes != c->rx_bytes_seen) {
+		c->rx_bytes_seen = c->socket_counter.in_bytes;
+		c->last_rx_ms = monotonic_ms();
+	}
 	uint64_t quiet = monotonic_ms() - c->last_rx_ms;
 	if (quiet >= (uint64_t)c->sm->keepalive_ms * SSH_KEEPALIVE_MISSES) {
 		ssh_conn_close(c, "keep-alive timeout");
@@ -399,6 +403,7 @@ void ssh_conn_accept(struct ssh_module *sm, evutil_socket_t fd, const char *peer
 		return;
 	}
 	ssh_set_blocking(session, 0);
+	ssh_set_counters(session, &c->socket_counter, NULL);
 	c->sm = sm;
 	c->session = session;
 	c->phase = CONN_KEX;

@@ -47,6 +47,10 @@ struct ssh_conn {
 	unsigned pending;     /* asynchronous answers outstanding (they hold the conn) */
 	uint64_t accepted_ms; /* monotonic */
 	uint64_t last_rx_ms;  /* monotonic: last bytes from the client */
+	/* What libssh has read from the socket, counted by libssh itself: it also reads in
+	 * calls made outside on_readable (flushes, keep-alives, channel reads). */
+	struct ssh_counter_struct socket_counter;
+	uint64_t rx_bytes_seen; /* socket_counter.in_bytes at the last keep-alive tick */
 	bool has_forward;
 	struct ssh_forward forward;
 	LIST_HEAD(, fwd_chan) chans; /* forwarded channels the connection still drives */

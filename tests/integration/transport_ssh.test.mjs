@@ -680,7 +680,7 @@ describe('keep-alive and the host key across restarts', () => {
         // Four intervals, more than the three that drop a silent client: one that answers
         // the keep-alives stays.
         await new Promise((r) => setTimeout(r, 4000));
-        assert.equal(ssh.proc.exitCode, null);
+        assert.equal(ssh.proc.exitCode, null, `ssh exited:\n${ssh.stderr()}\nexposrd:\n${b.stderr()}`);
         await waitForState(port, acc, 'keepalive', (c) => c.connected, 1000);
         assert.doesNotMatch(b.stderr(), dropped);
         ssh.proc.kill('SIGSTOP');
