@@ -19,6 +19,7 @@
 #include "net.h"
 #include "server_api.h"
 #include "session.h"
+#include "timeval_ms.h"
 #include "ws_client.h"
 
 #define TICK_MS       1000
@@ -120,8 +121,7 @@ static void retry_later(struct slot *sl)
 	sl->state = SLOT_IDLE;
 	if (s->stopping)
 		return;
-	struct timeval tv = {(time_t)(sl->backoff_ms / 1000),
-	                     (suseconds_t)((long)sl->backoff_ms % 1000) * 1000};
+	struct timeval tv = timeval_from_ms((uint64_t)sl->backoff_ms);
 	log_msg(LOG_DEBUG, "connection %d: next attempt in %.1f s", sl->index + 1,
 	        sl->backoff_ms / 1000);
 	sl->backoff_ms = connect_next_backoff(sl->backoff_ms, random01());

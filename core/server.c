@@ -20,6 +20,7 @@
 #include "services.h"
 #include "stop_signals.h"
 #include "streams.h"
+#include "timeval_ms.h"
 
 struct server {
 	struct event_base *base;
@@ -123,7 +124,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 		stop_modules();
 		return;
 	}
-	struct timeval wait = {.tv_sec = wait_ms / 1000, .tv_usec = (wait_ms % 1000) * 1000};
+	struct timeval wait = timeval_from_ms((uint64_t)wait_ms);
 	server.cluster_drain = evtimer_new(server.base, on_cluster_drained, NULL);
 	if (server.cluster_drain == NULL || evtimer_add(server.cluster_drain, &wait) != 0) {
 		log_error("cannot arm the cluster drain timer; stopping now");

@@ -11,6 +11,7 @@
 
 #include "http_strict.h"
 #include "log.h"
+#include "timeval_ms.h"
 
 /* After a final response the peer gets this long to stop sending before the socket is
  * closed: closing with unread input makes the kernel send a reset, which can destroy the
@@ -73,11 +74,6 @@ void http_conns_quiesce(void (*done)(void))
 		conn = next;
 	}
 	check_quiesced();
-}
-
-static struct timeval timeval_from_ms(unsigned ms)
-{
-	return (struct timeval){.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
 }
 
 int http_conn_arm_timer(struct http_conn *conn, unsigned ms)

@@ -18,6 +18,7 @@
 #include "http_response.h"
 #include "log.h"
 #include "streams.h"
+#include "timeval_ms.h"
 
 /* The splice's marks (include/exposr/stream.h): over HIGH_WATER bytes waiting in one
  * direction, the side that fills it is not read until they are down to LOW_WATER. */
@@ -189,7 +190,7 @@ static void update_timer(struct exposr_http_forward *c)
 	if (want == TIMER_NONE)
 		return;
 	unsigned ms = want == TIMER_HEAD ? c->limits.head_timeout_ms : c->limits.idle_timeout_ms;
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = timeval_from_ms(ms);
 	if (evtimer_add(c->timer, &tv) != 0)
 		conn_close(c);
 }
@@ -648,9 +649,7 @@ static bool conn_init(struct exposr_http_forward *c, struct bufferevent *bev,
 	c->headers = calloc(c->limits.max_headers, sizeof(*c->headers));
 	http_reader_init(&c->requests, c->limits.max_headers);
 	/* A client that takes nothing of its answers for the idle time is dropped. */
-	unsigned idle = c->limits.idle_timeout_ms;
-	struct timeval write_timeout = {.tv_sec = idle / 1000,
-	                                .tv_usec = (suseconds_t)(idle % 1000) * 1000};
+	struct timeval write_timeout = timeval_from_ms(c->limits.idle_timeout_ms);
 	size_t read_high =
 	        c->limits.max_head_bytes + 1 > LOW_WATER ? c->limits.max_head_bytes + 1 : LOW_WATER;
 	if (c->held == NULL || c->outgoing == NULL || c->timer == NULL || c->headers == NULL ||

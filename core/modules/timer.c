@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <sys/queue.h>
 
+#include "timeval_ms.h"
+
 struct exposr_timer {
 	struct event *ev;
 	struct exposr_module_handle *owner;
@@ -54,8 +56,7 @@ struct exposr_timer *timer_add(struct exposr_module_handle *mod, uint64_t ms, bo
 	if (t == NULL)
 		return NULL;
 	t->ev = event_new(timer_base, -1, repeat ? EV_PERSIST : 0, on_timer, t);
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
-	                     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = timeval_from_ms(ms);
 	if (t->ev == NULL || event_add(t->ev, &tv) != 0) {
 		if (t->ev != NULL)
 			event_free(t->ev);

@@ -9,6 +9,8 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "timeval_ms.h"
+
 /* After close() a peer that takes nothing of what is still buffered for this long is
  * dropped: a closed stream must not hold memory for ever. */
 #define FLUSH_TIMEOUT_S 30
@@ -61,8 +63,7 @@ static void close_read(struct bufferevent *bev, void *arg)
 static void start_linger(struct socket_stream *s)
 {
 	evutil_socket_t fd = bufferevent_getfd(s->bev);
-	struct timeval linger = {.tv_sec = LINGER_TIMEOUT_MS / 1000,
-	                         .tv_usec = (LINGER_TIMEOUT_MS % 1000) * 1000};
+	struct timeval linger = timeval_from_ms(LINGER_TIMEOUT_MS);
 	/* A peer that already ended its side has nothing left to send: no reset to fear. */
 	if (s->eof || fd < 0 || shutdown(fd, SHUT_WR) != 0 ||
 	    bufferevent_set_timeouts(s->bev, &linger, NULL) != 0) {

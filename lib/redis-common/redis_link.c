@@ -4,11 +4,11 @@
 #include <stdio.h>
 
 #include "redis_link.h"
+#include "timeval_ms.h"
 
 static void arm(struct event *ev, uint64_t ms)
 {
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
-	                     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = timeval_from_ms(ms);
 	/* Fails only for a broken event, which nothing here could repair. */
 	(void)evtimer_add(ev, &tv);
 }

@@ -18,6 +18,8 @@
 
 #include <exposr/common.h>
 
+#include "timeval_ms.h"
+
 #define DNS_PACKET_MAX    512
 #define DNS_RESPONSE_MAX  4096
 #define CNAME_TARGETS_MAX 8
@@ -168,7 +170,7 @@ static int build_query(struct cname_query *q)
 
 static int arm(struct cname_query *q, unsigned ms)
 {
-	struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = timeval_from_ms(ms);
 	return event_add(q->event, &tv);
 }
 

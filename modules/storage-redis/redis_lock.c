@@ -9,6 +9,7 @@
 #include <sys/random.h>
 
 #include "redis_store.h"
+#include "timeval_ms.h"
 
 #define LOCK_TTL_TEXT    "1000" /* ms, as SET ... PX and PEXPIRE take it */
 #define LOCK_RETRY_MS    200
@@ -40,8 +41,7 @@ struct redis_lock {
 
 static void set_timer(struct event *ev, uint64_t ms)
 {
-	struct timeval tv = {.tv_sec = (time_t)(ms / 1000),
-	                     .tv_usec = (suseconds_t)(ms % 1000) * 1000};
+	struct timeval tv = timeval_from_ms(ms);
 	(void)evtimer_add(ev, &tv);
 }
 

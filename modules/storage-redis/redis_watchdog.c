@@ -7,6 +7,7 @@
 
 #include "monotonic.h"
 #include "redis_store.h"
+#include "timeval_ms.h"
 
 #define WATCHDOG_TICK_MS 1000
 
@@ -49,8 +50,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 int redis_watchdog_init(struct redis_store *r)
 {
 	r->watchdog_timer = event_new(r->base, -1, EV_PERSIST, on_tick, r);
-	struct timeval tv = {.tv_sec = WATCHDOG_TICK_MS / 1000,
-	                     .tv_usec = (WATCHDOG_TICK_MS % 1000) * 1000};
+	struct timeval tv = timeval_from_ms(WATCHDOG_TICK_MS);
 	if (r->watchdog_timer == NULL || event_add(r->watchdog_timer, &tv) != 0)
 		return EXPOSR_ERROR;
 	return EXPOSR_OK;

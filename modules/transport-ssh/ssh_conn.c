@@ -11,6 +11,7 @@
 
 #include "forward_req.h"
 #include "monotonic.h"
+#include "timeval_ms.h"
 
 /* OpenSSH gives up after 6 failures by default; a client that keeps trying is guessing. */
 #define SSH_MAX_AUTH_ATTEMPTS 10
@@ -335,7 +336,7 @@ static void on_keepalive(evutil_socket_t fd, short what, void *arg)
 /* One timer: the login deadline first, then the keep-alive interval. */
 static int arm_timer(struct ssh_conn *c, long ms)
 {
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct timeval tv = timeval_from_ms((uint64_t)ms);
 	event_del(c->keepalive);
 	return event_add(c->keepalive, &tv);
 }

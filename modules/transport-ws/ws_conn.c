@@ -18,6 +18,7 @@
 #include "monotonic.h"
 #include "mux.h"
 #include "sock_fill.h"
+#include "timeval_ms.h"
 
 /* docs/transport.md §4.5: ping at start and every 10 s, give up after 20 s without a pong.
  * The check runs twice as often as the ping so that a dead peer goes within 25 s. */
@@ -90,12 +91,6 @@ struct ws_conn {
 };
 
 static const struct exposr_transport_conn_vtable conn_vt;
-
-static struct timeval timeval_ms(uint64_t ms)
-{
-	return (struct timeval){.tv_sec = (time_t)(ms / 1000),
-	                        .tv_usec = (suseconds_t)(ms % 1000) * 1000};
-}
 
 static void conn_wake(void *arg)
 {
@@ -191,7 +186,7 @@ static void conn_free(struct ws_conn *c)
 
 static void conn_start_linger(struct ws_conn *c)
 {
-	struct timeval tv = timeval_ms(WS_LINGER_TIMEOUT_MS);
+	struct timeval tv = timeval_from_ms(WS_LINGER_TIMEOUT_MS);
 	/* Our FIN after the close frame tells the peer we are done; reading on until its
 	 * FIN keeps the kernel from answering late bytes with a reset that could destroy
 	 * the close frame before the peer read it. */
@@ -222,7 +217,7 @@ static void conn_enter_closing(struct ws_conn *c)
 {
 	c->phase = WS_CLOSING;
 	event_del(c->keepalive);
-	struct timeval tv = timeval_ms(WS_CLOSE_TIMEOUT_MS);
+	struct timeval tv = timeval_from_ms(WS_CLOSE_TIMEOUT_MS);
 	/* The bufferevent writes from now on, and calls the write callback when the output is
 	 * empty. */
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
@@ -691,7 +686,7 @@ static void conn_deferred(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	uint64_t now = monotonic_ms();
-	struct timeval tv = timeval_ms(deadline > now ? deadline - now : 0);
+	struct timeval tv = timeval_from_ms(deadline > now ? deadline - now : 0);
 	if (event_add(c->timer, &tv) != 0)
 		ws_log(c->wm, EXPOSR_LOG_ERROR, "tunnel %s: cannot arm a timer", c->tunnel_id);
 }
@@ -763,7 +758,7 @@ static struct ws_conn *conn_new(struct ws_module *wm, struct bufferevent *bev,
 		goto fail;
 	wslay_event_config_set_no_buffering(c->ws, 1);
 	wslay_event_config_set_max_recv_msg_length(c->ws, wm->max_message);
-	struct timeval tick = timeval_ms(WS_KEEPALIVE_TICK_MS);
+	struct timeval tick = timeval_from_ms(WS_KEEPALIVE_TICK_MS);
 	if (event_add(c->keepalive, &tick) != 0)
 		goto fail_ws;
 	bufferevent_setcb(bev, NULL, conn_writable, conn_event, c);

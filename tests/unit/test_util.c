@@ -9,6 +9,7 @@
 #include "percent_decode.h"
 #include "query.h"
 #include "request_header.h"
+#include "timeval_ms.h"
 
 static void assert_decodes(const char *in, const char *want)
 {
@@ -203,4 +204,16 @@ Test(http_ows, trims_spaces_and_tabs_at_both_ends_only)
 	cr_assert(http_is_ows(' ') && http_is_ows('\t'));
 	cr_assert(!http_is_ows('\r') && !http_is_ows('\n') && !http_is_ows('\v') &&
 	          !http_is_ows('\0'));
+}
+
+Test(timeval_ms, seconds_and_microseconds)
+{
+	struct timeval tv = timeval_from_ms(0);
+	cr_assert(tv.tv_sec == 0 && tv.tv_usec == 0);
+	tv = timeval_from_ms(1500);
+	cr_assert(tv.tv_sec == 1 && tv.tv_usec == 500000);
+	tv = timeval_from_ms(999);
+	cr_assert(tv.tv_sec == 0 && tv.tv_usec == 999000);
+	tv = timeval_from_ms(86400000);
+	cr_assert(tv.tv_sec == 86400 && tv.tv_usec == 0);
 }
