@@ -67,10 +67,10 @@ static void proxied_upgraded(void *ctx, struct exposr_stream *client, struct exp
 	in->splice_count++;
 	host->metrics->add(in->splices_gauge, 1);
 	if (host->streams->splice(client, channel, 0, 0, splice_done, in) != EXPOSR_OK) {
-		in->splice_count--;
-		host->metrics->add(in->splices_gauge, -1);
+		/* The streams are still ours. */
 		channel->vt->close(channel);
 		client->vt->close(client);
+		splice_done(in);
 	}
 }
 
